@@ -1,0 +1,90 @@
+# Academy: `make run` and `make test` are the whole set-up on a fresh Debian machine (as root).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app wsgi
+PORT   ?= 5000
+HOST   ?= 127.0.0.1
+# Catalogues: one per feature package, plus the shared one (core, base templates).
+FEATURES := main auth admin courses quizzes classes progress certificates reports
+
+# Debian packages: Python with venv, WeasyPrint's Pango; for tests, Chromium, PostgreSQL and
+# poppler (pdftoppm, to look at certificates as images).
+APT_RUN  := python3 python3-venv python3-dev libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 shared-mime-info
+APT_TEST := chromium postgresql poppler-utils
+
+define apt_ensure
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "run as root (or install:$$missing)"; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+endef
+
+.PHONY: help run serve test deps test-deps lint format translations compile-translations migrate demo bench clean
+
+help:
+	@echo "make run    install everything, migrate, load the demo and serve on $(HOST):$(PORT)"
+	@echo "make test   install what the tests need and run ruff and every test"
+
+deps: $(VENV)/.deps compile-translations
+
+$(VENV)/.deps: requirements.txt
+	$(call apt_ensure,$(APT_RUN))
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+test-deps: $(VENV)/.test-deps
+
+$(VENV)/.test-deps: $(VENV)/.deps requirements-dev.txt
+	$(call apt_ensure,$(APT_TEST))
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+compile-translations: $(VENV)/.deps
+	@for dir in academy/translations $(foreach f,$(FEATURES),academy/$(f)/translations); do \
+	  if ls $$dir/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+	    $(VENV)/bin/pybabel compile -f -d $$dir || exit 1; \
+	  fi; \
+	done
+
+# Developers: refresh the Thai .po files from the code after adding or changing strings.
+translations: $(VENV)/.deps
+	$(PY) -m academy.core.catalogues academy/translations $(foreach f,$(FEATURES),$(if $(wildcard academy/$(f)),academy/$(f)/translations))
+	@echo "Now fill in the empty msgstr entries in the .po files (Thai)."
+
+migrate: deps
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) academy seed-demo
+
+run: demo
+	@echo "Serving Academy on http://$(HOST):$(PORT)/ (Ctrl+C stops it)"
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
+
+lint: test-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: test-deps
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# All tests on SQLite (with the browser tests), then every database test again on a throwaway
+# PostgreSQL cluster that tests/with_postgres.sh creates and removes.
+test: test-deps compile-translations lint
+	$(PY) -m pytest -q -n 2 --dist loadgroup
+	tests/with_postgres.sh $(PY) -m pytest -q -n 2 --dist loadgroup -m "not browser"
+
+bench: test-deps compile-translations
+	$(PY) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Certificates: issued once on course completion, a Thai PDF, public verification."""

@@ -1,0 +1,1 @@
+"""Schools, computer rooms, programmes, classes, join codes and class CSV import."""

@@ -1,0 +1,46 @@
+"""Defaults only. Secrets and per-site values come from instance/config.py or ACADEMY_* env."""
+
+# Database: SQLite in instance/ unless DATABASE_URL says otherwise (resolved in create_app).
+SQLALCHEMY_DATABASE_URI = None
+SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+SQLITE_BUSY_TIMEOUT_MS = 15000
+
+# Languages: Thai first. Learners in Thai school rooms often sit at PCs set to English, so the
+# browser's Accept-Language is deliberately not consulted: Thai unless the person chose English.
+LANGUAGES = ("th", "en")
+BABEL_DEFAULT_LOCALE = "th"
+BABEL_DEFAULT_TIMEZONE = "Asia/Bangkok"
+# Buddhist Era years in Thai dates (2569 rather than 2026).
+BUDDHIST_ERA = True
+
+# Sessions: the cookie is the only session state, so any app server can serve any request.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False  # set ACADEMY_SESSION_COOKIE_SECURE=true behind HTTPS
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+WTF_CSRF_TIME_LIMIT = None  # a form left open through a 40-minute period must still submit
+
+# Files: uploads and generated PDFs. On several app servers this must be shared storage.
+DATA_DIR = None  # default: <instance>/data
+MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+IMAGE_MAX_BYTES = 5 * 1024 * 1024
+
+# Sign-in throttling: failures counted in the database so every app server sees them.
+SIGNIN_WINDOW_SECONDS = 15 * 60
+SIGNIN_MAX_FAILURES_PER_ACCOUNT = 5
+SIGNIN_MAX_FAILURES_PER_ADDRESS = 30
+
+# Self-registration for sellers and entrepreneurs; an admin can switch it off in the app.
+SELF_REGISTRATION_DEFAULT = True
+
+# Static files carry a content fingerprint, so browsers may keep them for a year.
+STATIC_MAX_AGE = 365 * 24 * 3600
+
+# Behind a reverse proxy (nginx), trust this many X-Forwarded-* hops.
+PROXY_FIX_HOPS = 0
+
+# Public base URL for links printed on certificates (QR codes); default: the request's host.
+PUBLIC_BASE_URL = None

@@ -1,0 +1,1 @@
+"""What every feature shares, and nothing feature-specific. core imports no feature."""

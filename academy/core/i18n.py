@@ -1,0 +1,78 @@
+"""Language choice and dates. Thai is the default; the Buddhist Era is shown in Thai dates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import get_month_names
+from flask import current_app, has_request_context, request
+from flask_babel import get_locale
+from flask_login import current_user
+
+LANG_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    """The person's saved choice, then this browser's choice, then Thai."""
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user.is_authenticated and getattr(current_user, "locale", None) in languages:
+        return current_user.locale
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in languages:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_language() -> str:
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def local_date(value: date | datetime) -> date:
+    if isinstance(value, datetime):
+        tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        return value.astimezone(tz).date()
+    return value
+
+
+def format_date(value: date | datetime | None, language: str | None = None) -> str:
+    """'22 พฤศจิกายน 2569' in Thai (Buddhist Era), '22 November 2026' in English."""
+    if value is None:
+        return ""
+    language = language or current_language()
+    day = local_date(value)
+    month = get_month_names("wide", locale=language)[day.month]
+    year = day.year
+    if language == "th" and current_app.config.get("BUDDHIST_ERA", True):
+        year += 543
+    return f"{day.day} {month} {year}"
+
+
+def format_datetime(value: datetime | None, language: str | None = None) -> str:
+    if value is None:
+        return ""
+    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    local = value.astimezone(tz)
+    return f"{format_date(local, language)} {local:%H:%M}"
+
+
+def localized(value: dict | None, language: str | None = None) -> str:
+    """Pick the text for the current language from a {"th": ..., "en": ...} pair, falling back
+    to Thai, because Thai is the one language every course must have."""
+    if not value:
+        return ""
+    language = language or current_language()
+    return value.get(language) or value.get("th") or next(iter(value.values()), "")
+
+
+def translated(obj: object, field: str, language: str | None = None) -> str:
+    """`obj.<field>_en` in English when it is filled in, otherwise `obj.<field>_th`: every
+    course is written in Thai first, English is optional."""
+    language = language or current_language()
+    if language != "th":
+        value = getattr(obj, f"{field}_{language}", None)
+        if value:
+            return value
+    return getattr(obj, f"{field}_th", None) or ""

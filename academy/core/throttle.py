@@ -1,0 +1,43 @@
+"""Slow down guessing: count recent failures per key in the database."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+
+from academy.core.db import utcnow
+from academy.core.models import ThrottleFailure
+from academy.extensions import db
+
+
+def seconds_blocked(key: str, limit: int, window_seconds: int) -> int:
+    """0 when another try is allowed; otherwise how many seconds until the oldest counted failure
+    leaves the window."""
+    since = utcnow() - timedelta(seconds=window_seconds)
+    count, oldest = db.session.execute(
+        select(func.count(), func.min(ThrottleFailure.failed_at)).where(
+            ThrottleFailure.key == key, ThrottleFailure.failed_at > since
+        )
+    ).one()
+    if count < limit or oldest is None:
+        return 0
+    wait = (oldest + timedelta(seconds=window_seconds) - utcnow()).total_seconds()
+    return max(1, math.ceil(wait))
+
+
+def record_failure(*keys: str) -> None:
+    for key in keys:
+        db.session.add(ThrottleFailure(key=key))
+
+
+def clear_failures(key: str) -> None:
+    db.session.execute(delete(ThrottleFailure).where(ThrottleFailure.key == key))
+
+
+def prune(older_than_seconds: int) -> int:
+    """Drop old failures; called now and then so the table stays small."""
+    before = utcnow() - timedelta(seconds=older_than_seconds)
+    result = db.session.execute(delete(ThrottleFailure).where(ThrottleFailure.failed_at < before))
+    return result.rowcount or 0

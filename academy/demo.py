@@ -1,0 +1,28 @@
+"""Demo data for `make run`: one account per role, and the starter courses from courses/."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from academy.auth import services as auth
+from academy.auth.models import SELLER, STUDENT, User
+from academy.extensions import db
+
+# Demo sign-ins, printed by `make run`. Only for a demo database: change them on a real server.
+DEMO_USERS = (
+    # username, password, role, kind, full name
+    ("admin", "admin-demo-1", "admin", None, "ผู้ดูแลระบบ ตัวอย่าง"),
+    ("teacher", "teacher-demo-1", "instructor", None, "ครูสมศรี ใจดี"),
+    ("student", "student-demo-1", "learner", STUDENT, "เด็กชายกฤษณ์ ปู่น้ำทิพย์"),
+    ("seller", "seller-demo-1", "learner", SELLER, "แม่ค้าน้ำฝน ที่โบ๊เบ๊"),
+)
+
+
+def seed_users() -> list[tuple[str, str, str]]:
+    created = []
+    for username, password, role, kind, name in DEMO_USERS:
+        exists = db.session.scalar(select(User.id).where(User.username == username))
+        if exists is None:
+            auth.create_user(username, name, role=role, password=password, learner_kind=kind)
+        created.append((username, password, role))
+    return created

@@ -1,0 +1,1 @@
+"""Home, language switch, health check and error pages."""

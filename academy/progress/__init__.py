@@ -1,0 +1,2 @@
+"""Lesson and quiz progress, course completion (the course_completed signal), the learner
+dashboard and the class gradebook."""

@@ -1,0 +1,1 @@
+"""Read-only reports for instructors and admins; writes nothing."""

@@ -1,0 +1,114 @@
+"""The app factory, configuration, health check, security headers and error pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from academy import ConfigError, create_app
+from academy.core.web import CSP
+
+
+def test_secret_key_is_generated_once_into_instance(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a.db"}, str(tmp_path))
+    key_file = tmp_path / "secret_key"
+    assert key_file.exists()
+    assert oct(key_file.stat().st_mode)[-3:] == "600"
+    assert app.config["SECRET_KEY"] == key_file.read_text().strip()
+    again = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a.db"}, str(tmp_path))
+    assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]
+
+
+def test_instance_config_then_environment(tmp_path, monkeypatch):
+    (tmp_path / "config.py").write_text(
+        "SIGNIN_MAX_FAILURES_PER_ACCOUNT = 7\nBUDDHIST_ERA = False\n"
+    )
+    monkeypatch.setenv("ACADEMY_SIGNIN_MAX_FAILURES_PER_ACCOUNT", "9")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a.db"}, str(tmp_path))
+    assert app.config["SIGNIN_MAX_FAILURES_PER_ACCOUNT"] == 9  # environment wins
+    assert app.config["BUDDHIST_ERA"] is False  # instance/config.py applied
+
+
+def test_sqlite_runs_in_wal_mode_with_busy_timeout(app, db):
+    with db.engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            pytest.skip("SQLite only")
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "not a database URL"),
+        ("mysql://u@localhost/x", "must be sqlite"),
+        ("postgresql://nobody@127.0.0.1:1/none", "cannot connect to the database"),
+    ],
+)
+def test_bad_database_url_stops_start_up_with_one_clear_error(tmp_path, url, message):
+    with pytest.raises(ConfigError, match=message):
+        create_app({"SQLALCHEMY_DATABASE_URI": url}, str(tmp_path))
+
+
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get("/")
+    assert response.headers["Content-Security-Policy"] == CSP
+    assert "'unsafe-inline'" not in CSP
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_signed_in_pages_are_never_stored(client, learner):
+    client.login(learner)
+    response = client.get("/account/password")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_static_files_are_fingerprinted_and_long_cached(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "/static/css/app.css?v=" in page
+    url = page.split('href="/static/css/app.css')[1].split('"')[0]
+    response = client.get("/static/css/app.css" + url)
+    assert response.cache_control.max_age == 365 * 24 * 3600
+    assert response.cache_control.public
+    response.close()
+
+
+def test_home_page_is_thai_by_default(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="th">' in page
+    assert "เข้าสู่ระบบ" in page
+
+
+@pytest.mark.parametrize(("language", "text"), [("th", "ไม่พบหน้านี้"), ("en", "Page not found")])
+def test_friendly_404_in_both_languages(client, language, text):
+    client.set_cookie("lang", language)
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert text in response.get_data(as_text=True)
+
+
+def test_404_as_json_for_api_clients(client):
+    response = client.get("/no/such", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    assert response.json["error"] == "Not Found"
+
+
+def test_friendly_500_page(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a.db"}, str(tmp_path))
+
+    @app.route("/_boom_for_test")
+    def boom():
+        raise RuntimeError("boom")
+
+    response = app.test_client().get("/_boom_for_test")
+    assert response.status_code == 500
+    assert "ระบบของเราเกิดข้อผิดพลาด" in response.get_data(as_text=True)

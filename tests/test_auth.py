@@ -1,0 +1,256 @@
+"""Sign-in, registration, passwords, throttling, account management and its access table."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from academy.auth.models import User
+from academy.core.settings import SELF_REGISTRATION, set_setting
+from tests.fixtures.auth import PASSWORD
+
+
+def sign_in(client, username, password=PASSWORD, **kw):
+    return client.post("/sign-in", data={"username": username, "password": password}, **kw)
+
+
+def test_sign_in_and_out(client, learner):
+    response = sign_in(client, learner.username)
+    assert response.status_code == 302
+    assert client.get("/account/password").status_code == 200
+    response = client.post("/sign-out")
+    assert response.status_code == 302
+    # After sign-out the private page sends the browser to sign-in, never the old page.
+    response = client.get("/account/password")
+    assert response.status_code == 302
+    assert "/sign-in" in response.headers["Location"]
+
+
+def test_username_is_case_insensitive_and_trimmed(client, make_user):
+    make_user(username="somchai")
+    assert sign_in(client, "  SomChai ").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("nobody", PASSWORD), ("{learner}", "wrong-password"), ("{learner}", "")],
+)
+def test_wrong_credentials_get_one_message(client, learner, username, password):
+    response = sign_in(client, username.format(learner=learner.username), password)
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง" in body or "กรุณากรอกชื่อผู้ใช้และรหัสผ่าน" in body
+
+
+def test_failed_sign_ins_are_slowed_per_account(app, client, learner):
+    limit = app.config["SIGNIN_MAX_FAILURES_PER_ACCOUNT"]
+    for _ in range(limit):
+        assert sign_in(client, learner.username, "wrong-password").status_code == 400
+    response = sign_in(client, learner.username)  # even the right password waits now
+    assert response.status_code == 400
+    assert "เข้าสู่ระบบไม่สำเร็จหลายครั้งเกินไป" in response.get_data(as_text=True)
+
+
+def test_failed_sign_ins_are_slowed_per_address(app, client, make_user):
+    app.config["SIGNIN_MAX_FAILURES_PER_ADDRESS"] = 3
+    try:
+        user = make_user()
+        for n in range(3):
+            sign_in(client, f"someone{n}", "wrong-password")
+        response = sign_in(client, user.username)
+        assert response.status_code == 400
+        assert "เข้าสู่ระบบไม่สำเร็จหลายครั้งเกินไป" in response.get_data(as_text=True)
+        other = app.test_client()
+        other_address = {"REMOTE_ADDR": "10.9.9.9"}
+        assert sign_in(other, user.username, environ_base=other_address).status_code == 302
+    finally:
+        app.config["SIGNIN_MAX_FAILURES_PER_ADDRESS"] = 30
+
+
+def test_deactivated_account_cannot_sign_in(client, make_user, db):
+    user = make_user(active=False)
+    assert sign_in(client, user.username).status_code == 400
+
+
+def test_missing_csrf_token_is_refused(client, learner):
+    response = client.post(
+        "/sign-in", data={"username": learner.username, "password": PASSWORD}, csrf=False
+    )
+    assert response.status_code == 400
+    assert "แบบฟอร์มนี้หมดอายุแล้ว" in response.get_data(as_text=True)
+
+
+def test_tampered_session_cookie_is_ignored(client, learner):
+    client.login(learner)
+    cookie = client.get_cookie("session")
+    client.set_cookie("session", cookie.value[:-3] + "abc")
+    response = client.get("/account/password")
+    assert response.status_code == 302  # treated as signed out, not an error
+
+
+def test_seller_registers_and_is_signed_in(client, db):
+    response = client.post(
+        "/register",
+        data={
+            "full_name": "น้ำฝน ที่โบ๊เบ๊",
+            "username": "Namfon.shop",
+            "shop_name": "ร้านน้ำฝน",
+            "phone": "0812345678",
+            "password": "long-enough-1",
+            "confirm": "long-enough-1",
+        },
+    )
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.username == "namfon.shop"))
+    assert user.learner_kind == "seller" and user.shop_name == "ร้านน้ำฝน"
+    assert client.get("/account/password").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("username", "สมชาย", "ห้ามใช้ตัวอักษรไทย"),
+        ("username", "has space", "ห้ามเว้นวรรค"),
+        ("username", "ab", "3 ถึง 32"),
+        ("username", "taken", "มีผู้ใช้แล้ว"),
+        ("full_name", "x" * 201, "200"),
+        ("password", "short", "8"),
+    ],
+)
+def test_registration_refuses_bad_input_and_saves_nothing(
+    client, db, make_user, field, value, message
+):
+    make_user(username="taken")
+    data = {
+        "full_name": "ผู้ขาย",
+        "username": "newseller",
+        "password": "long-enough-1",
+        "confirm": "long-enough-1",
+    }
+    data[field] = value
+    if field == "password":
+        data["confirm"] = value
+    response = client.post("/register", data=data)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(User.id))) == 1
+
+
+def test_admin_can_close_registration(client, db):
+    set_setting(SELF_REGISTRATION, "0")
+    db.session.commit()
+    assert client.get("/register").status_code == 403
+
+
+def test_change_password_ends_other_sessions(app, client, learner):
+    other_pc = app.test_client().login(learner)
+    client.login(learner)
+    response = client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "password": "brand-new-pw", "confirm": "brand-new-pw"},
+    )
+    assert response.status_code == 302
+    assert client.get("/account/password").status_code == 200  # this browser stays in
+    assert other_pc.get("/account/password").status_code == 302  # the other is signed out
+    client.post("/sign-out")
+    assert sign_in(client, learner.username, "brand-new-pw").status_code == 302
+
+
+def test_change_password_wrong_current(client, learner):
+    client.login(learner)
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": "nope-nope",
+            "password": "brand-new-pw",
+            "confirm": "brand-new-pw",
+        },
+    )
+    assert response.status_code == 400
+    assert "รหัสผ่านปัจจุบันไม่ถูกต้อง" in response.get_data(as_text=True)
+
+
+def test_instructor_creates_student_and_sees_temporary_password_once(client, instructor, db):
+    client.login(instructor)
+    response = client.post(
+        "/people/new",
+        data={"full_name": "ด.ญ. ปู่น้ำ", "username": "p5-01", "role": "learner",
+              "learner_kind": "student"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    student = db.session.scalar(select(User).where(User.username == "p5-01"))
+    assert student.must_change_password
+    assert response.headers["Cache-Control"] == "no-store"
+    assert 'class="secret"' in body
+    # The student signs in with it and is sent to choose a password.
+    temp = body.split('class="secret">')[1].split("<")[0]
+    student_client = client.application.test_client()
+    response = sign_in(student_client, "p5-01", temp)
+    assert response.headers["Location"].endswith("/account/password")
+
+
+def test_instructor_cannot_create_admins(client, instructor, db):
+    client.login(instructor)
+    response = client.post(
+        "/people/new", data={"full_name": "x", "username": "sneaky", "role": "admin"}
+    )
+    assert response.status_code == 400
+    assert db.session.scalar(select(User).where(User.username == "sneaky")) is None
+
+
+def test_reset_password_signs_the_learner_out(app, client, instructor, learner):
+    learner_pc = app.test_client().login(learner)
+    client.login(instructor)
+    response = client.post(f"/people/{learner.id}/reset-password")
+    assert response.status_code == 200
+    assert learner_pc.get("/account/password").status_code == 302
+
+
+def test_create_user_cli(runner, db):
+    result = runner.invoke(
+        args=["academy", "create-user", "kru.somsri", "--role", "instructor", "--password-stdin"],
+        input="secret-password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User.role).where(User.username == "kru.somsri")) == "instructor"
+    result = runner.invoke(
+        args=["academy", "create-user", "kru.somsri", "--password-stdin"], input="secret-password\n"
+    )
+    assert result.exit_code != 0
+    assert "already taken" in result.output or "มีผู้ใช้แล้ว" in result.output
+
+
+def test_seed_demo_is_idempotent(runner, db):
+    for _ in range(2):
+        result = runner.invoke(args=["academy", "seed-demo"])
+        assert result.exit_code == 0, result.output
+    roles = dict(db.session.execute(select(User.username, User.role)).all())
+    assert roles["admin"] == "admin" and roles["teacher"] == "instructor"
+    assert roles["student"] == "learner" and roles["seller"] == "learner"
+
+
+# Access table for this feature's pages: who gets what.
+ANON, LEARNER, INSTRUCTOR, ADMIN = "anonymous", "learner", "instructor", "admin"
+ACCESS = [
+    # method, url, {role: expected status}
+    ("GET", "/sign-in", {ANON: 200, LEARNER: 302, INSTRUCTOR: 302, ADMIN: 302}),
+    ("GET", "/register", {ANON: 200, LEARNER: 302, INSTRUCTOR: 302, ADMIN: 302}),
+    ("GET", "/account/password", {ANON: 302, LEARNER: 200, INSTRUCTOR: 200, ADMIN: 200}),
+    ("GET", "/people", {ANON: 302, LEARNER: 403, INSTRUCTOR: 200, ADMIN: 200}),
+    ("GET", "/people/new", {ANON: 302, LEARNER: 403, INSTRUCTOR: 200, ADMIN: 200}),
+    ("POST", "/people/{learner}/reset-password", {ANON: 302, LEARNER: 403, INSTRUCTOR: 200, ADMIN: 200}),
+    ("POST", "/people/{admin}/reset-password", {ANON: 302, LEARNER: 403, INSTRUCTOR: 404, ADMIN: 200}),
+    ("GET", "/admin/", {ANON: 302, LEARNER: 403, INSTRUCTOR: 403, ADMIN: 200}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "url", "expected"), ACCESS)
+@pytest.mark.parametrize("role", [ANON, LEARNER, INSTRUCTOR, ADMIN])
+def test_access(client, make_user, method, url, expected, role):
+    people = {r: make_user(r) for r in ("learner", "instructor", "admin")}
+    if role != ANON:
+        client.login(make_user(role) if role != "admin" else people["admin"])
+    target = url.format(learner=people["learner"].id, admin=people["admin"].id)
+    response = client.open(target, method=method)
+    assert response.status_code == expected[role], f"{role} {method} {target}"
