@@ -1,0 +1,40 @@
+"""What a learner has done in a course, as lower features (the course outline, the lesson
+page, the quiz page) need to show it. The progress feature, which sits above them, registers
+the real provider at start-up; until then every learner looks like they have just begun."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class QuizMark:
+    percent: float
+    passed: bool
+    attempts: int
+
+
+@dataclass
+class LearnerCourseState:
+    done_lesson_ids: set[int] = field(default_factory=set)
+    quiz_marks: dict[int, QuizMark] = field(default_factory=dict)  # quiz id -> mark
+    percent: float = 0.0
+    completed_at: datetime | None = None
+    resume_lesson_id: int | None = None  # "continue where you left off"
+
+
+_provider: Callable[[Any, Any], LearnerCourseState] | None = None
+
+
+def register_state_provider(provider: Callable[[Any, Any], LearnerCourseState]) -> None:
+    global _provider
+    _provider = provider
+
+
+def learner_state(user: Any, course: Any) -> LearnerCourseState:
+    if _provider is None or not getattr(user, "is_authenticated", False):
+        return LearnerCourseState()
+    return _provider(user, course)

@@ -1,0 +1,29 @@
+"""How a lower feature tells a higher one that something happened, without importing it.
+
+Senders pass the learner (a User) as the sender and the objects as keyword arguments.
+Receivers run inside the sender's transaction: they add to `db.session` and never commit; the
+sender commits once, so the event and everything it causes are saved together or not at all.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# courses -> progress: a learner opened a lesson (seconds: time spent on the previous visit, or
+# None) and a learner marked a lesson done.
+lesson_viewed = _signals.signal("lesson-viewed")  # sender=user, lesson=Lesson, seconds=int|None
+lesson_done = _signals.signal("lesson-done")  # sender=user, lesson=Lesson
+
+# quizzes -> progress: an attempt was submitted and graded (also when time ran out, and again
+# when an instructor marks an essay and the attempt's score changes).
+attempt_graded = _signals.signal("attempt-graded")  # sender=user, attempt=Attempt, quiz=Quiz
+
+# progress -> certificates: the moment the last requirement of a course is met.
+course_completed = _signals.signal(
+    "course-completed"
+)  # sender=user, course=Course, score=float|None
+
+# courses/classes -> progress: a learner was enrolled in a course (by themselves or a class).
+enrolled = _signals.signal("enrolled")  # sender=user, course=Course
