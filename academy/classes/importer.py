@@ -229,9 +229,7 @@ def check(plan: Plan, klass: Class) -> Plan:
     schools = {}
     if wanted:
         schools = dict(
-            db.session.execute(
-                select(School.name, School.id).where(School.name.in_(wanted))
-            ).tuples()
+            db.session.execute(select(School.name, School.id).where(School.name.in_(wanted))).all()
         )
     for row in plan.rows:
         if row.school:
@@ -299,6 +297,6 @@ def _ids_in_chunks(usernames: list[str]) -> dict[str, int]:
                 select(User.username, User.id).where(
                     User.username.in_(usernames[start : start + 900])
                 )
-            ).tuples()
+            ).all()
         )
     return ids

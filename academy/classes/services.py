@@ -264,7 +264,7 @@ def enrol_users(user_ids: Sequence[int], course_ids: Sequence[int]) -> int:
                 select(Enrolment.user_id, Enrolment.course_id).where(
                     Enrolment.user_id.in_(chunk), Enrolment.course_id.in_(course_ids)
                 )
-            ).tuples()
+            ).all()
         )
     new = [(u, c) for u in user_ids for c in course_ids if (u, c) not in existing]
     if not new:

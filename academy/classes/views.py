@@ -183,11 +183,10 @@ def _back(klass: Class):
 @role_required(INSTRUCTOR)
 def enrol(class_id: int):
     klass = _class_or_404(class_id)
-    form = EnrolForm()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
     course_id = request.form.get("course", type=int)
     course = db.session.get(Course, course_id) if course_id else None
-    if not form.validate_on_submit() and course is None:
-        abort(400)
     if course is None or course.status != PUBLISHED:
         flash(_("Choose a published course."), "error")
         return _back(klass)
