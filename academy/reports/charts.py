@@ -22,7 +22,7 @@ def rate_bars(rows, limit: int = 40) -> dict:
     """Horizontal bars of completion rate (0-100 %), largest groups first."""
     rows = sorted(rows, key=lambda r: -r.enrolled)[:limit]
     bars = [
-        Bar(r.label or "-", r.rate, f"{r.rate * 100:.0f}%", i * BAR_HEIGHT, r.rate * 100)
+        Bar(r.label or "", r.rate, f"{r.rate * 100:.0f}%", i * BAR_HEIGHT, r.rate * 100)
         for i, r in enumerate(rows)
     ]
     return {"bars": bars, "height": max(1, len(bars)) * BAR_HEIGHT + 4, "shown": len(bars)}

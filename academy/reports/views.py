@@ -26,6 +26,14 @@ TITLES = {
     "course": _l("By course"),
 }
 
+COLUMNS = {
+    "school": _l("School"),
+    "room": _l("Computer room"),
+    "programme": _l("Programme"),
+    "track": _l("Track"),
+    "course": _l("Course"),
+}
+
 
 def _filters() -> services.Filters:
     months = request.args.get("months", 12, type=int)
@@ -50,6 +58,7 @@ def index():
         "reports/completion.html",
         by=by,
         titles=TITLES,
+        columns=COLUMNS,
         rows=rows,
         total=services.totals(rows),
         chart=charts.rate_bars(rows),
