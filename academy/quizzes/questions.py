@@ -77,27 +77,31 @@ OPTIONAL_DEFAULTS: dict[str, Any] = {
 }
 
 
+class QuestionError(ValueError):
+    """A question (or its JSON form) is invalid; the message starts with the field's name."""
+
+
 def _clean(value: Any, name: str) -> str:
     """Check a text field and normalise line endings (files from Windows editors carry \\r)."""
     if not isinstance(value, str):
-        raise ValueError(f"{name}: must be a string, got {type(value).__name__}")
+        raise QuestionError(f"{name}: must be a string, got {type(value).__name__}")
     return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _number(value: Any, name: str) -> float:
     # bool is an int subclass; True as a fraction is almost certainly a bug in the caller.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name}: must be a number, got {value!r}")
+        raise QuestionError(f"{name}: must be a number, got {value!r}")
     number = float(value)
     if not math.isfinite(number):
-        raise ValueError(f"{name}: must be a finite number, got {value!r}")
+        raise QuestionError(f"{name}: must be a finite number, got {value!r}")
     return number
 
 
 def _fraction(value: Any, name: str) -> float:
     number = _number(value, name)
     if not -1.0 <= number <= 1.0:
-        raise ValueError(f"{name}: must be between -1 and 1 (-100% to 100%), got {value!r}")
+        raise QuestionError(f"{name}: must be between -1 and 1 (-100% to 100%), got {value!r}")
     return number
 
 
@@ -145,19 +149,19 @@ class NumericAnswer:
         _set(self, "tolerance", _number(self.tolerance, "tolerance"))
         if self.value is None:
             if self.minimum is None or self.maximum is None:
-                raise ValueError("value: give either value (± tolerance) or both min and max")
+                raise QuestionError("value: give either value (± tolerance) or both min and max")
             if self.tolerance != 0:
-                raise ValueError("tolerance: a min..max range cannot also have a tolerance")
+                raise QuestionError("tolerance: a min..max range cannot also have a tolerance")
             _set(self, "minimum", _number(self.minimum, "min"))
             _set(self, "maximum", _number(self.maximum, "max"))
             if self.minimum > self.maximum:  # type: ignore[operator]
-                raise ValueError(f"min: {self.minimum} is larger than max {self.maximum}")
+                raise QuestionError(f"min: {self.minimum} is larger than max {self.maximum}")
         else:
             if self.minimum is not None or self.maximum is not None:
-                raise ValueError("min: give either value (± tolerance) or min and max, not both")
+                raise QuestionError("min: give either value (± tolerance) or min and max, not both")
             _set(self, "value", _number(self.value, "value"))
             if self.tolerance < 0:
-                raise ValueError(f"tolerance: must not be negative, got {self.tolerance!r}")
+                raise QuestionError(f"tolerance: must not be negative, got {self.tolerance!r}")
 
     @classmethod
     def range(
@@ -226,21 +230,21 @@ class Question:
 
     def __post_init__(self) -> None:
         if self.type not in QUESTION_TYPES:
-            raise ValueError(
+            raise QuestionError(
                 f"type: unknown question type {self.type!r}; use one of {', '.join(QUESTION_TYPES)}"
             )
         title = _clean(self.title, "title").strip()
         if not title:
-            raise ValueError("title: must not be empty")
+            raise QuestionError("title: must not be empty")
         _set(self, "title", title)
         if self.text_format not in TEXT_FORMATS:
-            raise ValueError(
+            raise QuestionError(
                 f"text_format: unknown format {self.text_format!r}; "
                 f"use one of {', '.join(TEXT_FORMATS)}"
             )
         category = _clean(self.category, "category").strip()
         if "\n" in category:
-            raise ValueError("category: must be a single line")
+            raise QuestionError("category: must be a single line")
         _set(self, "category", category)
         for name in ("feedback", "feedback_true", "feedback_false", "wrong_feedback"):
             _set(self, name, _clean(getattr(self, name), name).strip())
@@ -265,28 +269,28 @@ class Question:
     @staticmethod
     def _tuple_of(items: Any, kind: type, name: str) -> tuple[Any, ...]:
         if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
-            raise ValueError(f"{name}: must be a list of {kind.__name__}")
+            raise QuestionError(f"{name}: must be a list of {kind.__name__}")
         for index, item in enumerate(items):
             if not isinstance(item, kind):
-                raise ValueError(f"{name}[{index}]: must be a {kind.__name__}, got {item!r}")
+                raise QuestionError(f"{name}[{index}]: must be a {kind.__name__}, got {item!r}")
         return tuple(items)
 
     def _check_fields_of_type(self) -> None:
         allowed = TYPE_FIELDS[self.type]
         for name, default in OPTIONAL_DEFAULTS.items():
             if name not in allowed and getattr(self, name) != default:
-                raise ValueError(f"{name}: not used by {self.type} questions; leave it empty")
+                raise QuestionError(f"{name}: not used by {self.type} questions; leave it empty")
 
     def _check_rules(self) -> None:
         kind = self.type
         if kind == MISSINGWORD:
             if self.blank not in BLANK_KINDS:
-                raise ValueError(
+                raise QuestionError(
                     f"blank: must be 'choice' or 'short' for a missing-word question, "
                     f"got {self.blank!r}"
                 )
             if not self.text_after.strip():
-                raise ValueError(
+                raise QuestionError(
                     "text_after: a missing-word question needs text after the blank "
                     "(with nothing after it, it is a single-choice or short-answer question)"
                 )
@@ -294,53 +298,55 @@ class Question:
 
         for index, answer in enumerate(self.answers):
             if not answer.text:
-                raise ValueError(f"answers[{index}].text: must not be empty")
+                raise QuestionError(f"answers[{index}].text: must not be empty")
 
         if kind == SINGLE:
             if len(self.answers) < 2:
-                raise ValueError("answers: a choice question needs at least 2 choices")
+                raise QuestionError("answers: a choice question needs at least 2 choices")
             if not any(answer.fraction == 1.0 for answer in self.answers):
-                raise ValueError("answers: a single-choice question needs a choice worth 100% (=)")
+                raise QuestionError(
+                    "answers: a single-choice question needs a choice worth 100% (=)"
+                )
         elif kind == MULTIPLE:
             if len(self.answers) < 2:
-                raise ValueError("answers: a choice question needs at least 2 choices")
+                raise QuestionError("answers: a choice question needs at least 2 choices")
             total = sum(answer.fraction for answer in self.answers if answer.fraction > 0)
             if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
-                raise ValueError(
+                raise QuestionError(
                     f"answers: the positive weights of a multiple-answer question must add up "
                     f"to 100%, they add up to {total * 100:g}% (for thirds write 33.33333%)"
                 )
         elif kind == SHORT:
             if not self.answers:
-                raise ValueError("answers: a short-answer question needs at least one answer")
+                raise QuestionError("answers: a short-answer question needs at least one answer")
             if max(answer.fraction for answer in self.answers) != 1.0:
-                raise ValueError("answers: a short-answer question needs an answer worth 100%")
+                raise QuestionError("answers: a short-answer question needs an answer worth 100%")
             for index, answer in enumerate(self.answers):
                 # GIFT reads `=... -> ...` as a matching pair, so a short answer containing
                 # "->" could never be written back; refuse it up front.
                 for name in ("text", "feedback"):
                     if "->" in getattr(answer, name):
-                        raise ValueError(
+                        raise QuestionError(
                             f"answers[{index}].{name}: '->' cannot be used in a short-answer "
                             f"question (GIFT would read it as a matching question)"
                         )
         elif kind == TRUEFALSE:
             if not isinstance(self.correct, bool):
-                raise ValueError("correct: a true/false question needs correct = true or false")
+                raise QuestionError("correct: a true/false question needs correct = true or false")
         elif kind == NUMERICAL:
             if not self.numeric:
-                raise ValueError("numeric: a numerical question needs at least one answer")
+                raise QuestionError("numeric: a numerical question needs at least one answer")
             if max(answer.fraction for answer in self.numeric) != 1.0:
-                raise ValueError("numeric: a numerical question needs an answer worth 100%")
+                raise QuestionError("numeric: a numerical question needs an answer worth 100%")
         elif kind == MATCHING:
             real = [pair for pair in self.pairs if pair.left]
             if len(real) < 2:
-                raise ValueError("pairs: a matching question needs at least 2 pairs")
+                raise QuestionError("pairs: a matching question needs at least 2 pairs")
             for index, pair in enumerate(self.pairs):
                 if not pair.right:
-                    raise ValueError(f"pairs[{index}].right: must not be empty")
+                    raise QuestionError(f"pairs[{index}].right: must not be empty")
                 if "->" in pair.left:
-                    raise ValueError(f"pairs[{index}].left: must not contain '->'")
+                    raise QuestionError(f"pairs[{index}].left: must not contain '->'")
 
     # ------------------------------------------------------------------ helpers for callers
 
@@ -392,24 +398,24 @@ class Question:
     def from_dict(cls, data: Mapping[str, Any]) -> Question:
         """Build a question from its JSON form; raises ValueError naming the bad field."""
         if not isinstance(data, Mapping):
-            raise ValueError(f"question: must be an object, got {type(data).__name__}")
+            raise QuestionError(f"question: must be an object, got {type(data).__name__}")
         for key in ("type", "title", "text"):
             if key not in data:
-                raise ValueError(f"{key}: missing")
+                raise QuestionError(f"{key}: missing")
         kind = data["type"]
         if kind not in QUESTION_TYPES:
-            raise ValueError(
+            raise QuestionError(
                 f"type: unknown question type {kind!r}; use one of {', '.join(QUESTION_TYPES)}"
             )
         allowed = {"type", "title", "text", "text_format", "feedback", "category"}
         allowed |= TYPE_FIELDS[kind]
         for key in data:
             if key not in allowed:
-                raise ValueError(f"{key}: unknown field for a {kind} question")
+                raise QuestionError(f"{key}: unknown field for a {kind} question")
 
         kwargs: dict[str, Any] = {key: data[key] for key in data if key not in _LIST_FIELDS}
         if kind == TRUEFALSE and "correct" not in data:
-            raise ValueError("correct: missing")
+            raise QuestionError("correct: missing")
         if "answers" in TYPE_FIELDS[kind]:
             kwargs["answers"] = _items(data, "answers", _answer_from_dict)
         if kind == NUMERICAL:
@@ -424,28 +430,28 @@ _LIST_FIELDS = frozenset({"answers", "numeric", "pairs"})
 
 def _items(data: Mapping[str, Any], key: str, build: Any) -> list[Any]:
     if key not in data:
-        raise ValueError(f"{key}: missing")
+        raise QuestionError(f"{key}: missing")
     items = data[key]
     if not isinstance(items, list):
-        raise ValueError(f"{key}: must be a list")
+        raise QuestionError(f"{key}: must be a list")
     result = []
     for index, item in enumerate(items):
         if not isinstance(item, Mapping):
-            raise ValueError(f"{key}[{index}]: must be an object")
+            raise QuestionError(f"{key}[{index}]: must be an object")
         try:
             result.append(build(item))
         except ValueError as error:
-            raise ValueError(f"{key}[{index}].{error}") from None
+            raise QuestionError(f"{key}[{index}].{error}") from None
     return result
 
 
 def _only(item: Mapping[str, Any], allowed: set[str], required: set[str]) -> None:
     for key in item:
         if key not in allowed:
-            raise ValueError(f"{key}: unknown field")
+            raise QuestionError(f"{key}: unknown field")
     for key in sorted(required):
         if key not in item:
-            raise ValueError(f"{key}: missing")
+            raise QuestionError(f"{key}: missing")
 
 
 def _answer_from_dict(item: Mapping[str, Any]) -> Answer:
@@ -471,12 +477,13 @@ def _pair_from_dict(item: Mapping[str, Any]) -> Pair:
 
 
 __all__ = [
-    "Answer",
     "BLANK_CHOICE",
     "BLANK_SHORT",
+    "QUESTION_TYPES",
+    "TEXT_FORMATS",
+    "Answer",
     "NumericAnswer",
     "Pair",
-    "QUESTION_TYPES",
     "Question",
-    "TEXT_FORMATS",
+    "QuestionError",
 ]
