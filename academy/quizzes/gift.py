@@ -671,6 +671,11 @@ def _write_question(question: Question) -> str:
 
     single = kind == SINGLE or (kind == MISSINGWORD and question.blank == BLANK_CHOICE)
     lines = [_choice_line(answer, kind, single, fmt) for answer in question.answers]
+    if single and not any(line.startswith("~") for line in lines):
+        # Only `=` answers would read back as a short-answer question; a `~` marks it as a
+        # choice question, so write the last (100%) choice with an explicit weight.
+        last = question.answers[-1]
+        lines[-1] = "~%100%" + _write_rich(last.text, fmt) + _feedback_suffix(last.feedback, fmt)
     if kind == MISSINGWORD:
         # A blank sits inside a sentence, so its answers stay on the sentence's line.
         inner = " ".join(lines) + (" " + general if general else "")

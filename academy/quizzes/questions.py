@@ -338,6 +338,11 @@ class Question:
                 raise QuestionError("numeric: a numerical question needs at least one answer")
             if max(answer.fraction for answer in self.numeric) != 1.0:
                 raise QuestionError("numeric: a numerical question needs an answer worth 100%")
+        elif kind == DESCRIPTION:
+            if self.feedback:
+                raise QuestionError(
+                    "feedback: a description has no answer block, so it has no feedback"
+                )
         elif kind == MATCHING:
             real = [pair for pair in self.pairs if pair.left]
             if len(real) < 2:
