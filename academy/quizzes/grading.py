@@ -146,6 +146,7 @@ def normalise_text(text: str) -> str:
 _NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?", re.ASCII)
 # 1,500 and 12,345.50 are Thai (and English) thousands separators.
 _GROUPED_RE = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?", re.ASCII)
+_JSON_INDEX_RE = re.compile(r"0|[1-9][0-9]{0,5}")
 _MINUS_SIGNS = str.maketrans({"\u2212": "-", "\ufe63": "-"})
 
 
@@ -201,7 +202,8 @@ def grade(question: Question, response: Any) -> GradeResult:
     Responses by question type: single and missing-word choice, the index of the chosen answer
     (or None); multiple, a set or list of indices; truefalse, a bool; short and missing-word
     short, the typed text; numerical, the typed text; matching, a dict from pair index to the
-    chosen right-hand text (or its index in `question.match_choices()`); essay, the text;
+    chosen right-hand text (or its index in `question.match_choices()`; the pair index may be
+    a string such as "0", as JSON stores it); essay, the text;
     description, None. Unanswered is None. A `ManualGrade` replaces the response of any type.
     """
     if question.type == DESCRIPTION:
@@ -338,8 +340,15 @@ def _grade_matching(question: Question, response: Any) -> GradeResult:
     choices = question.match_choices()
     scored = [index for index, pair in enumerate(question.pairs) if pair.left]
     right = 0
+    answered: set[int] = set()
     for key, value in response.items():
+        # Responses are stored as JSON, whose object keys are always strings.
+        if isinstance(key, str) and _JSON_INDEX_RE.fullmatch(key):
+            key = int(key)
         index = _index(key, len(question.pairs), "pair")
+        if index in answered:
+            raise ResponseError(f"pair {index} is answered twice")
+        answered.add(index)
         if index not in scored:
             raise ResponseError(f"pair {index} is an extra choice, not something to match")
         if isinstance(value, str):
