@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -1069,3 +1071,30 @@ def test_parse_never_crashes_and_canonical_form_is_stable(text: str) -> None:
 def test_parse_bytes_never_crashes(data: bytes) -> None:
     with contextlib.suppress(GiftError):
         parse_gift(data)
+
+
+# --------------------------------------------------------------------------- documentation
+
+DOC = (Path(__file__).resolve().parents[1] / "docs" / "quiz-format.md").read_text("utf-8")
+DOC_BLOCKS = re.findall(r"```(\w*)\n(.*?)```", DOC, re.DOTALL)
+
+
+@pytest.mark.parametrize(
+    "block", [b for lang, b in DOC_BLOCKS if not lang and ("::" in b or "// @" in b)]
+)
+def test_documented_gift_examples_parse(block: str) -> None:
+    assert parse_gift(block).questions
+
+
+def test_documented_json_examples_cover_every_type() -> None:
+    (block,) = [b for lang, b in DOC_BLOCKS if lang == "json"]
+    questions = [Question.from_dict(item) for item in json.loads(block)]
+    assert {question.type for question in questions} == set(QUESTION_TYPES)
+    assert [question.to_dict() for question in questions] == json.loads(block)
+
+
+def test_documented_export_is_canonical() -> None:
+    # the example in "Exported files": settings, a category and questions
+    (block,) = [b for lang, b in DOC_BLOCKS if not lang and "// @id" in b and "$CATEGORY" in b]
+    parsed = parse_gift(block)
+    assert write_gift(parsed.questions, parsed.header) == block
