@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from academy.quizzes.gift import parse_gift
 from academy.quizzes.grading import (
@@ -358,3 +360,42 @@ def test_score_attempt_bad_points(points: object, error: type[Exception]) -> Non
 def test_score_attempt_rejects_forged_responses() -> None:
     with pytest.raises(ResponseError):
         score_attempt([(SINGLE, 1, 0), (SINGLE, 1, 99)])
+
+
+# --------------------------------------------------------------------------- properties
+
+THAI_AND_MARKS = st.sampled_from([*"กนทมเแาำะิีึืุู่้๊๋็์ํั", "\u200b", " ", "A", "é", "e\u0301", "ß"])
+
+
+@given(st.one_of(st.text(), st.lists(THAI_AND_MARKS).map("".join)))
+def test_normalise_text_is_idempotent(text: str) -> None:
+    once = normalise_text(text)
+    assert normalise_text(once) == once
+
+
+@st.composite
+def choice_question_and_response(draw: st.DrawFn) -> tuple[Question, object]:
+    """A multiple-response question (positive weights add up to 100%) and any set of picks."""
+    cuts = sorted(draw(st.lists(st.integers(1, 99), max_size=3, unique=True)))
+    positives = [b - a for a, b in zip([0, *cuts], [*cuts, 100], strict=True)]
+    negatives = draw(st.lists(st.integers(-100, 0), max_size=3))
+    weights = draw(st.permutations([*positives, *negatives, 0]))
+    body = " ".join(f"~%{w}%choice{i}" for i, w in enumerate(weights))
+    question = q(f"::m:: x {{{body}}}")
+    picked = draw(st.sets(st.integers(0, len(question.answers) - 1)))
+    return question, picked
+
+
+@given(choice_question_and_response())
+def test_multiple_response_score_stays_between_zero_and_one(case: tuple[Question, object]) -> None:
+    question, picked = case
+    result = grade(question, picked)
+    assert 0.0 <= result.fraction <= 1.0
+    assert result.correct is (result.fraction == 1.0)
+
+
+@given(st.text(max_size=20))
+def test_any_typed_answer_grades_without_error(typed: str) -> None:
+    for question in (SHORT, NUMERICAL, MISSING_SHORT):
+        result = grade(question, typed)
+        assert 0.0 <= result.fraction <= 1.0

@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
+from typing import Any
 
 from academy.quizzes.questions import (
     BLANK_CHOICE,
@@ -34,6 +35,7 @@ from academy.quizzes.questions import (
     NumericAnswer,
     Pair,
     Question,
+    QuestionError,
 )
 
 __all__ = ["GiftError", "GiftFile", "parse_gift", "write_gift"]
@@ -116,7 +118,7 @@ _TITLE_LENGTH = 40
 def parse_gift(text: str | bytes, source: str = "<gift>") -> GiftFile:
     """Parse a GIFT file. Raises GiftError (with the 1-based line) on the first problem."""
     try:
-        return _parse(_decode(text), source)
+        return _parse(_decode(text))
     except _Fail as failure:
         raise GiftError(failure.reason, failure.line, source) from None
 
@@ -145,7 +147,7 @@ def _decode(data: str | bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _parse(text: str, source: str) -> GiftFile:
+def _parse(text: str) -> GiftFile:
     header: dict[str, str] = {}
     blocks: list[list[tuple[int, str]]] = []
     block: list[tuple[int, str]] = []
@@ -177,7 +179,12 @@ def _parse(text: str, source: str) -> GiftFile:
             lines = lines[1:]
             if not lines:
                 continue
-        questions.append(_parse_question(lines, category, len(questions) + 1))
+        try:
+            questions.append(_parse_question(lines, category, len(questions) + 1))
+        except QuestionError as error:
+            # The model's own rules (a 100% answer, weights adding up...) apply to the
+            # question as a whole, so point at its first line.
+            raise _Fail(str(error), lines[0][0]) from None
     return GiftFile(questions=questions, header=header)
 
 
@@ -234,7 +241,6 @@ class _Block:
 def _parse_question(lines: list[tuple[int, str]], category: str, number: int) -> Question:
     block = _Block(lines)
     s = block.text
-    first_line = block.numbers[0]
     pos = len(s) - len(s.lstrip())
 
     title = ""
@@ -250,7 +256,7 @@ def _parse_question(lines: list[tuple[int, str]], category: str, number: int) ->
 
     opening = s.find("{", pos)
     closing = s.find("}", pos)
-    kwargs: dict[str, object]
+    kwargs: dict[str, Any]
     if opening < 0 and closing < 0:
         text_format, text = _question_text(s[pos:])
         kwargs = {"type": DESCRIPTION, "text": text.strip()}
@@ -300,10 +306,7 @@ def _parse_question(lines: list[tuple[int, str]], category: str, number: int) ->
         if kwargs["type"] == MISSINGWORD:
             shown += _BLANK + str(kwargs["text_after"])
         title = _default_title(shown, number)
-    try:
-        return Question(title=title, text_format=text_format, category=category, **kwargs)  # type: ignore[arg-type]
-    except ValueError as error:
-        raise _Fail(str(error), first_line) from None
+    return Question(title=title, text_format=text_format, category=category, **kwargs)
 
 
 def _question_text(raw: str) -> tuple[str, str]:
@@ -365,7 +368,7 @@ def _split_feedback(content: str) -> tuple[str, str]:
     return text, feedback
 
 
-def _parse_answers(block: _Block, opening: int, closing: int) -> dict[str, object]:
+def _parse_answers(block: _Block, opening: int, closing: int) -> dict[str, Any]:
     inner = block.text[opening + 1 : closing]
     general = ""
     separator = inner.rfind("####")  # Moodle takes the last one
@@ -374,7 +377,7 @@ def _parse_answers(block: _Block, opening: int, closing: int) -> dict[str, objec
         inner = inner[:separator]
     base = opening + 1
     body = inner.strip()
-    result: dict[str, object]
+    result: dict[str, Any]
     if not body:
         result = {"type": ESSAY}
     elif body.startswith("#"):
@@ -419,7 +422,7 @@ def _unrecognised(block: _Block, inner: str, at: int) -> _Fail:
     )
 
 
-def _parse_choice(block: _Block, inner: str, base: int) -> dict[str, object]:
+def _parse_choice(block: _Block, inner: str, base: int) -> dict[str, Any]:
     lead, pieces = _split_markers(inner, "~=", base)
     if lead.strip():
         raise _unrecognised(block, inner, base)
@@ -449,7 +452,7 @@ def _parse_choice(block: _Block, inner: str, base: int) -> dict[str, object]:
     return {"type": kind, "answers": answers}
 
 
-def _parse_short(block: _Block, inner: str, base: int) -> dict[str, object]:
+def _parse_short(block: _Block, inner: str, base: int) -> dict[str, Any]:
     lead, pieces = _split_markers(inner, "=", base)
     if lead.strip() or not pieces:
         raise _unrecognised(block, inner, base)
@@ -464,7 +467,7 @@ def _parse_short(block: _Block, inner: str, base: int) -> dict[str, object]:
     return {"type": SHORT, "answers": answers}
 
 
-def _parse_matching(block: _Block, inner: str, base: int) -> dict[str, object]:
+def _parse_matching(block: _Block, inner: str, base: int) -> dict[str, Any]:
     lead, pieces = _split_markers(inner, "=", base)
     if lead.strip():
         raise _Fail(
@@ -497,7 +500,7 @@ def _number(raw: str, block: _Block, at: int) -> float:
     return value
 
 
-def _parse_numerical(block: _Block, inner: str, base: int) -> dict[str, object]:
+def _parse_numerical(block: _Block, inner: str, base: int) -> dict[str, Any]:
     hash_at = inner.index("#")
     spec = inner[hash_at + 1 :]
     base += hash_at + 1
