@@ -12,7 +12,7 @@ running attempt; any sequence is accepted when constructing.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -401,7 +401,7 @@ class Question:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Question:
-        """Build a question from its JSON form; raises ValueError naming the bad field."""
+        """Build a question from its JSON form; raises QuestionError naming the bad field."""
         if not isinstance(data, Mapping):
             raise QuestionError(f"question: must be an object, got {type(data).__name__}")
         for key in ("type", "title", "text"):
@@ -433,7 +433,9 @@ class Question:
 _LIST_FIELDS = frozenset({"answers", "numeric", "pairs"})
 
 
-def _items(data: Mapping[str, Any], key: str, build: Any) -> list[Any]:
+def _items(
+    data: Mapping[str, Any], key: str, build: Callable[[Mapping[str, Any]], Any]
+) -> list[Any]:
     if key not in data:
         raise QuestionError(f"{key}: missing")
     items = data[key]
