@@ -246,7 +246,7 @@ def test_refuses_a_foreign_archive(tmp_path, worker_name):
 def test_refuses_a_truncated_archive(good_archive, tmp_path, worker_name):
     truncated = tmp_path / "cut.tar.gz"
     truncated.write_bytes(good_archive.read_bytes()[: good_archive.stat().st_size // 2])
-    with pytest.raises(BackupError, match="damaged|cannot be read"):
+    with pytest.raises(BackupError, match=r"damaged|cannot be read"):
         _restore(truncated, tmp_path, worker_name)
 
 
