@@ -24,8 +24,10 @@ preload_app = True
 
 def post_fork(server, worker):
     # Connections made in the master (the start-up check) must not be shared with children.
+    app = server.app.wsgi()
+    if "sqlalchemy" not in getattr(app, "extensions", {}):
+        return  # not Academy (bench/hello.py runs under this same file)
     from academy.extensions import db
-    from wsgi import app
 
     with app.app_context():
         db.engine.dispose(close=False)
