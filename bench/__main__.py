@@ -105,7 +105,8 @@ class Server:
     def expected_workers(self) -> int:
         if "--workers" in self.extra:
             return int(self.extra[self.extra.index("--workers") + 1])
-        return int(self.env.get("WEB_CONCURRENCY") or os.cpu_count() * 2)
+        # As gunicorn.conf.py: one worker per core, at least two.
+        return int(self.env.get("WEB_CONCURRENCY") or max(2, os.cpu_count() or 1))
 
     def workers(self) -> list[int]:
         pids = []
@@ -665,8 +666,13 @@ def main(argv=None) -> int:
             rows += [(kind, r) for r in run_database(args, kind, workdir)]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    load = Path("/proc/loadavg").read_text().split()[0]
+    if float(load) > (os.cpu_count() or 1) / 2:
+        print(f"bench: warning: load average {load} on {os.cpu_count()} cores: other work "
+              "shares this machine, so the figures are low and noisy", file=sys.stderr)  # fmt: skip
     print(f"\nAcademy bench: preset {args.preset}, {args.duration} s per scenario, "
-          f"{args.connections} connections, {os.cpu_count()} cores (nproc), wrk -t1")  # fmt: skip
+          f"{args.connections} connections, {os.cpu_count()} cores (nproc), wrk -t1, "
+          f"load average at the end {load}")  # fmt: skip
     print_table(rows, hello)
     if args.json:
         args.json.write_text(

@@ -59,7 +59,7 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
-    if request.endpoint != "static" and (
+    if request.endpoint not in ("static", "static_versioned") and (
         current_user.is_authenticated or request.method != "GET" or response.status_code >= 400
     ):
         # A shared PC must never show the previous learner's pages: nothing private is kept
