@@ -300,7 +300,8 @@ class Result:
 
 def request_line(method, path, cookie=None, body="", headers=None) -> str:
     fields = [method, path, body or ""]
-    all_headers = {"User-Agent": USER_AGENT, **(headers or {})}
+    # Like a browser: ask for gzip, so KB/resp is what crosses the wire.
+    all_headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip", **(headers or {})}
     if cookie:
         all_headers["Cookie"] = cookie
     if body and "Content-Type" not in all_headers:
