@@ -13,8 +13,9 @@ LEARNERS = {"small": 200, "district": 40 * 20, "city": 109 * 40}
 PASSWORD = "bench-password-1"  # noqa: S105 (the throwaway bench accounts)
 
 
-def generate(app, preset: str, database_url: str) -> str:
-    """Fill the database; return which generator did it."""
+def generate(app, preset: str, database_url: str) -> tuple[str, str | None]:
+    """Fill the database; return which generator did it and the learners' password (None
+    when the generator does not say: the sign-in scenario is then skipped)."""
     from academy import demo
     from academy.extensions import db
 
@@ -25,9 +26,9 @@ def generate(app, preset: str, database_url: str) -> str:
         from bench import gen_city
 
         gen_city.generate(preset, database_url)
-        return "bench.gen_city"
+        return "bench.gen_city", getattr(gen_city, "PASSWORD", None)
     _minimal(app, preset)
-    return "bench.seed (minimal: accounts only)"
+    return "bench.seed (minimal: accounts only)", PASSWORD
 
 
 def _minimal(app, preset: str) -> None:
