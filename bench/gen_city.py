@@ -40,6 +40,8 @@ PRESETS = {
     "city": Preset(schools=109, rooms_per_school=9),  # 196,200 learners, ~10 M events
 }
 BATCH = 5000
+# Every generated account (learners and teachers) signs in with this password.
+PASSWORD = "bench-password"  # noqa: S105 (throwaway bench accounts)
 DISTRICTS = ("ปทุมวัน", "บางรัก", "สาทร", "ดินแดง", "จตุจักร", "บางกะปิ", "ลาดพร้าว", "คลองเตย")
 FIRST = ("สมชาย", "สุดา", "วิชัย", "มาลี", "ประเสริฐ", "กานดา", "ธนพล", "ปิยะนุช", "อนุชา", "ศิริพร")
 LAST = ("ใจดี", "พรหมมา", "สุขสันต์", "ทองดี", "ศรีสุข", "บุญมา", "แก้วมณี", "วงศ์ไทย")
@@ -96,7 +98,7 @@ def generate(preset: str, database_url: str, seed: int = 2026, echo=print) -> di
                 for i, cid in enumerate(course_ids)
             ])  # fmt: skip
 
-        password_hash = hash_password("bench-password")
+        password_hash = hash_password(PASSWORD)
         school_id, room_id, class_id, user_id = (
             next_id("schools"), next_id("rooms"), next_id("classes"), next_id("users"),
         )  # fmt: skip
