@@ -16,8 +16,8 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from datetime import datetime, timedelta
+from functools import wraps
 from typing import Any, TypeVar
 
 from flask_babel import gettext as _
@@ -331,7 +331,9 @@ def _lock_attempt(attempt: Attempt) -> Attempt:
 def is_expired(attempt: Attempt, now: datetime | None = None, grace: timedelta = GRACE) -> bool:
     now = now or utcnow()
     return (
-        attempt.status == OPEN and attempt.deadline_at is not None and now > attempt.deadline_at + grace
+        attempt.status == OPEN
+        and attempt.deadline_at is not None
+        and now > attempt.deadline_at + grace
     )
 
 
@@ -435,7 +437,9 @@ def save_response(attempt: Attempt, question_id: Any, value: Any, user: Any) -> 
         raise ServiceError(_("That is not a valid answer to this question.")) from None
     stored = _storable(data, value)
     response = db.session.scalar(
-        select(Response).where(Response.attempt_id == attempt.id, Response.question_id == question_id)
+        select(Response).where(
+            Response.attempt_id == attempt.id, Response.question_id == question_id
+        )
     )
     if response is None:
         response = Response(attempt_id=attempt.id, question_id=question_id, value=stored)
@@ -560,8 +564,10 @@ def mark_essay(response: Response, fraction: float, comment: str, marker: Any) -
         raise ServiceError(_("Only essay answers are marked by hand."))
     if attempt.status != SUBMITTED:
         raise ServiceError(_("The attempt is still open."))
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not (
-        0 <= fraction <= 1
+    if (
+        isinstance(fraction, bool)
+        or not isinstance(fraction, (int, float))
+        or not (0 <= fraction <= 1)
     ):
         raise ServiceError(_("Give a mark from 0 to 100%."), "fraction")
     attempt = _lock_attempt(attempt)
@@ -592,8 +598,10 @@ def feedback_visible(quiz: Quiz, attempt: Attempt, attempts: list[Attempt], user
     if quiz.show_feedback == AFTER_SUBMIT:
         return True
     # After the last attempt: only when no attempt is left (never for unlimited attempts).
-    return bool(quiz.attempts_allowed) and len(attempts) >= quiz.attempts_allowed and all(
-        a.status == SUBMITTED for a in attempts
+    return (
+        bool(quiz.attempts_allowed)
+        and len(attempts) >= quiz.attempts_allowed
+        and all(a.status == SUBMITTED for a in attempts)
     )
 
 
@@ -653,7 +661,8 @@ def _inline(text: str) -> Any:
     html = str(render_markdown(text))
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
-    return Markup(html)
+    # Sanitised by render_markdown; only the outer <p> of a one-paragraph text is removed.
+    return Markup(html)  # noqa: S704
 
 
 def _text_html(text: str, text_format: str) -> Any:
@@ -680,44 +689,69 @@ def attempt_questions(attempt: Attempt, reveal: bool = False) -> list[dict[str, 
             continue
         data = question_data(question)
         response = responses.get(question.id)
-        value = response.value if response is not None else None
         if data.type != DESCRIPTION:
             number += 1
-        order = list(entry.get("order") or [])
-        item: dict[str, Any] = {
-            "id": question.id,
-            "number": number if data.type != DESCRIPTION else None,
-            "type": data.type,
-            "kind": data.blank_kind,
-            "title": data.title,
-            "points": question.points,
-            "text_html": _text_html(data.text, data.text_format),
-            "value": value,
-            "answered": value not in (None, "", [], {}),
-        }
-        if data.type == MISSINGWORD:
-            item["before_html"] = _inline(data.text)
-            item["after_html"] = _inline(data.text_after)
-        if data.blank_kind in (SINGLE, MULTIPLE, BLANK_CHOICE):
-            item["choices"] = [
-                {"index": i, "html": _inline(data.answers[i].text)}
-                for i in order
-                if i < len(data.answers)
-            ]
-        if data.type == MATCHING:
-            choices = data.match_choices()
-            item["lefts"] = [
-                {"index": i, "html": _inline(pair.left)}
-                for i, pair in enumerate(data.pairs)
-                if pair.left
-            ]
-            item["match_choices"] = [
-                {"index": i, "text": choices[i]} for i in order if i < len(choices)
-            ]
+        item = _item(
+            data,
+            question.id,
+            question.points,
+            list(entry.get("order") or []),
+            response.value if response is not None else None,
+            number if data.type != DESCRIPTION else None,
+        )
         if reveal:
             item.update(_revealed(data, response))
         items.append(item)
     return items
+
+
+def preview_items(data: QuestionData) -> list[dict[str, Any]]:
+    """A question as a learner would see it (the editor's preview), choices in file order."""
+    count = len(data.answers) if data.blank_kind in (SINGLE, MULTIPLE, BLANK_CHOICE) else 0
+    if data.type == MATCHING:
+        count = len(data.match_choices())
+    return [_item(data, 0, 1.0, list(range(count)), None, 1)]
+
+
+def _item(
+    data: QuestionData,
+    question_id: int,
+    points: float,
+    order: list[int],
+    value: Any,
+    number: int | None,
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": question_id,
+        "number": number,
+        "type": data.type,
+        "kind": data.blank_kind,
+        "title": data.title,
+        "points": points,
+        "text_html": _text_html(data.text, data.text_format),
+        "value": value,
+        "answered": value not in (None, "", [], {}),
+    }
+    if data.type == MISSINGWORD:
+        item["before_html"] = _inline(data.text)
+        item["after_html"] = _inline(data.text_after)
+    if data.blank_kind in (SINGLE, MULTIPLE, BLANK_CHOICE):
+        item["choices"] = [
+            {"index": i, "html": _inline(data.answers[i].text)}
+            for i in order
+            if i < len(data.answers)
+        ]
+    if data.type == MATCHING:
+        choices = data.match_choices()
+        item["lefts"] = [
+            {"index": i, "html": _inline(pair.left)}
+            for i, pair in enumerate(data.pairs)
+            if pair.left
+        ]
+        item["match_choices"] = [
+            {"index": i, "text": choices[i]} for i in order if i < len(choices)
+        ]
+    return item
 
 
 def _revealed(data: QuestionData, response: Response | None) -> dict[str, Any]:
@@ -738,7 +772,31 @@ def _revealed(data: QuestionData, response: Response | None) -> dict[str, Any]:
         "feedback_html": [_inline(t) for t in feedback],
         "comment": comment,
         "right_answer": right_answer(data),
+        "your_answer": readable_response(data, value),
     }
+
+
+def readable_response(data: QuestionData, value: Any) -> str:
+    """The learner's saved answer in words."""
+    if value in (None, "", [], {}):
+        return ""
+    kind = data.blank_kind
+    try:
+        if kind in (SINGLE, BLANK_CHOICE):
+            return data.answers[value].text
+        if kind == MULTIPLE:
+            return ", ".join(data.answers[i].text for i in sorted(value))
+        if kind == "truefalse":
+            return _("True") if value else _("False")
+        if kind == MATCHING:
+            choices = data.match_choices()
+            return "; ".join(
+                f"{data.pairs[k].left} → {choices[v] if isinstance(v, int) else v}"
+                for k, v in sorted(value.items())
+            )
+    except (IndexError, TypeError, AttributeError):
+        return ""
+    return str(value)
 
 
 def right_answer(data: QuestionData) -> str:
