@@ -167,16 +167,16 @@ def test_refusals_other_learner_foreign_question_closed(make_quiz, make_user, ma
     quiz = make_quiz()
     owner, other = make_user(), make_user()
     attempt = make_attempt(quiz, owner)
-    with pytest.raises(ServiceError, match="someone else"):
+    with pytest.raises(ServiceError, match="คนอื่น"):
         services.save_response(attempt, _qid(quiz, "Capital"), 0, other)
     other_quiz = make_quiz()
-    with pytest.raises(ServiceError, match="not part"):
+    with pytest.raises(ServiceError, match="ไม่ได้อยู่"):
         services.save_response(attempt, other_quiz.questions[0].id, 0, owner)
-    with pytest.raises(ServiceError, match="not part"):
+    with pytest.raises(ServiceError, match="ไม่ได้อยู่"):
         services.save_response(attempt, "abc", 0, owner)
     services.save_response(attempt, _qid(quiz, "Capital"), 0, owner)
     services.submit(attempt, owner)
-    with pytest.raises(ServiceError, match="closed"):
+    with pytest.raises(ServiceError, match="ปิดแล้ว"):
         services.save_response(attempt, _qid(quiz, "Capital"), 1, owner)
     response = db.session.scalar(select(Response))
     assert response.value == 0
@@ -189,7 +189,7 @@ def test_submit_once(make_quiz, learner, make_attempt):
     submitted_at, points = attempt.submitted_at, attempt.points
     second = services.submit(attempt, learner)
     assert first.changed and not second.changed
-    assert "already" in second.message
+    assert "ไปแล้ว" in second.message
     assert (attempt.submitted_at, attempt.points) == (submitted_at, points)
 
 
@@ -199,7 +199,7 @@ def test_time_limit_closes_with_saved_answers(make_quiz, learner, make_attempt):
     assert attempt.deadline_at is not None
     attempt.deadline_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    with pytest.raises(ServiceError, match="Time is over"):
+    with pytest.raises(ServiceError, match="หมดเวลาแล้ว"):
         services.save_response(attempt, _qid(quiz, "Rice"), "ข้าว", learner)
     assert attempt.status == SUBMITTED
     assert attempt.points == 2
@@ -214,7 +214,7 @@ def test_late_submit_says_so(make_quiz, learner, make_attempt):
     attempt.deadline_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     result = services.submit(attempt, learner)
-    assert not result.changed and "Time was over" in result.message
+    assert not result.changed and "หมดเวลาไปแล้ว" in result.message
     assert attempt.status == SUBMITTED and attempt.points == 1
 
 
@@ -233,7 +233,7 @@ def test_start_after_expiry_closes_and_counts(make_quiz, learner, make_attempt):
     attempt = make_attempt(quiz, learner)
     attempt.deadline_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    with pytest.raises(ServiceError, match="all 1"):
+    with pytest.raises(ServiceError, match="ครบ 1"):
         services.start_attempt(learner, quiz)
     db.session.refresh(attempt)
     assert attempt.status == SUBMITTED
@@ -375,6 +375,6 @@ def test_concurrent_start_and_submit_respects_limit(app, make_quiz, learner, enr
         return ids
 
     _results, errors = _race(app, 10, start_and_submit)
-    assert errors and all("all 3" in e or "try again" in e for e in errors)
+    assert errors and all("ครบ 3" in e or "ลองอีกครั้ง" in e for e in errors)
     numbers = db.session.scalars(select(Attempt.number).order_by(Attempt.number)).all()
     assert numbers == [1, 2, 3]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from academy.core.errors import ServiceError
 from academy.quizzes.gift import GiftError, parse_gift, write_gift
@@ -29,14 +30,15 @@ _ESCAPES = str.maketrans(
 )
 
 # What a new question's answer block starts with, by type.
+# Translated (they are examples for the teacher); translations must keep the GIFT marks.
 TEMPLATES = {
-    "single": "=Right answer#Feedback for it\n~Wrong answer#Why it is wrong",
-    "multiple": "~%50%Right one\n~%50%Right two\n~%-100%Wrong",
+    "single": _l("=Right answer#Feedback for it\n~Wrong answer#Why it is wrong"),
+    "multiple": "~%50%" + _l("Right one") + "\n~%50%" + _l("Right two") + "\n~%-100%" + _l("Wrong"),
     "truefalse": "TRUE",
-    "short": "=Accepted answer\n=%50%Half-right answer",
+    "short": "=" + _l("Accepted answer"),
     "numerical": "#4:0",
-    "matching": "=Left one -> Right one\n=Left two -> Right two\n= -> Extra wrong choice",
-    "missingword": "=right ~wrong",
+    "matching": _l("=Left one -> Right one\n=Left two -> Right two\n= -> Extra wrong choice"),
+    "missingword": _l("=right ~wrong"),
     "essay": "",
     "description": "",
 }

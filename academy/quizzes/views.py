@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -35,20 +36,20 @@ from academy.quizzes.questions import QUESTION_TYPES
 bp = Blueprint("quizzes", __name__, template_folder="templates")
 
 TYPE_LABELS = {
-    "single": "One choice",
-    "multiple": "Several choices",
-    "truefalse": "True or false",
-    "short": "Short answer",
-    "numerical": "Number",
-    "matching": "Matching",
-    "missingword": "Missing word",
-    "essay": "Essay",
-    "description": "Text only (no answer)",
+    "single": _l("One choice"),
+    "multiple": _l("Several choices"),
+    "truefalse": _l("True or false"),
+    "short": _l("Short answer"),
+    "numerical": _l("Number"),
+    "matching": _l("Matching"),
+    "missingword": _l("Missing word"),
+    "essay": _l("Essay"),
+    "description": _l("Text only (no answer)"),
 }
 
 
 def _type_label(kind: str) -> str:
-    return _(TYPE_LABELS[kind])
+    return str(TYPE_LABELS[kind])
 
 
 @bp.app_context_processor
@@ -316,7 +317,7 @@ def _question_page(quiz: Quiz, kind: str, question: Question | None):
             form.answers.data = editing.answers_block(data)
         else:
             form.points.data = 1
-            form.answers.data = _(editing.TEMPLATES[kind]) if editing.TEMPLATES[kind] else ""
+            form.answers.data = str(editing.TEMPLATES[kind])
     elif form.validate_on_submit():
         try:
             built = editing.build_question(
