@@ -378,3 +378,10 @@ def test_concurrent_start_and_submit_respects_limit(app, make_quiz, learner, enr
     assert errors and all("ครบ 3" in e or "ลองอีกครั้ง" in e for e in errors)
     numbers = db.session.scalars(select(Attempt.number).order_by(Attempt.number)).all()
     assert numbers == [1, 2, 3]
+
+
+def test_empty_essay_scores_zero_and_holds_nothing_up(make_quiz, learner, make_attempt):
+    quiz = make_quiz(questions=[q for q in _sample() if q["title"] in ("Sun", "Essay")])
+    attempt = make_attempt(quiz, learner, answers={"Sun": True, "Essay": "   "}, submit=True)
+    assert (attempt.percent, attempt.needs_marking, attempt.passed) == (50.0, False, False)
+    assert services.marking_queue(quiz) == []

@@ -530,6 +530,9 @@ def _score(attempt: Attempt) -> None:
             result = grading.GradeResult(0.0, False)
         if result.fraction is None:
             continue
+        if result.needs_manual and (response is None or not str(response.value or "").strip()):
+            # An essay left empty has nothing to mark: it scores 0 and holds nothing up.
+            result = grading.GradeResult(0.0, False)
         if response is not None and response.marked_by_id is None:
             response.fraction = None if result.needs_manual else result.fraction
         pending = pending or (result.needs_manual and data.type == ESSAY)
@@ -615,6 +618,7 @@ def marking_queue(quiz: Quiz) -> list[tuple[Response, Attempt, Question]]:
             Attempt.status == SUBMITTED,
             Question.type == ESSAY,
             Response.marked_by_id.is_(None),
+            Response.fraction.is_(None),  # an empty essay was scored 0 when submitted
         )
         .order_by(Attempt.submitted_at, Response.id)
     )
@@ -765,10 +769,13 @@ def _revealed(data: QuestionData, response: Response | None) -> dict[str, Any]:
     if response is not None and response.marked_by_id is not None:
         fraction = response.fraction
     comment = response.comment if response is not None else None
+    pending = result.needs_manual and response is not None and response.marked_by_id is None
+    if result.needs_manual and (response is None or not str(response.value or "").strip()):
+        pending = False
     return {
         "fraction": fraction,
         "correct": result.correct if fraction is None or fraction < 1 else True,
-        "pending": result.needs_manual and (response is None or response.marked_by_id is None),
+        "pending": pending,
         "feedback_html": [_inline(t) for t in feedback],
         "comment": comment,
         "right_answer": right_answer(data),
