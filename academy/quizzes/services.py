@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any, TypeVar
 
 from flask_babel import gettext as _
@@ -660,6 +660,9 @@ def question_stats(quiz: Quiz) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- what pages show
 
 
+# Question texts change rarely and a class opens the same ones forty times at once: keep the
+# rendered HTML by content (a changed text is a new key), so each worker renders it once.
+@lru_cache(maxsize=4096)
 def _inline(text: str) -> Any:
     """A short text (a choice) as inline HTML: the Markdown path without the wrapping <p>."""
     html = str(render_markdown(text))
@@ -669,6 +672,7 @@ def _inline(text: str) -> Any:
     return Markup(html)  # noqa: S704
 
 
+@lru_cache(maxsize=4096)
 def _text_html(text: str, text_format: str) -> Any:
     if text_format == "plain":
         return Markup("<p>%s</p>") % text

@@ -94,7 +94,7 @@ def quiz(quiz_id: int):
         left=services.attempts_left(quiz, attempts),
         kept=services.kept_attempt(quiz, attempts),
         editor=services.may_edit(current_user, quiz),
-        question_count=len(quiz.questions),
+        question_count=sum(1 for q in quiz.questions if q.type != "description"),
     )
 
 
