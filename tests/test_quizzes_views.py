@@ -499,3 +499,16 @@ def test_cli_close_expired(runner, world):
     assert result.exit_code == 0 and "1 attempts closed" in result.output
     db.session.refresh(attempt)
     assert attempt.status == SUBMITTED
+
+
+def test_gift_export_carries_the_settings(client, world):
+    from academy.quizzes.gift import parse_gift
+
+    quiz = world["quiz"]
+    quiz.pass_mark, quiz.attempts_allowed, quiz.grading = 75, 2, "last"
+    db.session.commit()
+    client.login(world["teacher"])
+    parsed = parse_gift(client.get(f"/quizzes/{quiz.id}/export.gift").get_data(as_text=True))
+    assert parsed.header["pass_mark"] == "75" and parsed.header["attempts"] == "2"
+    assert parsed.header["grading"] == "last" and parsed.header["id"] == quiz.key
+    assert len(parsed.questions) == len(quiz.questions)

@@ -43,8 +43,29 @@ def import_gift(quiz: Quiz, text: str | bytes, source: str = "<gift>") -> list[Q
     return added
 
 
+def gift_header(quiz: Quiz) -> dict[str, str]:
+    """The quiz's settings as the `// @key: value` lines of docs/quiz-format.md."""
+    header = {"id": quiz.key, "title": quiz.title_th}
+    if quiz.title_en:
+        header["title_en"] = quiz.title_en
+    header.update(
+        {
+            "pass_mark": str(quiz.pass_mark),
+            "attempts": str(quiz.attempts_allowed or 0),
+            "time_limit_minutes": str(quiz.time_limit_minutes or 0),
+            "shuffle_questions": "true" if quiz.shuffle_questions else "false",
+            "shuffle_answers": "true" if quiz.shuffle_answers else "false",
+            "draw": str(quiz.draw_count or 0),
+            "grading": quiz.grading,
+            "show_feedback": quiz.show_feedback,
+        }
+    )
+    return {key: " ".join(value.split()) for key, value in header.items()}
+
+
 def export_gift(quiz: Quiz) -> str:
-    return write_gift([services.question_data(q) for q in quiz.questions])
+    """The quiz as canonical GIFT: its settings header, then its questions."""
+    return write_gift([services.question_data(q) for q in quiz.questions], gift_header(quiz))
 
 
 def export_json(quiz: Quiz) -> dict[str, Any]:
