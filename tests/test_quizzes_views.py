@@ -513,3 +513,16 @@ def test_gift_export_carries_the_settings(client, world):
     assert parsed.header["pass_mark"] == "75" and parsed.header["attempts"] == "2"
     assert parsed.header["grading"] == "last" and parsed.header["id"] == quiz.key
     assert len(parsed.questions) == len(quiz.questions)
+
+
+def test_timeup_post_saves_and_submits(client, world):
+    quiz, learner = world["quiz"], world["learner"]
+    attempt = services.start_attempt(learner, quiz)
+    client.login(learner)
+    response = client.post(
+        f"/attempts/{attempt.id}",
+        data={f"q-{_qid(quiz, 'Capital')}": "0", "action": "timeup"},
+    )
+    assert response.headers["Location"].endswith(f"/attempts/{attempt.id}/result")
+    db.session.refresh(attempt)
+    assert attempt.status == SUBMITTED and attempt.points == 1

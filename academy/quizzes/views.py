@@ -138,6 +138,11 @@ def attempt(attempt_id: int):
             flash(problem, "error")
         if attempt.status != OPEN:
             return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+        if request.form.get("action") == "timeup":
+            # The page's timer reached zero: save what the form holds and submit now.
+            outcome = services.submit(attempt, current_user)
+            flash(outcome.message, "success" if outcome.changed else "error")
+            return redirect(url_for("quizzes.result", attempt_id=attempt.id))
         if request.form.get("action") == "finish":
             return redirect(url_for("quizzes.confirm", attempt_id=attempt.id))
         if not problems:

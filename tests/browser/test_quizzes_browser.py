@@ -174,3 +174,26 @@ def test_instructor_pages_accessible(page, make_user, make_quiz, make_quiz_cours
     page.get_by_role("button", name="ดูตัวอย่าง").click()
     assert page.locator(".quiz-preview select").count() == 2
     assert_accessible(page)
+
+
+def test_timer_submits_when_time_is_over(page, make_user, make_quiz, enrol):
+    from datetime import timedelta
+
+    from academy.core.db import utcnow
+
+    learner = make_user()
+    quiz = make_quiz(questions=SMALL, time_limit_minutes=30)
+    enrol(learner, quiz_course(quiz))
+    attempt = services.start_attempt(learner, quiz)
+    attempt.deadline_at = utcnow() + timedelta(seconds=5)
+    db.session.commit()
+    sign_in(page, learner.username, PASSWORD)
+    page.goto(f"/attempts/{attempt.id}")
+    page.get_by_label("Bangkok").check()
+    page.locator(f"#q-{_ids(quiz)['Rice']}").fill("ข้าว")  # typed as the clock runs out
+    page.wait_for_url("**/result", timeout=15000)
+    db.session.rollback()
+    closed = db.session.get(Attempt, attempt.id)
+    assert closed.status == SUBMITTED
+    assert _saved(attempt.id)[_ids(quiz)["Rice"]] == "ข้าว"
+    assert closed.points == 2

@@ -258,6 +258,23 @@
     flush();
   }
 
+  // Time is over: post the whole form (every answer, sent or not) as the final submit. The
+  // server accepts it for a few seconds' grace; offline, it is posted when the network returns.
+  function timeUp() {
+    say("timeup");
+    if (navigator.onLine === false) {
+      window.addEventListener("online", timeUp, { once: true });
+      return;
+    }
+    var action = document.createElement("input");
+    action.type = "hidden";
+    action.name = "action";
+    action.value = "timeup";
+    form.appendChild(action);
+    closed = true;
+    HTMLFormElement.prototype.submit.call(form);
+  }
+
   // The timer: the server decides (remaining seconds drawn by it); this only counts down.
   var timer = document.getElementById("quiz-timer");
   if (timer) {
@@ -271,10 +288,7 @@
       timer.classList.toggle("quiz-timer-low", left <= 60);
       if (left === 0) {
         window.clearInterval(interval);
-        say("timeup");
-        flush();
-        // The server closes the attempt with the saved answers and shows the result.
-        window.setTimeout(function () { window.location.reload(); }, 3000);
+        timeUp();
       }
     };
     var interval = window.setInterval(tick, 1000);
