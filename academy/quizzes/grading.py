@@ -135,7 +135,9 @@ def normalise_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     # casefold() can produce unnormalised text (e.g. for "İ"), hence NFKC again.
     text = unicodedata.normalize("NFKC", text.casefold())
-    text = _TONE_AFTER_SARA_AM.sub("\\1\u0e4d\u0e32", text)
+    # Until nothing moves: a tone moved in front of one SARA AM can land behind another ("ำำ่").
+    while (moved := _TONE_AFTER_SARA_AM.sub("\\1\u0e4d\u0e32", text)) != text:
+        text = moved
     text = _THAI_MARK_RUN.sub(_sort_thai_marks, text)
     text = text.replace("\u0e4d\u0e32", "\u0e33").replace("\u0e40\u0e40", "\u0e41")
     return " ".join(text.split())
