@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+
 from flask import (
     Blueprint,
     abort,
@@ -159,8 +161,9 @@ def pdf(code: str):
     path = services.stored_pdf(certificate)
     if certificate.pdf_sha256 != had_hash:
         db.session.commit()
+    # Read into memory (a certificate is ~100 kB): no file handle outlives the request.
     return send_file(
-        path,
+        io.BytesIO(path.read_bytes()),
         mimetype="application/pdf",
         download_name=services.download_name(certificate),
         as_attachment=request.args.get("download") == "1",
