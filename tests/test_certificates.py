@@ -471,3 +471,35 @@ def test_design_bad_input(make_course, color, data):
             new_logos=[data] if data else [],
             remove_logos=[],
         )
+
+
+def test_design_page(client, make_user, make_course):
+    from academy.courses.models import CourseInstructor
+
+    course = make_course()
+    author = make_user("instructor")
+    other = make_user("instructor")
+    db.session.add(CourseInstructor(course_id=course.id, user_id=author.id))
+    db.session.commit()
+    url = f"/courses/{course.slug}/certificate-design"
+    client.login(other)
+    assert client.get(url).status_code == 404
+    client.login(author)
+    assert client.get(url).status_code == 200
+    response = client.post(url, data={"accent_color": "red", "issuers": ""})
+    assert response.status_code == 400
+    data = {
+        "accent_color": "#aa3300",
+        "title_th": "วุฒิบัตร",
+        "issuers": "เขตบางรัก | Bang Rak District",
+        "sig0_name": "ครูสมศรี",
+        "sig0_role": "ครูประจำชั้น",
+        "sig0_image": (BytesIO(_png()), "sig.png"),
+    }
+    response = client.post(url, data=data, content_type="multipart/form-data")
+    assert response.status_code == 302
+    snapshot = services.design_snapshot(course)
+    assert snapshot["accent_color"] == "#aa3300"
+    assert snapshot["signatories"][0]["signature"].endswith(".png")
+    bad = dict(data, sig0_image=(BytesIO(b"<?php evil ?>"), "sig.png"))
+    assert client.post(url, data=bad, content_type="multipart/form-data").status_code == 400

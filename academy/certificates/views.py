@@ -235,3 +235,64 @@ def preview(slug: str):
     authorize("certificate.design", course, hide=True)
     data = services.render(services.sample_certificate(course))
     return data, 200, {"Content-Type": "application/pdf"}
+
+
+@bp.route("/courses/<slug>/certificate-design", methods=["GET", "POST"])
+@login_required
+def design(slug: str):
+    from academy.certificates.forms import DesignForm
+    from academy.certificates.models import CertificateDesign
+
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        abort(404)
+    authorize("certificate.design", course, hide=True)
+    current = db.session.get(CertificateDesign, course.id)
+    form = DesignForm()
+    if request.method == "GET":
+        snapshot = services.design_snapshot(course, current)
+        form.title_th.data = snapshot["title_th"]
+        form.title_en.data = snapshot["title_en"]
+        form.accent_color.data = snapshot["accent_color"]
+        form.issuers.data = services.issuers_text(current)
+        for i, s in enumerate(snapshot["signatories"][:2]):
+            getattr(form, f"sig{i}_name").data = s.get("name")
+            getattr(form, f"sig{i}_role").data = s.get("role")
+    error = None
+    if form.validate_on_submit():
+        signatories = []
+        for i in range(2):
+            upload = getattr(form, f"sig{i}_image").data
+            signatories.append(
+                services.SignatoryInput(
+                    getattr(form, f"sig{i}_name").data or "",
+                    getattr(form, f"sig{i}_role").data or "",
+                    upload.read() if upload else None,
+                    bool(getattr(form, f"sig{i}_remove").data),
+                )
+            )
+        logos = [f.read() for f in form.logos.data or [] if f and f.filename]
+        try:
+            services.save_design(
+                course,
+                title_th=form.title_th.data,
+                title_en=form.title_en.data,
+                accent_color=form.accent_color.data,
+                issuers_text=form.issuers.data or "",
+                signatories=signatories,
+                new_logos=logos,
+                remove_logos=list(current.logos or [])
+                if current and form.remove_logos.data
+                else [],
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            db.session.commit()
+            flash(_("Saved. New certificates of this course will use this design."), "success")
+            return redirect(url_for("certificates.design", slug=slug))
+    status = 400 if (error or form.errors) else 200
+    return render_template(
+        "certificates/design.html", form=form, course=course, error=error
+    ), status
