@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 00:20:09.588118
+Create Date: 2026-11-22 01:16:43.777386
 
 """
 from alembic import op
