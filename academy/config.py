@@ -52,3 +52,5 @@ CERTIFICATE_ISSUERS = [{"th": "กรุงเทพมหานคร", "en": "
 # address within the window, answer 429 until the window has passed.
 CERTIFICATE_VERIFY_MAX_FAILURES = 20
 CERTIFICATE_VERIFY_WINDOW_SECONDS = 15 * 60
+# gzip text responses over 1 KB (academy/core/compress.py); harmless behind nginx.
+GZIP_RESPONSES = True
