@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 01:08:41.664978
+Create Date: 2026-11-22 01:23:18.514473
 
 """
 from alembic import op
