@@ -7,6 +7,7 @@ progress), so both branches can carry it without the app failing at start.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from sqlalchemy import select
@@ -31,7 +32,6 @@ def teaches_class(user: Any, klass: Any) -> bool:
     )
 
 
-try:
+# If the classes feature registered it already, theirs is the one.
+with contextlib.suppress(RuntimeError):
     rule("class.teach")(teaches_class)
-except RuntimeError:  # the classes feature registered it already: theirs is the one
-    pass
