@@ -434,7 +434,7 @@ def learner_detail(klass: Class, learner: User) -> LearnerDetail:
             )
             .where(ClassCourse.class_id == klass.id)
             .order_by(Course.title_th, Course.id)
-        ).tuples()
+        ).all()
     )
     by_id = {course.id: course for course, _p in courses}
     course_ids = list(by_id)
@@ -472,6 +472,6 @@ def learner_detail(klass: Class, learner: User) -> LearnerDetail:
                     Attempt.status != OPEN,
                 )
                 .order_by(Quiz.course_id, Quiz.position, Quiz.id, Attempt.number)
-            ).tuples()
+            ).all()
         )
     return LearnerDetail(klass, learner, courses, timeline, attempts)
