@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import datetime
 
+from babel.dates import get_month_names
 from flask import (
     Blueprint,
     Response,
@@ -24,7 +26,7 @@ from werkzeug.routing import BuildError
 from academy.classes.models import Class
 from academy.core.access import authorize
 from academy.core.db import utcnow
-from academy.core.i18n import translated
+from academy.core.i18n import current_language, local_date, translated
 from academy.extensions import db
 from academy.progress import access as _access  # noqa: F401  (registers "class.teach")
 from academy.progress import queries
@@ -32,7 +34,24 @@ from academy.progress.queries import LESSON, Item
 
 bp = Blueprint("progress", __name__, template_folder="templates")
 
+
+@bp.app_template_filter("short_date")
+def short_date(value: datetime | None) -> str:
+    """'22 พ.ย. 69' / '22 Nov 26': a date that fits a gradebook cell (the Buddhist Era year
+    in Thai, as the `date` filter)."""
+    if value is None:
+        return ""
+    language = current_language()
+    day = local_date(value)
+    year = day.year + (543 if language == "th" and current_app.config.get("BUDDHIST_ERA") else 0)
+    month = get_month_names("abbreviated", locale=language)[day.month]
+    return f"{day.day} {month} {year % 100:02d}"
+
+
+# The stuck list refreshes itself this often (ACADEMY_PROGRESS_STUCK_REFRESH_SECONDS); a
+# learner counts as idle after PROGRESS_IDLE_MINUTES without progress (10 of a 40-minute period).
 STUCK_REFRESH_SECONDS = 30
+IDLE_MINUTES = 10
 
 
 def item_url(course, item: Item | None) -> str | None:
@@ -160,7 +179,7 @@ def gradebook_csv(class_id: int):
 
 
 def _idle_minutes() -> int:
-    return int(current_app.config.get("PROGRESS_IDLE_MINUTES", 10))
+    return int(current_app.config.get("PROGRESS_IDLE_MINUTES", IDLE_MINUTES))
 
 
 @bp.route("/classes/<int:class_id>/stuck")
@@ -173,7 +192,11 @@ def stuck(class_id: int):
     if request.args.get("partial"):
         return render_template("progress/_stuck_list.html", report=report)
     return render_template(
-        "progress/stuck.html", report=report, refresh_seconds=STUCK_REFRESH_SECONDS
+        "progress/stuck.html",
+        report=report,
+        refresh_seconds=int(
+            current_app.config.get("PROGRESS_STUCK_REFRESH_SECONDS", STUCK_REFRESH_SECONDS)
+        ),
     )
 
 
