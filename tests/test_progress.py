@@ -363,3 +363,23 @@ def test_the_last_lesson_and_the_last_quiz_at_once_complete_exactly_once(
     with completions() as sent:
         _race(app, [finish_lesson, pass_the_quiz])
     assert sent == [(user_id, course.id, 100.0)]
+
+
+def test_recompute_after_the_course_changed(learner, progress_course, runner):
+    course = progress_course(modules=1, lessons=2, quizzes=0)
+    enrol(learner, course)
+    first, second = course_lessons(course)
+    complete_lesson(learner, first)
+    assert progress_of(learner, course).percent == 50.0
+    # The re-imported course dropped the second lesson: the learner has now done everything.
+    db.session.delete(second)
+    db.session.commit()
+    with completions() as sent:
+        result = runner.invoke(args=["academy", "recompute-progress", course.slug])
+    assert result.exit_code == 0, result.output
+    assert "for 1 learner" in result.output
+    progress = progress_of(learner, course)
+    assert (progress.items_total, progress.percent) == (1, 100.0)
+    assert progress.completed_at is not None and len(sent) == 1
+    missing = runner.invoke(args=["academy", "recompute-progress", "no-such-course"])
+    assert missing.exit_code != 0 and "no-such-course" in missing.output

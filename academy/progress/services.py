@@ -345,6 +345,20 @@ def record_enrolment(user: User, course: Course) -> CourseProgress:
     return progress
 
 
+def recompute_course(course: Course) -> int:
+    """Bring every learner's totals in a course up to date after its lessons or quizzes
+    changed (a re-import added or removed items); a learner who now meets the rule completes
+    the course at once. Returns how many learners were looked at. The caller commits."""
+    now = utcnow()
+    user_ids = db.session.scalars(
+        select(CourseProgress.user_id).where(CourseProgress.course_id == course.id)
+    ).all()
+    for user_id in user_ids:
+        user = db.session.get(User, user_id)
+        _recompute(user, _lock_course_progress(user_id, course.id, now), now)
+    return len(user_ids)
+
+
 # --- the learner-state provider (lower features ask through academy.core.learning) ---------
 
 

@@ -7,6 +7,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime
+from functools import lru_cache
 
 from babel.dates import get_month_names
 from flask import (
@@ -35,6 +36,11 @@ from academy.progress.queries import LESSON, Item
 bp = Blueprint("progress", __name__, template_folder="templates")
 
 
+@lru_cache(maxsize=8)
+def _month_abbreviations(language: str) -> dict[int, str]:
+    return dict(get_month_names("abbreviated", locale=language))
+
+
 @bp.app_template_filter("short_date")
 def short_date(value: datetime | None) -> str:
     """'22 พ.ย. 69' / '22 Nov 26': a date that fits a gradebook cell (the Buddhist Era year
@@ -44,7 +50,7 @@ def short_date(value: datetime | None) -> str:
     language = current_language()
     day = local_date(value)
     year = day.year + (543 if language == "th" and current_app.config.get("BUDDHIST_ERA") else 0)
-    month = get_month_names("abbreviated", locale=language)[day.month]
+    month = _month_abbreviations(language)[day.month]
     return f"{day.day} {month} {year % 100:02d}"
 
 
