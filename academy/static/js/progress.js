@@ -14,6 +14,11 @@
     }
     fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) {
+        if (response.redirected) {
+          // Signed out meanwhile (a shared PC): show the sign-in page, not inside the list.
+          window.location.reload();
+          throw new Error("signed out");
+        }
         if (!response.ok) {
           throw new Error("status " + response.status);
         }
