@@ -1,13 +1,16 @@
 """Who may look at a class's progress.
 
-"class.teach" (the class's instructors, and admins) is shared with the classes feature, which
-manages classes: whichever package registers it first keeps it (classes is loaded before
-progress), so both branches can carry it without the app failing at start.
+"class.teach" (the class's instructors, and admins) belongs to the classes feature, which
+manages classes (academy/classes/access.py). Until that module exists, progress registers the
+same rule here, so both branches can be merged in either order without the app failing at
+start ("registered twice").
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
+import importlib.util
 from typing import Any
 
 from sqlalchemy import select
@@ -32,6 +35,9 @@ def teaches_class(user: Any, klass: Any) -> bool:
     )
 
 
-# If the classes feature registered it already, theirs is the one.
-with contextlib.suppress(RuntimeError):
-    rule("class.teach")(teaches_class)
+if importlib.util.find_spec("academy.classes.access") is not None:
+    # The classes feature owns the rule: importing it registers theirs.
+    importlib.import_module("academy.classes.access")
+else:
+    with contextlib.suppress(RuntimeError):  # registered already by the same module
+        rule("class.teach")(teaches_class)

@@ -67,7 +67,7 @@ def item_url(course, item: Item | None) -> str | None:
         endpoint, args = (
             ("courses.lesson", {"slug": course.slug, "key": item.key})
             if item.kind == LESSON
-            else ("quizzes.quiz", {"slug": course.slug, "key": item.key})
+            else ("quizzes.quiz", {"quiz_id": item.id})
         )
         if endpoint in current_app.view_functions:
             try:
