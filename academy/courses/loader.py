@@ -555,11 +555,8 @@ def load_course(path: str | os.PathLike[str], *, commit: bool = True) -> Course:
 def store_course(data: CourseData) -> Course:
     from academy.quizzes.models import Question, Quiz
 
-    course = services.course_by_slug(data.slug)
-    if course is None:
-        course = Course(slug=data.slug)
-        db.session.add(course)
     track = services.track_by_slug(data.track) if data.track else None
+    course = services.course_by_slug(data.slug) or Course(slug=data.slug)
     course.title_th, course.title_en = data.title_th, data.title_en
     course.summary_th, course.summary_en = data.summary_th, data.summary_en
     course.track = track
@@ -568,6 +565,7 @@ def store_course(data: CourseData) -> Course:
     course.status = data.status
     course.sequential = data.sequential
     course.language = data.language
+    db.session.add(course)
     db.session.flush()
 
     # Files: stored by content; rows say which course file name maps to which content.
@@ -718,10 +716,6 @@ def _number_width(count: int) -> int:
 
 def course_files(course: Course) -> dict[str, bytes]:
     """Every file of the course folder (relative path -> bytes), as export writes them."""
-    from academy.quizzes.gift import write_gift
-    from academy.quizzes.models import Quiz
-    from academy.quizzes.questions import Question
-
     out: dict[str, bytes] = {}
     course_yml = _compact({
         "slug": course.slug,
@@ -764,11 +758,17 @@ def course_files(course: Course) -> dict[str, bytes]:
                 text = f"---\n{front}---\n{body}\n" if body else f"---\n{front}---\n"
                 out[f"{prefix}.md"] = text.encode()
             else:
-                quiz: Quiz = item.obj
-                header = quiz_header(quiz)
-                questions = [Question.from_dict(q.data) for q in quiz.questions]
-                out[f"{prefix}.gift"] = write_gift(questions, header).encode()
+                out[f"{prefix}.gift"] = quiz_text(item.obj).encode()
     return out
+
+
+def quiz_text(quiz: Any) -> str:
+    """A quiz as its GIFT file: the settings header, then the questions."""
+    from academy.quizzes.gift import write_gift
+    from academy.quizzes.questions import Question
+
+    questions = [Question.from_dict(q.data) for q in quiz.questions]
+    return write_gift(questions, quiz_header(quiz))
 
 
 def quiz_header(quiz: Any) -> dict[str, str]:
