@@ -187,7 +187,7 @@ def test_reorder_with_up_and_down(client, instructor, make_course, make_quiz_in)
     course = make_course(modules=2, lessons=3, instructor=instructor)
     quiz = make_quiz_in(course.modules[0])
     client.login(instructor)
-    first, second, third = course.modules[0].lessons
+    first, _second, third = course.modules[0].lessons
     client.post(f"/studio/lessons/{third.id}/move", data={"direction": "up"})
     client.post(f"/studio/quizzes/{quiz.id}/move", data={"direction": "up"})
     items = [i.key for i in services.outline(course)[0].items]
@@ -371,3 +371,16 @@ def test_guide_in_both_languages(client, instructor):
     client.post("/language", data={"language": "en"})
     page = client.get("/studio/guide").get_data(as_text=True)
     assert "Authoring guide" in page and "!!! tip" in page
+
+
+def test_seed_demo_loads_courses_and_makes_teacher_an_author(app, runner):
+    from academy.courses.cli import course_folders
+
+    result = runner.invoke(args=["academy", "seed-demo"])
+    assert result.exit_code == 0, result.output
+    again = runner.invoke(args=["academy", "seed-demo"])
+    assert again.exit_code == 0, again.output
+    slugs = sorted(db.session.scalars(select(Course.slug)))
+    assert len(slugs) == len(course_folders())
+    teacher_courses = db.session.scalar(select(func.count(CourseInstructor.course_id)))
+    assert teacher_courses == len(slugs)
