@@ -110,11 +110,16 @@ def render_lesson(slug: str, body: str, known_paths: set[str] | None = None) -> 
             return asset_url(slug, path)
         return url
 
-    html = str(render_markdown(body, rewrite_url=rewrite))
-    # Wide tables scroll inside their own box on a phone instead of pushing the page sideways.
-    return html.replace("<table>", '<div class="table-wrap" tabindex="0"><table>').replace(
-        "</table>", "</table></div>"
-    )
+    return phone_friendly(str(render_markdown(body, rewrite_url=rewrite)))
+
+
+def phone_friendly(html: str) -> str:
+    """Wide tables and code scroll inside their own box on a phone instead of pushing the page
+    sideways; tabindex lets keyboard users scroll them too. (Sanitised HTML in, fixed markup
+    added: nothing a writer typed can produce these attributes.)"""
+    html = html.replace("<table>", '<div class="table-wrap" tabindex="0"><table>')
+    html = html.replace("</table>", "</table></div>")
+    return html.replace("<pre>", '<pre tabindex="0">')
 
 
 def rerender_course(course: Course) -> None:
