@@ -23,6 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+PASSWORD = "bench-" + "password-1"  # a throwaway account in a throwaway instance
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -54,9 +56,7 @@ def main() -> None:
             .where(Lesson.course_id == course.id)
             .order_by(Lesson.module_id, Lesson.position)
         )
-        user, _ = auth.create_user(
-            "benchlearner", "ผู้เรียน", role="learner", password="bench-password-1"
-        )
+        user, _ = auth.create_user("benchlearner", "ผู้เรียน", role="learner", password=PASSWORD)
         db.session.commit()
         url = f"/courses/{course.slug}/lessons/{lesson.key}"
 
@@ -73,10 +73,9 @@ def main() -> None:
             assert response.status_code == 200
         times.sort()
         print(f"lesson {url} ({folder.name}), {args.renders} renders on SQLite:")
-        print(
-            f"  median {statistics.median(times):.2f} ms, p95 {times[int(len(times) * 0.95) - 1]:.2f} ms,"
-            f" mean {statistics.mean(times):.2f} ms"
-        )
+        p95 = times[int(len(times) * 0.95) - 1]
+        median, mean = statistics.median(times), statistics.mean(times)
+        print(f"  median {median:.2f} ms, p95 {p95:.2f} ms, mean {mean:.2f} ms")
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -91,7 +90,7 @@ def main() -> None:
         page = context.new_page()
         page.goto("/sign-in")
         page.fill("#username", "benchlearner")
-        page.fill("#password", "bench-password-1")
+        page.fill("#password", PASSWORD)
         page.locator("form button[type=submit]").last.click()
         page.wait_for_load_state()
         seen = []
@@ -118,8 +117,9 @@ def main() -> None:
             )
             total_raw += len(body)
             total_gz += compressed
+            path = request.url.replace(base, "")
             print(
-                f"  {request.method:4} {request.url.replace(base, ''):70.70} {kind:24} {len(body):>8} B  gzip {compressed:>8} B"
+                f"  {request.method:4} {path:70.70} {kind:24} {len(body):>8} B  gz {compressed:>8} B"
             )
         print(f"  total {total_raw} B raw, {total_gz} B with gzip on text")
         browser.close()
