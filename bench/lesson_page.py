@@ -119,7 +119,7 @@ def main() -> None:
             total_gz += compressed
             path = request.url.replace(base, "")
             print(
-                f"  {request.method:4} {path:70.70} {kind:24} {len(body):>8} B  gz {compressed:>8} B"
+                f"  {request.method:4} {path:64.64} {kind:22} {len(body):>7} B, gz {compressed:>7}"
             )
         print(f"  total {total_raw} B raw, {total_gz} B with gzip on text")
         browser.close()
