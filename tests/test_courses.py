@@ -334,3 +334,22 @@ def test_draft_course_files_are_private(client, people, make_course, who, status
 def test_asset_bad_paths_are_404(client, make_course, path):
     course = _course_with_files(make_course)
     assert get_file(client, f"/courses/{course.slug}/assets/{path}").status_code == 404
+
+
+def test_outline_locks_after_an_unpassed_quiz_in_sequential_courses(make_course, make_quiz_in):
+    course = make_course(modules=2, lessons=1, sequential=True)
+    quiz = make_quiz_in(course.modules[0])
+    first = course.modules[0].lessons[0]
+    state = LearnerCourseState(
+        done_lesson_ids={first.id},
+        quiz_marks={quiz.id: QuizMark(percent=40.0, passed=False, attempts=1)},
+    )
+    items = services.flat_items(services.outline(course, state))
+    assert [(i.key, i.done, i.locked) for i in items] == [
+        ("m1-l1", True, False), (quiz.key, False, False), ("m2-l1", False, True),
+    ]  # fmt: skip
+    state.quiz_marks[quiz.id] = QuizMark(percent=80.0, passed=True, attempts=2)
+    items = services.flat_items(services.outline(course, state))
+    assert [i.locked for i in items] == [False, False, False]
+    not_sequential = services.flat_items(services.outline(make_course(modules=1, lessons=3), state))
+    assert not any(i.locked for i in not_sequential)
