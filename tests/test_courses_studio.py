@@ -384,3 +384,25 @@ def test_seed_demo_loads_courses_and_makes_teacher_an_author(app, runner):
     assert len(slugs) == len(course_folders())
     teacher_courses = db.session.scalar(select(func.count(CourseInstructor.course_id)))
     assert teacher_courses == len(slugs)
+
+
+def test_add_quiz_only_with_the_quiz_editor(app, client, instructor, make_course):
+    from academy.courses.studio import quiz_editor
+    from academy.quizzes.models import Quiz
+
+    course = make_course(modules=1, lessons=1, instructor=instructor)
+    module = course.modules[0]
+    client.login(instructor)
+    page = client.get(f"/studio/courses/{course.id}").get_data(as_text=True)
+    response = client.post(f"/studio/modules/{module.id}/quizzes", data={"title_th": "ทดสอบ"})
+    editor = quiz_editor()
+    if editor is None:
+        assert "add-quiz" not in page and response.status_code == 404
+        assert db.session.scalar(select(func.count(Quiz.id))) == 0
+    else:
+        quiz = db.session.scalar(select(Quiz))
+        assert "add-quiz" in page and quiz.title_th == "ทดสอบ" and quiz.position == 2
+        assert (
+            response.headers["Location"].endswith(f"/{quiz.id}")
+            or str(quiz.id) in response.headers["Location"]
+        )

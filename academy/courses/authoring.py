@@ -248,6 +248,24 @@ def move_item(item: Any, direction: str) -> None:
     _move(_module_items(module), item, direction)
 
 
+def add_quiz(course: Course, module: Module, title_th: str) -> Any:
+    """An empty quiz at the end of the module; its questions are written in the quiz editor."""
+    from academy.quizzes.models import Quiz
+
+    if not (title_th or "").strip():
+        raise ServiceError(_("Please fill in this field."), "title_th")
+    quiz = Quiz(
+        course_id=course.id,
+        module_id=module.id,
+        key=_new_key(course, "quiz"),
+        position=len(_module_items(module)) + 1,
+        title_th=title_th.strip()[:300],
+    )
+    db.session.add(quiz)
+    db.session.flush()
+    return quiz
+
+
 def delete_module(module: Module) -> None:
     db.session.delete(module)
     db.session.flush()

@@ -106,9 +106,12 @@ def _upload(field) -> tuple[str, bytes] | None:
     return storage.filename, storage.read()
 
 
-def quiz_links() -> dict[str, bool]:
-    views = current_app.view_functions
-    return {"edit": "quizzes.edit_quiz" in views, "new": "quizzes.new_quiz" in views}
+# The quiz editor belongs to the quizzes feature; link to it only when it is there.
+QUIZ_EDITORS = ("quizzes.edit_quiz", "quizzes.questions", "quizzes.settings")
+
+
+def quiz_editor() -> str | None:
+    return next((e for e in QUIZ_EDITORS if e in current_app.view_functions), None)
 
 
 @bp.route("/")
@@ -165,7 +168,7 @@ def course(course_id: int):
         author_form=InstructorForm(formdata=None),
         modules=services.outline(course),
         authors=authoring.instructors_of(course),
-        quiz_links=quiz_links(),
+        quiz_editor=quiz_editor(),
     ), (400 if form.errors else 200)
 
 
@@ -254,6 +257,21 @@ def module(module_id: int):
     return render_template("studio/module.html", course=course, module=module, form=form), (
         400 if form.errors else 200
     )
+
+
+@bp.route("/modules/<int:module_id>/quizzes", methods=["POST"])
+def add_quiz(module_id: int):
+    course, module = _module(module_id)
+    editor = quiz_editor()
+    if editor is None:
+        abort(404)
+    try:
+        quiz = authoring.add_quiz(course, module, request.form.get("title_th", ""))
+    except ServiceError as exc:
+        _error(None, exc)
+        return redirect(url_for("studio.course", course_id=course.id) + f"#module-{module.id}")
+    db.session.commit()
+    return redirect(url_for(editor, quiz_id=quiz.id))
 
 
 @bp.route("/modules/<int:module_id>/move", methods=["POST"])
