@@ -495,3 +495,13 @@ def test_track_added_by_admin_can_be_used(app, tmp_path):
     _edit(folder / "course.yml", "track: seller-academy", "track: young-farmers")
     assert load_course(folder).track.slug == "young-farmers"
     assert db.session.scalar(select(func.count(Track.id))) == 5
+
+
+def test_cli_import_courses_refuses_two_folders_with_one_slug(app, runner, tmp_path):
+    base = tmp_path / "courses"
+    write_course(base).rename(base / "a")
+    write_course(base).rename(base / "b")
+    result = runner.invoke(args=["academy", "import-courses", "--from", str(base)])
+    assert result.exit_code == 1
+    assert "b/course.yml: slug 'test-course' is also used by" in result.output
+    assert services.course_by_slug("test-course") is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import yaml
 
 from academy import ROOT
 from academy.cli import academy_cli, fail
@@ -43,12 +44,26 @@ def import_courses_command(base: Path | None):
     folders = course_folders(base or COURSES_DIR)
     if not folders:
         fail(f"no course folders in {base or COURSES_DIR}")
+    _refuse_shared_slugs(folders)
     for folder in folders:
         try:
             course = loader.load_course(folder)
         except loader.CourseFormatError as exc:
             fail(f"{exc}\nstopped: {folder.name} and the courses after it were not imported")
         click.echo(f"imported {course.slug}: {course.title_th}")
+
+
+def _refuse_shared_slugs(folders: list[Path]) -> None:
+    """Two folders with one slug would overwrite each other: stop before importing any."""
+    seen: dict[str, Path] = {}
+    for folder in folders:
+        try:
+            slug = yaml.safe_load((folder / "course.yml").read_text(encoding="utf-8-sig"))["slug"]
+        except Exception:  # noqa: S112 - load_course reports a broken course.yml with its line
+            continue
+        if isinstance(slug, str) and slug in seen:
+            fail(f"{folder}/course.yml: slug '{slug}' is also used by {seen[slug]}/course.yml")
+        seen[slug] = folder
 
 
 @academy_cli.command("export-course")
