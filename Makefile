@@ -12,9 +12,9 @@ HOST   ?= 127.0.0.1
 FEATURES := main auth admin courses quizzes classes progress certificates reports
 
 # Debian packages: Python with venv, WeasyPrint's Pango; for tests, Chromium, PostgreSQL and
-# poppler (pdftoppm, to look at certificates as images).
+# poppler (pdftoppm, to look at certificates as images); wrk drives `make bench`.
 APT_RUN  := python3 python3-venv python3-dev libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 shared-mime-info
-APT_TEST := chromium postgresql poppler-utils
+APT_TEST := chromium postgresql poppler-utils wrk
 
 define apt_ensure
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -4,10 +4,14 @@ GUNICORN_* style command-line flags or the environment variables named below."""
 import multiprocessing
 import os
 
-# Sync workers: Academy's requests are short and database-bound; two per core keeps both cores
-# busy while one worker waits on the database.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
-worker_class = "sync"
+# Threaded workers, one process per core with 4 threads each. Measured on the 2-core target
+# with `python -m bench` (docs/deploy.md, "Choosing the worker model"): gthread 2x4 served
+# 2-3x the requests of sync 4 (2 per core) on the same pages, in half the memory, because a
+# thread keeps the connection open (keep-alive) and waits on the database or the client
+# without holding a whole process. Override with WEB_CONCURRENCY and GUNICORN_THREADS.
+workers = int(os.environ.get("WEB_CONCURRENCY") or max(2, multiprocessing.cpu_count()))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
@@ -24,8 +28,10 @@ preload_app = True
 
 def post_fork(server, worker):
     # Connections made in the master (the start-up check) must not be shared with children.
+    app = server.app.wsgi()
+    if "sqlalchemy" not in getattr(app, "extensions", {}):
+        return  # not Academy (bench/hello.py runs under this same file)
     from academy.extensions import db
-    from wsgi import app
 
     with app.app_context():
         db.engine.dispose(close=False)

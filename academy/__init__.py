@@ -69,7 +69,7 @@ def _configure_logging(app: Flask) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     app.logger.handlers[:] = [handler]
-    app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    app.logger.setLevel(str(app.config.get("LOG_LEVEL", "INFO")).upper())
 
 
 def _configure_paths_and_secret(app: Flask) -> None:

@@ -44,3 +44,6 @@ PROXY_FIX_HOPS = 0
 
 # Public base URL for links printed on certificates (QR codes); default: the request's host.
 PUBLIC_BASE_URL = None
+
+# gzip text responses over 1 KB (academy/core/compress.py); harmless behind nginx.
+GZIP_RESPONSES = True

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
+from hypothesis import settings as hypothesis_settings
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -24,6 +25,11 @@ pytest_plugins = sorted(
 )
 
 PG_URL = os.environ.get("ACADEMY_TEST_DATABASE_URL")
+
+# Speed goals belong in bench/, not in tests: no per-example deadline, which fails at random on
+# a busy machine (several test runs sharing two cores).
+hypothesis_settings.register_profile("academy", deadline=None)
+hypothesis_settings.load_profile("academy")
 
 
 def pytest_report_header(config):

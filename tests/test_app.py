@@ -72,13 +72,32 @@ def test_signed_in_pages_are_never_stored(client, learner):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_static_files_are_fingerprinted_and_long_cached(client):
+def test_static_files_are_fingerprinted_and_long_cached(client, learner):
     page = client.get("/").get_data(as_text=True)
-    assert "/static/css/app.css?v=" in page
-    url = page.split('href="/static/css/app.css')[1].split('"')[0]
-    response = client.get("/static/css/app.css" + url)
+    assert "/static/v/" in page
+    url = page.split('<link rel="stylesheet" href="')[1].split('"')[0]
+    assert url.startswith("/static/v/") and url.endswith("/css/app.css")
+    client.login(learner)  # signed-in pages are no-store; their static files are not
+    response = client.get(url)
+    assert response.status_code == 200
     assert response.cache_control.max_age == 365 * 24 * 3600
-    assert response.cache_control.public
+    assert response.cache_control.public and response.cache_control.immutable
+    assert not response.cache_control.no_store
+    response.close()
+    # Fonts the stylesheet names resolve inside the same versioned folder, so they are
+    # long-cached too, and the font the page preloads is the very URL the stylesheet uses.
+    response = client.get(url)
+    css = response.get_data(as_text=True)
+    response.close()
+    font = css.split('url("')[1].split('"')[0]
+    font_url = url.rsplit("/css/", 1)[0] + "/" + font.removeprefix("../")
+    assert f'href="{font_url}"' in page
+    response = client.get(font_url)
+    assert response.status_code == 200 and response.cache_control.immutable
+    response.close()
+    # The older ?v= form keeps working.
+    response = client.get("/static/css/app.css?v=abc")
+    assert response.cache_control.max_age == 365 * 24 * 3600
     response.close()
 
 

@@ -197,6 +197,48 @@ def sign_out_everywhere(user: User) -> None:
     user.session_version = (user.session_version or 1) + 1
 
 
+def _other_active_admins(user: User) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(User.id)).where(
+                User.role == "admin", User.active.is_(True), User.id != user.id
+            )
+        )
+        or 0
+    )
+
+
+def set_role(user: User, role: str, *, by: User | None = None) -> str:
+    """Give `user` another role; returns the old one. Nobody changes their own role, and the
+    last active admin stays an admin (else no one could run the site)."""
+    if role not in ROLES:
+        raise ServiceError(_("Unknown role %(role)s.", role=role), "role")
+    if by is not None and by.id == user.id:
+        raise ServiceError(_("You cannot change your own role."), "role")
+    old = user.role
+    if old == "admin" and role != "admin" and not _other_active_admins(user):
+        raise ServiceError(_("This is the last admin account; make another admin first."), "role")
+    if role != old:
+        user.role = role
+        if role != LEARNER:
+            user.learner_kind = None
+        # Permissions changed: sessions opened under the old role end.
+        sign_out_everywhere(user)
+    return old
+
+
+def set_active(user: User, active: bool, *, by: User | None = None) -> None:
+    """Switch an account off (it cannot sign in; its sessions end at once) or on again."""
+    if not active and by is not None and by.id == user.id:
+        raise ServiceError(_("You cannot switch off your own account."))
+    if not active and user.role == "admin" and user.active and not _other_active_admins(user):
+        raise ServiceError(_("This is the last admin account; make another admin first."))
+    if bool(user.active) != active:
+        user.active = active
+        if not active:
+            sign_out_everywhere(user)
+
+
 def find_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 

@@ -17,7 +17,16 @@ from academy.auth.forms import (
     SignInForm,
 )
 from academy.auth.models import SELLER, User
-from academy.core.access import ADMIN, INSTRUCTOR, LEARNER, authorize, role_required, rule
+from academy.core import audit
+from academy.core.access import (
+    ADMIN,
+    INSTRUCTOR,
+    LEARNER,
+    ROLES,
+    authorize,
+    role_required,
+    rule,
+)
 from academy.core.errors import ServiceError
 from academy.core.settings import self_registration_open
 from academy.extensions import db
@@ -175,6 +184,7 @@ def new_person():
             db.session.rollback()
             getattr(form, exc.field or "username").errors.append(exc.message)
         else:
+            audit.record(audit.USER_CREATE, user, role=user.role)
             db.session.commit()
             return render_template("auth/temporary_password.html", person=user, password=temp)
     return render_template("auth/new_person.html", form=form), (400 if form.errors else 200)
@@ -195,6 +205,65 @@ def reset_password(person_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     temp = services.reset_password(person)
+    audit.record(audit.PASSWORD_RESET, person)
     db.session.commit()
     # Shown once, never stored in clear: the page is no-store like every signed-in page.
     return render_template("auth/temporary_password.html", person=person, password=temp)
+
+
+def _admin_action(person_id: int) -> User:
+    person = _person_or_404(person_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return person
+
+
+@bp.route("/people/<int:person_id>/role", methods=["POST"])
+@role_required(ADMIN)
+def change_role(person_id: int):
+    person = _admin_action(person_id)
+    role = request.form.get("role", "")
+    if role not in ROLES:
+        abort(400)
+    try:
+        old = services.set_role(person, role, by=current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        if old != role:
+            audit.record(audit.ROLE_CHANGE, person, old=old, new=role)
+        db.session.commit()
+        flash(_("%(name)s's role has been changed.", name=person.full_name), "success")
+    return redirect(url_for("auth.people", q=request.args.get("q") or None))
+
+
+@bp.route("/people/<int:person_id>/active", methods=["POST"])
+@role_required(ADMIN)
+def change_active(person_id: int):
+    person = _admin_action(person_id)
+    active = request.form.get("active") == "1"
+    try:
+        services.set_active(person, active, by=current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        audit.record(audit.ACTIVE_CHANGE, person, active=active)
+        db.session.commit()
+        if active:
+            flash(_("%(name)s's account is switched on.", name=person.full_name), "success")
+        else:
+            flash(_("%(name)s's account is switched off.", name=person.full_name), "success")
+    return redirect(url_for("auth.people", q=request.args.get("q") or None))
+
+
+@bp.route("/people/<int:person_id>/sign-out-everywhere", methods=["POST"])
+@role_required(ADMIN)
+def sign_out_person_everywhere(person_id: int):
+    person = _admin_action(person_id)
+    services.sign_out_everywhere(person)
+    audit.record(audit.SIGN_OUT_EVERYWHERE, person)
+    db.session.commit()
+    flash(_("%(name)s has been signed out on every device.", name=person.full_name), "success")
+    return redirect(url_for("auth.people", q=request.args.get("q") or None))

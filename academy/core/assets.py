@@ -1,30 +1,65 @@
-"""Fingerprinted static URLs: /static/css/app.css?v=<hash>, cached by browsers for a year.
+"""Fingerprinted static URLs: /static/v/<release>/css/app.css, cached by browsers for a year.
 
-Hashes are computed once per file per process; a deploy that changes a file changes its URL."""
+<release> is one digest of every file under academy/static, computed once when the app starts.
+Because it is part of the path, URLs *inside* a stylesheet (url("../fonts/x.woff2")) resolve to
+the same versioned folder: fonts and images referenced from CSS are long-cached too, and the
+font the page preloads (`static_url('fonts/...')`) is the very URL the stylesheet asks for, so
+it is fetched once. A deploy that changes any static file changes every URL. nginx can serve
+/static/v/<anything>/ straight from the folder (docs/deploy.md). The older ?v=<hash> form on
+/static/ keeps working.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, send_from_directory, url_for
 
-_hashes: dict[str, str] = {}
+_release: dict[str, str] = {}
+
+
+def release_digest(static_folder: str) -> str:
+    digest = _release.get(static_folder)
+    if digest is None:
+        hasher = hashlib.sha256()
+        root = Path(static_folder)
+        for folder, dirs, files in os.walk(root):
+            dirs.sort()
+            for name in sorted(files):
+                path = Path(folder) / name
+                hasher.update(path.relative_to(root).as_posix().encode() + b"\0")
+                hasher.update(path.read_bytes())
+        digest = _release[static_folder] = hasher.hexdigest()[:12]
+    return digest
 
 
 def static_url(filename: str) -> str:
-    from flask import current_app
+    return url_for(
+        "static_versioned",
+        release=release_digest(current_app.static_folder or ""),
+        filename=filename,
+    )
 
-    digest = _hashes.get(filename)
-    if digest is None:
-        path = Path(current_app.static_folder or "") / filename
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-        _hashes[filename] = digest
-    return url_for("static", filename=filename, v=digest)
+
+def _versioned(release: str, filename: str):
+    # Whatever release the URL names, today's file is served: during a rolling deploy a page
+    # from the old release still gets its assets.
+    response = send_from_directory(
+        current_app.static_folder or "", filename, max_age=current_app.config["STATIC_MAX_AGE"]
+    )
+    response.cache_control.public = True
+    response.cache_control.immutable = True
+    return response
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["static_url"] = static_url
+    app.add_url_rule(
+        f"{app.static_url_path}/v/<release>/<path:filename>", "static_versioned", _versioned
+    )
+    release_digest(app.static_folder or "")  # once, in the master when gunicorn preloads
 
     def max_age(_filename: str | None) -> int | None:
         # Fingerprinted URLs never change content: cache for a year. Plain URLs revalidate.

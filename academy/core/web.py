@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from academy.core import access
+from academy.core import access, compress
 from academy.core.i18n import format_date, format_datetime, localized, translated
 
 # No inline script or style anywhere: every script is a file the app serves.
@@ -60,7 +60,7 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     if (
-        request.endpoint != "static"
+        request.endpoint not in ("static", "static_versioned")
         # A response that declares itself public (a published course's content-addressed
         # file) is the same for everyone and may be cached.
         and not (response.cache_control.public and response.status_code < 400)
@@ -114,6 +114,8 @@ def init_app(app: Flask) -> None:
     if app.config.get("PROXY_FIX_HOPS"):
         hops = int(app.config["PROXY_FIX_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    # after_request runs last-registered first: compress after the headers are final.
+    compress.init_app(app)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _error_page)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 00:20:09.588118
+Create Date: 2026-11-22 00:24:12.646118
 
 """
 from alembic import op
@@ -115,6 +115,26 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_role'), ['role'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_school_id'), ['school_id'], unique=False)
+
+    op.create_table('audit_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', academy.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_username', sa.String(length=32), nullable=True),
+    sa.Column('action', sa.String(length=64), nullable=False),
+    sa.Column('target_type', sa.String(length=32), nullable=True),
+    sa.Column('target_id', sa.Integer(), nullable=True),
+    sa.Column('target_label', sa.String(length=200), nullable=True),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_entries_actor_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entries'))
+    )
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_entries_action_at', ['action', 'at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_entries_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index('ix_audit_entries_at', ['at'], unique=False)
+        batch_op.create_index('ix_audit_entries_target', ['target_type', 'target_id'], unique=False)
 
     op.create_table('certificate_designs',
     sa.Column('course_id', sa.Integer(), nullable=False),
@@ -526,6 +546,13 @@ def downgrade():
 
     op.drop_table('certificates')
     op.drop_table('certificate_designs')
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_entries_target')
+        batch_op.drop_index('ix_audit_entries_at')
+        batch_op.drop_index(batch_op.f('ix_audit_entries_actor_id'))
+        batch_op.drop_index('ix_audit_entries_action_at')
+
+    op.drop_table('audit_entries')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_school_id'))
         batch_op.drop_index(batch_op.f('ix_users_role'))

@@ -1,0 +1,57 @@
+"""`flask --app wsgi academy backup PATH` and `... restore PATH [--yes]` (docs/operations.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from academy.cli import academy_cli
+
+
+@academy_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path):
+    """Copy the database and every file under DATA_DIR into one .tar.gz, while the app runs."""
+    from academy import __version__
+    from academy.admin.backup import BackupError, create_backup
+
+    try:
+        manifest = create_backup(
+            path,
+            current_app.config["SQLALCHEMY_DATABASE_URI"],
+            Path(current_app.config["DATA_DIR"]),
+            __version__,
+        )
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"backup written to {path}: {manifest['database']} database, "
+        f"{len(manifest['files'])} file(s), {path.stat().st_size} bytes"
+    )
+
+
+@academy_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the current database and files.")
+def restore_command(path: Path, yes: bool):
+    """Put a backup back (stop the app servers first; run `flask db upgrade` afterwards)."""
+    from academy.admin.backup import BackupError, restore_backup
+    from academy.extensions import db
+
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        manifest = restore_backup(
+            path,
+            current_app.config["SQLALCHEMY_DATABASE_URI"],
+            Path(current_app.config["DATA_DIR"]),
+            overwrite=yes,
+        )
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"restored the backup of {manifest['created_at']} ({manifest['database']}, "
+        f"{len(manifest['files'])} file(s)); now run `flask --app wsgi db upgrade`"
+    )

@@ -1,0 +1,687 @@
+"""`python -m bench` (`make bench`): load-test Academy on this machine and print one table.
+
+1. a temporary instance: migrate (`flask db upgrade`), seed (bench/seed.py);
+2. gunicorn with the production gunicorn.conf.py on 127.0.0.1, and the same for bench/hello.py
+   (the ceiling);
+3. wrk (C, epoll, one thread) replays prepared requests for each scenario; bursts (40 learners
+   starting one quiz in the same second) are fired from Python threads;
+4. one row per scenario: requests/s, p50/p95/p99, errors, peak RSS per worker, ratio to hello.
+
+Scenarios whose routes are not in the app yet print "n/a (feature not on main)". See
+bench/README.md for the columns and the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import html.parser
+import ipaddress
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+LUA = Path(__file__).resolve().parent / "wrk.lua"
+USER_AGENT = "academy-bench"
+NA = "n/a (feature not on main)"
+
+
+# -- the servers ----------------------------------------------------------------------------
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def check_loopback(host: str) -> None:
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        raise SystemExit(
+            f"bench: refusing to load-test {host}: the harness only targets this machine's "
+            f"loopback (127.0.0.1), never a server others use"
+        )
+
+
+@dataclass
+class Server:
+    """gunicorn with gunicorn.conf.py; `extra` adds flags (--workers, --worker-class...)."""
+
+    app: str
+    env: dict[str, str]
+    host: str
+    extra: list[str] = field(default_factory=list)
+    process: subprocess.Popen | None = None
+    port: int = 0
+
+    @property
+    def base(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, log: Path) -> Server:
+        self.port = free_port(self.host)
+        command = [str(VENV_BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"),
+                   "--bind", f"{self.host}:{self.port}", *self.extra, self.app]  # fmt: skip
+        self.log = log.open("ab")
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"bench: gunicorn for {self.app} stopped; see {log}")
+            try:
+                with urllib.request.urlopen(self.base + "/", timeout=2):
+                    pass
+                # Every worker is up when the master has forked them all.
+                if len(self.workers()) >= self.expected_workers():
+                    return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.2)
+        raise SystemExit(f"bench: gunicorn for {self.app} did not answer in 60 s; see {log}")
+
+    def expected_workers(self) -> int:
+        if "--workers" in self.extra:
+            return int(self.extra[self.extra.index("--workers") + 1])
+        # As gunicorn.conf.py: one worker per core, at least two.
+        return int(self.env.get("WEB_CONCURRENCY") or max(2, os.cpu_count() or 1))
+
+    def workers(self) -> list[int]:
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if self.process and int(fields[1]) == self.process.pid:
+                pids.append(int(stat.parent.name))
+        return pids
+
+    def reset_peak_rss(self) -> None:
+        for pid in self.workers():
+            # "5" resets VmHWM to the current RSS (Linux >= 4.0).
+            with contextlib.suppress(OSError):
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+    def peak_rss_mb(self) -> float | None:
+        peaks = []
+        for pid in self.workers():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peaks.append(int(line.split()[1]) / 1024)
+            except OSError:
+                continue
+        return max(peaks) if peaks else None
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+# -- HTTP from Python (preparation and bursts) ----------------------------------------------
+
+
+class _CsrfFinder(html.parser.HTMLParser):
+    token: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("name") == "csrf_token" and self.token is None:
+            self.token = attrs.get("value")
+        if tag == "meta" and attrs.get("name") == "csrf-token" and self.token is None:
+            self.token = attrs.get("content")
+
+
+def csrf_from(page: str) -> str | None:
+    finder = _CsrfFinder()
+    finder.feed(page)
+    return finder.token
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def http(base, method, path, cookie=None, data=None, headers=None, timeout=30):
+    """One request without following redirects: (status, headers, body, seconds)."""
+    body = None
+    headers = dict(headers or {}, **{"User-Agent": USER_AGENT})
+    if cookie:
+        headers["Cookie"] = cookie
+    if isinstance(data, dict):
+        body = urllib.parse.urlencode(data).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    elif isinstance(data, str | bytes):
+        body = data.encode() if isinstance(data, str) else data
+    request = urllib.request.Request(base + path, data=body, method=method, headers=headers)
+    opener = urllib.request.build_opener(_NoRedirect)
+    started = time.perf_counter()
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            content = response.read()
+            status, got = response.status, response.headers
+    except urllib.error.HTTPError as exc:
+        content, status, got = exc.read(), exc.code, exc.headers
+    return status, got, content.decode("utf-8", "replace"), time.perf_counter() - started
+
+
+# -- sessions ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    user_id: int
+    username: str
+    cookie: str
+    csrf: str
+
+
+def forge_sessions(app, users: list[tuple[int, str, int]]) -> list[Session]:
+    """Signed-in session cookies made with the app's own key, as a browser would hold after
+    signing in (the real sign-in form is measured in its own scenario; Argon2 is not what the
+    page scenarios measure)."""
+    from flask_login.utils import _create_identifier
+    from itsdangerous import URLSafeTimedSerializer
+
+    sessions = []
+    with app.test_request_context(
+        "/", environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": USER_AGENT}
+    ):
+        serializer = app.session_interface.get_signing_serializer(app)
+        csrf_serializer = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token")
+        ident = _create_identifier()
+        name = app.config["SESSION_COOKIE_NAME"]
+        for user_id, username, version in users:
+            raw = secrets.token_hex(20)
+            value = serializer.dumps(
+                {"_user_id": f"{user_id}:{version}", "_fresh": True, "_id": ident,
+                 "csrf_token": raw}
+            )  # fmt: skip
+            sessions.append(
+                Session(user_id, username, f"{name}={value}", csrf_serializer.dumps(raw))
+            )
+    return sessions
+
+
+def anonymous_forms(base: str, count: int) -> list[tuple[str, str]]:
+    """(cookie, csrf token) pairs from real GET /sign-in pages."""
+    pairs = []
+    for _ in range(count):
+        _status, headers, body, _s = http(base, "GET", "/sign-in")
+        cookie = (headers.get("Set-Cookie") or "").split(";", 1)[0]
+        pairs.append((cookie, csrf_from(body) or ""))
+    return pairs
+
+
+# -- routes and data ------------------------------------------------------------------------
+
+
+def find_rule(app, pattern: str, method: str = "GET") -> bool:
+    return any(
+        rule.rule == pattern and method in (rule.methods or ()) for rule in app.url_map.iter_rules()
+    )
+
+
+def post_rules_under(app, prefix: str) -> list[str]:
+    """POST rules that start with prefix (e.g. the lesson's "mark done" action)."""
+    return sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(prefix) and rule.rule != prefix and "POST" in (rule.methods or ())
+    )
+
+
+def fill(rule: str, values: dict[str, object]) -> str:
+    out = rule
+    for key, value in values.items():
+        for conv in ("", "int:", "string:", "path:"):
+            out = out.replace(f"<{conv}{key}>", str(value))
+    return out
+
+
+def first(app, sql: str):
+    from sqlalchemy import text
+
+    from academy.extensions import db
+
+    with app.app_context():
+        try:
+            return db.session.execute(text(sql)).first()
+        except Exception:
+            db.session.rollback()
+            return None
+
+
+# -- load ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float | None = None
+    p50: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    errors: int | None = None
+    rss_mb: float | None = None
+    note: str = ""
+    bytes_per_request: float | None = None
+
+
+def request_line(method, path, cookie=None, body="", headers=None) -> str:
+    fields = [method, path, body or ""]
+    # Like a browser: ask for gzip, so KB/resp is what crosses the wire.
+    all_headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip", **(headers or {})}
+    if cookie:
+        all_headers["Cookie"] = cookie
+    if body and "Content-Type" not in all_headers:
+        all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+    fields += [f"{k}: {v}" for k, v in all_headers.items()]
+    return "\t".join(fields)
+
+
+def run_wrk(name, server, lines, args, workdir) -> Result:
+    plan = workdir / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".requests")
+    plan.write_text("\n".join(lines) + "\n")
+    env = dict(os.environ, BENCH_REQUESTS=str(plan))
+    server.reset_peak_rss()
+    command = ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{args.duration}s",
+               "--timeout", "10s", "-s", str(LUA), server.base + "/"]  # fmt: skip
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    figures = None
+    for line in out.stdout.splitlines():
+        if line.startswith("{"):
+            figures = json.loads(line)
+    if figures is None:
+        return Result(name, note=f"wrk failed: {out.stderr.strip() or out.stdout.strip()}")
+    errors = sum(v for k, v in figures.items() if k.startswith("errors_"))
+    return Result(
+        name,
+        rps=figures["requests"] / (figures["duration_us"] / 1e6),
+        p50=figures["p50_us"] / 1000,
+        p95=figures["p95_us"] / 1000,
+        p99=figures["p99_us"] / 1000,
+        errors=errors,
+        rss_mb=server.peak_rss_mb(),
+        bytes_per_request=figures["bytes"] / max(1, figures["requests"]),
+    )
+
+
+def run_burst(name, server, sessions, make_request, rounds=3) -> Result:
+    """len(sessions) requests released at the same instant, `rounds` times."""
+    server.reset_peak_rss()
+    latencies, errors = [], 0
+    for round_ in range(rounds):
+        barrier = threading.Barrier(len(sessions))
+        results = []
+
+        def fire(s, n=round_, barrier=barrier, results=results):
+            method, path, data, headers = make_request(s, n)
+            barrier.wait()
+            status, _h, _b, seconds = http(server.base, method, path, s.cookie, data, headers)
+            results.append((status, seconds))
+
+        threads = [threading.Thread(target=fire, args=(s,)) for s in sessions]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        latencies += [sec for _st, sec in results]
+        errors += sum(1 for st, _sec in results if st >= 400)
+    latencies.sort()
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))] * 1000
+
+    return Result(
+        name,
+        p50=statistics.median(latencies) * 1000,
+        p95=pct(95),
+        p99=pct(99),
+        errors=errors,
+        rss_mb=server.peak_rss_mb(),
+        note=f"{len(sessions)} at once x {rounds}",
+    )
+
+
+# -- scenarios ------------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, args, app, server, sessions, workdir):
+        self.args, self.app, self.server, self.workdir = args, app, server, workdir
+        self.sessions = sessions
+        self.lesson = first(
+            app,
+            "SELECT c.slug, l.key FROM lessons l JOIN courses c ON c.id = l.course_id "
+            "ORDER BY c.id, l.position, l.id",
+        )
+        self.quiz = first(app, "SELECT id FROM quizzes ORDER BY id")
+        self.klass = first(app, "SELECT id FROM classes ORDER BY id")
+        self.certificate = first(app, "SELECT code FROM certificates ORDER BY id")
+
+    def wrk(self, name, lines):
+        return run_wrk(name, self.server, lines, self.args, self.workdir)
+
+    def signin_page(self):
+        return self.wrk("sign-in page (GET)", [request_line("GET", "/sign-in")])
+
+    def signin(self):
+        if self.password is None:
+            return Result("sign-in (POST, Argon2)", note="n/a (the generator gives no password)")
+        forms = anonymous_forms(self.server.base, min(50, len(self.sessions)))
+        lines = []
+        for (cookie, token), s in zip(forms, self.sessions, strict=False):
+            body = urllib.parse.urlencode(
+                {"csrf_token": token, "username": s.username, "password": self.password}
+            )
+            lines.append(request_line("POST", "/sign-in", cookie, body))
+        return self.wrk("sign-in (POST, Argon2)", lines)
+
+    def home(self):
+        lines = [request_line("GET", "/", s.cookie) for s in self.sessions]
+        return self.wrk("signed-in home /", lines)
+
+    def dashboard(self):
+        if not find_rule(self.app, "/dashboard"):
+            return Result("dashboard", note=NA)
+        return self.wrk(
+            "dashboard", [request_line("GET", "/dashboard", s.cookie) for s in self.sessions]
+        )
+
+    def lesson_path(self):
+        rule = "/courses/<slug>/lessons/<key>"
+        if not find_rule(self.app, rule):
+            return None, NA
+        if self.lesson is None:
+            return None, "n/a (no lesson in the seed data)"
+        return fill(rule, {"slug": self.lesson[0], "key": self.lesson[1]}), ""
+
+    def lesson_page(self):
+        path, note = self.lesson_path()
+        if path is None:
+            return Result("lesson page (signed in)", note=note)
+        lines = [request_line("GET", path, s.cookie) for s in self.sessions]
+        return self.wrk("lesson page (signed in)", lines)
+
+    def mixed(self):
+        """A learner's period: dashboard, lesson, mark done, quiz, answer, certificate; plus a
+        sign-in now and then. Steps whose routes are missing are left out (and named)."""
+        lines, missing = [], []
+        lesson, _note = self.lesson_path()
+        done_rules = post_rules_under(self.app, "/courses/<slug>/lessons/<key>/")
+        has_dashboard = find_rule(self.app, "/dashboard")
+        has_quiz = find_rule(self.app, "/quizzes/<int:quiz_id>") and self.quiz is not None
+        has_certs = find_rule(self.app, "/certificates")
+        for n, s in enumerate(self.sessions):
+            if has_dashboard:
+                lines.append(request_line("GET", "/dashboard", s.cookie))
+            else:
+                lines.append(request_line("GET", "/", s.cookie))
+            if lesson:
+                lines += [request_line("GET", lesson, s.cookie)] * 3
+                if done_rules:
+                    done = fill(done_rules[0], {"slug": self.lesson[0], "key": self.lesson[1]})
+                    body = urllib.parse.urlencode({"csrf_token": s.csrf})
+                    lines.append(request_line("POST", done, s.cookie, body))
+            if has_quiz:
+                lines.append(request_line("GET", f"/quizzes/{self.quiz[0]}", s.cookie))
+            if has_certs:
+                lines.append(request_line("GET", "/certificates", s.cookie))
+            if n % 50 == 0:
+                lines.append(request_line("GET", "/sign-in"))
+        if not has_dashboard:
+            missing.append("dashboard")
+        if not lesson:
+            missing.append("lesson")
+        if lesson and not done_rules:
+            missing.append("mark done")
+        if not has_quiz:
+            missing.append("quiz")
+        if not has_certs:
+            missing.append("certificates")
+        result = self.wrk("mixed learner workload", lines)
+        if missing:
+            result.note = "without " + ", ".join(missing) + " (not on main)"
+        return result
+
+    def quiz_burst(self):
+        name = "quiz start burst (40 learners)"
+        start_rules = post_rules_under(self.app, "/quizzes/<int:quiz_id>")
+        if not find_rule(self.app, "/quizzes/<int:quiz_id>") or not start_rules:
+            return Result(name, note=NA)
+        if self.quiz is None:
+            return Result(name, note="n/a (no quiz in the seed data)")
+        rule = start_rules[0]
+        group = self.sessions[:40]
+
+        def make(s, _round):
+            return "POST", fill(rule, {"quiz_id": self.quiz[0]}), {"csrf_token": s.csrf}, None
+
+        return run_burst(name, self.server, group, make)
+
+    def gradebook(self):
+        if not find_rule(self.app, "/classes/<int:class_id>/gradebook"):
+            return Result("gradebook (instructor)", note=NA)
+        if self.klass is None:
+            return Result("gradebook (instructor)", note="n/a (no class in the seed data)")
+        path = f"/classes/{self.klass[0]}/gradebook"
+        return self.wrk("gradebook (instructor)", [request_line("GET", path, self.admin.cookie)])
+
+    def reports(self):
+        rules = sorted(
+            r.rule
+            for r in self.app.url_map.iter_rules()
+            if r.rule.startswith("/reports") and "GET" in (r.methods or ()) and "<" not in r.rule
+        )
+        if not rules:
+            return [Result("admin reports", note=NA)]
+        return [
+            self.wrk(f"report {rule}", [request_line("GET", rule, self.admin.cookie)])
+            for rule in rules
+        ]
+
+    def certificate_verify(self):
+        if not find_rule(self.app, "/verify/<code>"):
+            return Result("certificate verify (public)", note=NA)
+        if self.certificate is None:
+            return Result("certificate verify (public)", note="n/a (no certificate in the data)")
+        return self.wrk(
+            "certificate verify (public)", [request_line("GET", f"/verify/{self.certificate[0]}")]
+        )
+
+
+SCENARIOS = (
+    "signin-page", "signin", "home", "dashboard", "lesson", "mixed", "quiz-burst",
+    "gradebook", "reports", "verify",
+)  # fmt: skip
+
+
+def run_database(args, kind: str, workdir: Path) -> list[Result]:
+    from sqlalchemy import select
+
+    from academy import create_app
+    from academy.auth.models import User
+    from academy.extensions import db
+    from bench import seed
+
+    cluster = None
+    if kind == "postgresql":
+        from bench.postgres import Cluster
+
+        cluster = Cluster().start()
+        database_url = cluster.url
+    else:
+        database_url = f"sqlite:///{workdir / 'academy.db'}"
+    instance = workdir / f"instance-{kind}"
+    env = dict(
+        os.environ,
+        ACADEMY_INSTANCE_PATH=str(instance),
+        DATABASE_URL=database_url,
+        ACADEMY_SECRET_KEY=secrets.token_hex(32),
+        ACADEMY_LOG_LEVEL="WARNING",
+    )
+    if args.workers:
+        env["WEB_CONCURRENCY"] = str(args.workers)
+    servers = []
+    try:
+        migrate = subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+                                 cwd=ROOT, env=env, capture_output=True, text=True)  # fmt: skip
+        if migrate.returncode != 0:
+            raise SystemExit(f"bench: flask db upgrade failed:\n{migrate.stderr}")
+        os.environ.update({k: env[k] for k in ("ACADEMY_INSTANCE_PATH", "DATABASE_URL")})
+        app = create_app({"SECRET_KEY": env["ACADEMY_SECRET_KEY"]}, instance_path=str(instance))
+        generator, password = seed.generate(app, args.preset, database_url)
+        with app.app_context():
+            rows = db.session.execute(
+                select(User.id, User.username, User.session_version, User.role)
+                .where(User.active.is_(True))
+                .order_by(User.id)
+            ).all()
+            db.engine.dispose()
+        learners = [(i, u, v) for i, u, v, r in rows if r == "learner" and u.startswith("bench")]
+        learners = learners or [(i, u, v) for i, u, v, r in rows if r == "learner"]
+        admins = [(i, u, v) for i, u, v, r in rows if r == "admin"]
+        print(f"bench: {kind}: {len(rows)} accounts seeded by {generator}", file=sys.stderr)
+
+        extra = list(args.gunicorn_arg or [])
+        server = Server("wsgi:app", env, args.host, extra).start(workdir / f"gunicorn-{kind}.log")
+        servers.append(server)
+        bench = Bench(args, app, server, forge_sessions(app, learners[:400]), workdir)
+        bench.password = password
+        bench.admin = forge_sessions(app, admins[:1])[0]
+        results = []
+        runners = {
+            "signin-page": bench.signin_page, "signin": bench.signin, "home": bench.home,
+            "dashboard": bench.dashboard, "lesson": bench.lesson_page, "mixed": bench.mixed,
+            "quiz-burst": bench.quiz_burst, "gradebook": bench.gradebook,
+            "reports": bench.reports, "verify": bench.certificate_verify,
+        }  # fmt: skip
+        for name in args.scenarios:
+            print(f"bench: {kind}: {name} ...", file=sys.stderr)
+            outcome = runners[name]()
+            results += outcome if isinstance(outcome, list) else [outcome]
+        return results
+    finally:
+        for server in servers:
+            server.stop()
+        if cluster:
+            cluster.stop()
+
+
+def hello_ceiling(args, workdir: Path) -> Result:
+    env = dict(os.environ)
+    if args.workers:
+        env["WEB_CONCURRENCY"] = str(args.workers)
+    server = Server("bench.hello:app", env, args.host, list(args.gunicorn_arg or []))
+    server.start(workdir / "gunicorn-hello.log")
+    try:
+        return run_wrk("hello (bare Flask)", server, [request_line("GET", "/")], args, workdir)
+    finally:
+        server.stop()
+
+
+def fmt(value, spec):
+    return "" if value is None else format(value, spec)
+
+
+def print_table(rows: list[tuple[str, Result]], hello: Result | None) -> None:
+    header = ("scenario", "db", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
+              "RSS/worker MB", "vs hello", "KB/resp", "note")  # fmt: skip
+    table = [header]
+    for kind, r in rows:
+        ratio = f"{r.rps / hello.rps:.0%}" if (r.rps and hello and hello.rps) else ""
+        table.append((
+            r.name, kind, fmt(r.rps, ".0f"), fmt(r.p50, ".1f"), fmt(r.p95, ".1f"),
+            fmt(r.p99, ".1f"), fmt(r.errors, "d"), fmt(r.rss_mb, ".0f"), ratio,
+            fmt(r.bytes_per_request and r.bytes_per_request / 1024, ".1f"), r.note,
+        ))  # fmt: skip
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    for n, row in enumerate(table):
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--preset", choices=("small", "district", "city"), default="small")
+    parser.add_argument("--duration", type=int, default=20, help="seconds per scenario")
+    parser.add_argument("--connections", type=int, default=40, help="open connections (wrk -c)")
+    parser.add_argument("--postgres", action="store_true", help="also on a throwaway PostgreSQL")
+    parser.add_argument("--only-postgres", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to serve on")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: the config's)")
+    parser.add_argument("--gunicorn-arg", action="append",
+                        help="extra gunicorn flag, e.g. --gunicorn-arg=--threads=4")  # fmt: skip
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+                        help=f"comma-separated, from: {', '.join(SCENARIOS)}")  # fmt: skip
+    parser.add_argument("--no-hello", action="store_true", help="skip the hello ceiling")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    check_loopback(args.host)
+    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench: wrk is missing: apt-get install wrk (make test-deps does)")
+
+    workdir = Path(tempfile.mkdtemp(prefix="academy-bench."))
+    kinds = ["postgresql"] if args.only_postgres else ["sqlite"]
+    if args.postgres and not args.only_postgres:
+        kinds.append("postgresql")
+    try:
+        hello = None if args.no_hello else hello_ceiling(args, workdir)
+        rows = [("-", hello)] if hello else []
+        for kind in kinds:
+            rows += [(kind, r) for r in run_database(args, kind, workdir)]
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    load = Path("/proc/loadavg").read_text().split()[0]
+    if float(load) > (os.cpu_count() or 1) / 2:
+        print(f"bench: warning: load average {load} on {os.cpu_count()} cores: other work "
+              "shares this machine, so the figures are low and noisy", file=sys.stderr)  # fmt: skip
+    print(f"\nAcademy bench: preset {args.preset}, {args.duration} s per scenario, "
+          f"{args.connections} connections, {os.cpu_count()} cores (nproc), wrk -t1, "
+          f"load average at the end {load}")  # fmt: skip
+    print_table(rows, hello)
+    if args.json:
+        args.json.write_text(
+            json.dumps([{"db": k, **r.__dict__} for k, r in rows], indent=2, ensure_ascii=False)
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

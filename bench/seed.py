@@ -1,0 +1,59 @@
+"""Bench data: the classes feature's city generator when it is on main (bench/gen_city.py),
+otherwise a minimal one of our own (accounts only, plus the demo data `seed-demo` loads)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from sqlalchemy import insert, select
+
+# Learner accounts per preset when gen_city is not there: one room, a district, the city
+# (109 school computer rooms of 40).
+LEARNERS = {"small": 200, "district": 40 * 20, "city": 109 * 40}
+PASSWORD = "bench-password-1"  # noqa: S105 (the throwaway bench accounts)
+
+
+def generate(app, preset: str, database_url: str) -> tuple[str, str | None]:
+    """Fill the database; return which generator did it and the learners' password (None
+    when the generator does not say: the sign-in scenario is then skipped)."""
+    from academy import demo
+    from academy.extensions import db
+
+    with app.app_context():
+        demo.seed_users()
+        db.session.commit()
+    if importlib.util.find_spec("bench.gen_city") is not None:
+        from bench import gen_city
+
+        gen_city.generate(preset, database_url)
+        return "bench.gen_city", getattr(gen_city, "PASSWORD", None)
+    _minimal(app, preset)
+    return "bench.seed (minimal: accounts only)", PASSWORD
+
+
+def _minimal(app, preset: str) -> None:
+    from academy.auth.models import User
+    from academy.auth.services import hash_password
+    from academy.extensions import db
+
+    with app.app_context():
+        digest = hash_password(PASSWORD)  # one Argon2 hash shared by every bench account
+        rows = [
+            {"username": f"bench{n:05d}", "full_name": f"นักเรียน ทดสอบ {n}", "role": "learner",
+             "learner_kind": "student", "password_hash": digest, "active": True,
+             "must_change_password": False, "session_version": 1}
+            for n in range(LEARNERS[preset])
+        ]  # fmt: skip
+        rows += [
+            {"username": "benchteacher", "full_name": "ครู ทดสอบ", "role": "instructor",
+             "password_hash": digest, "active": True, "must_change_password": False,
+             "session_version": 1},
+            {"username": "benchadmin", "full_name": "ผู้ดูแล ทดสอบ", "role": "admin",
+             "password_hash": digest, "active": True, "must_change_password": False,
+             "session_version": 1},
+        ]  # fmt: skip
+        existing = set(db.session.scalars(select(User.username)))
+        rows = [r for r in rows if r["username"] not in existing]
+        for start in range(0, len(rows), 1000):
+            db.session.execute(insert(User), rows[start : start + 1000])
+        db.session.commit()

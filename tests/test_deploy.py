@@ -1,0 +1,197 @@
+"""Several app servers, one PostgreSQL: nothing a request needs lives in one process's memory.
+
+Two real gunicorn servers (the production gunicorn.conf.py) on two loopback ports share one
+database, one ACADEMY_SECRET_KEY and one DATA_DIR, as app servers behind a load balancer do
+(docs/deploy.md). A learner signs in on one and goes on on the other."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import PG_URL
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PASSWORD = "first-password-1"
+NEW_PASSWORD = "second-password-2"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """One browser: a cookie jar shared by both servers (cookies are per host, not per port,
+    just as behind one load-balanced name)."""
+
+    def __init__(self, jar: http.cookiejar.CookieJar | None = None):
+        self.jar = jar or http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect
+        )
+
+    def open(self, url: str, data: dict | None = None) -> tuple[int, str, str]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with self.opener.open(url, data=body, timeout=30) as response:
+                return response.status, response.read().decode(), ""
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode(), exc.headers.get("Location", "")
+
+    def csrf(self, url: str) -> str:
+        status, page, _ = self.open(url)
+        assert status == 200, (url, status)
+        match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+            r'name="csrf_token" value="([^"]+)"', page
+        )
+        assert match, f"no CSRF token on {url}"
+        return match.group(1)
+
+    def copy(self) -> Browser:
+        """Another browser holding the same cookies as this one does now (a stolen cookie)."""
+        jar = http.cookiejar.CookieJar()
+        for cookie in self.jar:
+            jar.set_cookie(cookie)
+        return Browser(jar)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, worker_name):
+    tmp_path = tmp_path_factory.mktemp("deploy")
+    name = f"academy_deploy_{worker_name}"
+    admin = create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg"),
+                          isolation_level="AUTOCOMMIT")  # fmt: skip
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    database_url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    shared = tmp_path / "shared-data"
+    shared.mkdir()
+    base_env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        ACADEMY_SECRET_KEY="one-key-for-every-app-server",
+        ACADEMY_DATA_DIR=str(shared),
+        ACADEMY_LOG_LEVEL="WARNING",
+        WEB_CONCURRENCY="1",
+    )
+    env_a = dict(base_env, ACADEMY_INSTANCE_PATH=str(tmp_path / "instance-a"))
+    env_b = dict(base_env, ACADEMY_INSTANCE_PATH=str(tmp_path / "instance-b"))
+
+    def flask(*args, env=env_a, input=None):
+        result = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env,
+                                input=input, capture_output=True, text=True)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    flask("db", "upgrade")
+    for username in ("somchai", "malee"):
+        flask("academy", "create-user", username, "--password-stdin", input=PASSWORD + "\n")
+
+    servers = []
+    try:
+        for env in (env_a, env_b):
+            port = free_port()
+            log = (tmp_path / f"gunicorn-{port}.log").open("w")
+            process = subprocess.Popen(
+                [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--bind",
+                 f"127.0.0.1:{port}", "wsgi:app"],
+                cwd=ROOT, env=env, stdout=log, stderr=log,
+            )  # fmt: skip
+            servers.append((process, f"http://127.0.0.1:{port}", log))
+        for process, base, _log in servers:
+            deadline = time.monotonic() + 30
+            while True:
+                assert process.poll() is None, "gunicorn stopped; see its log in tmp_path"
+                try:
+                    with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except (urllib.error.URLError, ConnectionError):
+                    pass
+                assert time.monotonic() < deadline, "gunicorn did not answer in 30 s"
+                time.sleep(0.1)
+        yield [base for _p, base, _l in servers], shared
+    finally:
+        for process, _base, log in servers:
+            process.terminate()
+            process.wait(20)
+            log.close()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_a_learner_moves_between_two_app_servers(cluster):
+    (a, b), _shared = cluster
+    browser = Browser()
+
+    # Sign in on A with the real form and its CSRF token.
+    token = browser.csrf(a + "/sign-in")
+    status, _page, location = browser.open(
+        a + "/sign-in", {"csrf_token": token, "username": "somchai", "password": PASSWORD}
+    )
+    assert status == 302 and "/sign-in" not in location
+
+    # B knows the session: same key, and the user is read from the shared database.
+    status, page, _ = browser.open(b + "/account/password")
+    assert status == 200 and "somchai" in page
+
+    before_change = browser.copy()
+
+    # Change the password on B (a form whose CSRF token B made, from a session A started).
+    token = browser.csrf(b + "/account/password")
+    status, _page, _location = browser.open(
+        b + "/account/password",
+        {"csrf_token": token, "current_password": PASSWORD, "password": NEW_PASSWORD,
+         "confirm": NEW_PASSWORD},
+    )  # fmt: skip
+    assert status == 302
+
+    # The old cookie is refused on A (and on B); the new one works on both.
+    for server in (a, b):
+        status, _page, location = before_change.open(server + "/account/password")
+        assert status == 302 and "/sign-in" in location, server
+        status, _page, _ = browser.open(server + "/account/password")
+        assert status == 200, server
+
+
+def test_sign_in_throttling_is_shared(cluster):
+    (a, b), _shared = cluster
+    browser = Browser()
+    for server in (a, b, a, b, a):
+        token = browser.csrf(server + "/sign-in")
+        status, _p, _l = browser.open(
+            server + "/sign-in", {"csrf_token": token, "username": "malee", "password": "nope"}
+        )
+        assert status == 400
+    # Five failures spread over two servers: the sixth try, right password, is held back.
+    token = browser.csrf(b + "/sign-in")
+    status, page, _ = browser.open(
+        b + "/sign-in", {"csrf_token": token, "username": "malee", "password": PASSWORD}
+    )
+    assert status == 400
+    assert "นาที" in page or "minute" in page.lower()
