@@ -406,3 +406,23 @@ def test_add_quiz_only_with_the_quiz_editor(app, client, instructor, make_course
             response.headers["Location"].endswith(f"/{quiz.id}")
             or str(quiz.id) in response.headers["Location"]
         )
+
+
+def test_publishing_and_authors_are_audited(client, people, make_course):
+    from academy.core.models import AuditEntry
+
+    course = make_course(published=False, instructor=people["instructor"])
+    client.login(people["instructor"])
+    client.post(f"/studio/courses/{course.id}/status", data={"status": "published"})
+    client.post(
+        f"/studio/courses/{course.id}/authors",
+        data={"username": people["other_instructor"].username},
+    )
+    entries = [
+        (e.action, e.actor_id, e.target_label)
+        for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+    ]
+    assert entries == [
+        ("course.publish", people["instructor"].id, course.slug),
+        ("course.author_add", people["instructor"].id, course.slug),
+    ]

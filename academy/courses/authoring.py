@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from academy.auth.models import User
+from academy.core import audit
 from academy.core.errors import ServiceError
 from academy.courses import files, services
 from academy.courses.models import (
@@ -108,6 +109,8 @@ def set_status(course: Course, status: str) -> None:
         )
         if not has_lesson:
             raise ServiceError(_("Add at least one lesson before publishing."))
+    if course.status != status:
+        audit.record("course.publish" if status == PUBLISHED else "course.unpublish", course)
     course.status = status
     db.session.flush()
 
@@ -140,6 +143,7 @@ def add_instructor(course: Course, username: str) -> User:
         raise ServiceError(
             _("This person is an author of the course already."), "username"
         ) from None
+    audit.record("course.author_add", course, username=user.username)
     return user
 
 
@@ -153,6 +157,7 @@ def remove_instructor(course: Course, user_id: int) -> None:
     if len(rows) == 1:
         raise ServiceError(_("A course needs at least one author."))
     db.session.delete(row)
+    audit.record("course.author_remove", course, user_id=user_id)
     db.session.flush()
 
 
@@ -494,5 +499,6 @@ def duplicate_course(course: Course, user: User) -> Course:
                     data=question.data,
                 )
             )
+    audit.record("course.duplicate", copy, source=course.slug)
     db.session.flush()
     return copy

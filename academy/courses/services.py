@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from academy.auth.models import User
-from academy.core import signals
+from academy.core import audit, signals
 from academy.core.errors import ServiceError
 from academy.core.markdown import render_markdown
 from academy.courses import files
@@ -86,6 +86,7 @@ def add_track(slug: str, name_th: str, name_en: str | None) -> Track:
             db.session.add(track)
     except IntegrityError:
         raise ServiceError(_("A track with this short name exists already."), "slug") from None
+    audit.record("track.create", track)
     return track
 
 
