@@ -86,7 +86,9 @@ def app(database_url, tmp_path_factory):
         # The schema of the models; tests/test_migrations.py proves the migrations build the
         # same one, so feature work can run its tests before its migration is written.
         _db.create_all()
-    return app
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -31,8 +31,8 @@ def test_sign_in_post(client, learner, count_queries):
     with count_queries() as queries:
         response = client.post("/sign-in", data=data)
     assert response.status_code == 400
-    # Two throttle counts (account, address), the user, two failure rows.
-    assert len(queries) == 5, str(queries)
+    # Two throttle counts (account, address), the user, one insert of both failure rows.
+    assert len(queries) == 4, str(queries)
 
 
 @pytest.mark.parametrize("extra", [2, 30])
