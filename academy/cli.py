@@ -47,9 +47,15 @@ def create_user_command(username: str, role: str, full_name: str | None, passwor
 def seed_demo_command():
     """Create the demo accounts and load the starter courses (safe to run again)."""
     from academy import demo
+    from academy.courses.loader import CourseFormatError
 
     users = demo.seed_users()
     db.session.commit()
+    try:
+        courses = demo.seed_courses()
+    except CourseFormatError as exc:
+        fail(str(exc))
+    click.echo(f"Courses loaded: {', '.join(courses) or '(none in courses/)'}")
     click.echo("Demo sign-ins (username / password):")
     for username, password, role in users:
         click.echo(f"  {role:<10} {username:<10} {password}")

@@ -45,5 +45,12 @@ PROXY_FIX_HOPS = 0
 # Public base URL for links printed on certificates (QR codes); default: the request's host.
 PUBLIC_BASE_URL = None
 
+# Certificates: who issues them when a course's certificate design names no one; each issuer
+# is printed in Thai with the English name beneath.
+CERTIFICATE_ISSUERS = [{"th": "กรุงเทพมหานคร", "en": "Bangkok Metropolitan Administration"}]
+# Guessing codes on the public verification page: after this many unknown codes from one
+# address within the window, answer 429 until the window has passed.
+CERTIFICATE_VERIFY_MAX_FAILURES = 20
+CERTIFICATE_VERIFY_WINDOW_SECONDS = 15 * 60
 # gzip text responses over 1 KB (academy/core/compress.py); harmless behind nginx.
 GZIP_RESPONSES = True

@@ -26,3 +26,23 @@ def seed_users() -> list[tuple[str, str, str]]:
             auth.create_user(username, name, role=role, password=password, learner_kind=kind)
         created.append((username, password, role))
     return created
+
+
+def seed_courses() -> list[str]:
+    """Load every course under courses/ and make the demo teacher one of its instructors.
+    Each course is its own transaction; a broken course stops the seed with its file:line."""
+    from academy.courses import cli as courses_cli
+    from academy.courses import loader
+    from academy.courses.models import CourseInstructor
+
+    teacher = db.session.scalar(select(User).where(User.username == "teacher"))
+    loaded = []
+    for folder in courses_cli.course_folders():
+        course = loader.load_course(folder, commit=False)
+        if teacher is not None:
+            exists = db.session.get(CourseInstructor, (course.id, teacher.id))
+            if exists is None:
+                db.session.add(CourseInstructor(course_id=course.id, user_id=teacher.id))
+        db.session.commit()
+        loaded.append(course.slug)
+    return loaded

@@ -1,17 +1,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from academy.core.db import UTCDateTime, utcnow
 from academy.extensions import db
 
+if TYPE_CHECKING:
+    from academy.auth.models import User
+    from academy.courses.models import Course
+
 VALID = "valid"
 REVOKED = "revoked"
 REPLACED = "replaced"
+
+
+def group_code(code: str) -> str:
+    """K7M4P9X2QR -> K7M4-P9X2-QR: easier to read aloud and to type from paper."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 class Certificate(db.Model):
@@ -37,7 +46,8 @@ class Certificate(db.Model):
     learner_name: Mapped[str] = mapped_column(String(300))
     course_title_th: Mapped[str] = mapped_column(String(300))
     course_title_en: Mapped[str | None] = mapped_column(String(300))
-    issuers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # [{"th": ..., "en": ...}], from the course's design or CERTIFICATE_ISSUERS.
+    issuers: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     score: Mapped[float | None] = mapped_column(Float)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default=VALID)
@@ -47,7 +57,20 @@ class Certificate(db.Model):
         ForeignKey("certificates.id", ondelete="SET NULL")
     )
     design: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Set when the PDF is first rendered and stored as DATA_DIR/certificates/<code>.pdf.
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    course: Mapped[Course] = relationship(foreign_keys=[course_id])
+    replaced_by: Mapped[Certificate | None] = relationship(remote_side=[id])
+
+    @property
+    def display_code(self) -> str:
+        return group_code(self.code)
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status == VALID
 
 
 class CertificateDesign(db.Model):
@@ -64,5 +87,6 @@ class CertificateDesign(db.Model):
     # [{"name": ..., "role": ..., "signature": "<stored file name>"}]
     signatories: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     logos: Mapped[list[str]] = mapped_column(JSON, default=list)
-    issuers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # [{"th": ..., "en": ...}]; empty: the site's CERTIFICATE_ISSUERS.
+    issuers: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

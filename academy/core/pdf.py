@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlparse
 
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 FONTS_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
 
@@ -57,8 +57,16 @@ def render_pdf(
     allowed = [base_dir, FONTS_DIR, *(extra_dirs or [])]
     fetcher = LocalOnlyFetcher(allowed)
     document = HTML(string=html, base_url=str(base_dir) + "/", url_fetcher=fetcher)
-    css = [
-        CSS(filename=str(s), url_fetcher=fetcher, font_config=_font_config)
-        for s in (stylesheets or [])
-    ]
-    return document.write_pdf(stylesheets=css, font_config=_font_config)
+    try:
+        css = [
+            CSS(filename=str(s), url_fetcher=fetcher, font_config=_font_config)
+            for s in (stylesheets or [])
+        ]
+    except FatalURLFetchingError as exc:
+        raise PDFError(str(exc.__cause__ or exc)) from exc
+    try:
+        return document.write_pdf(stylesheets=css, font_config=_font_config)
+    except FatalURLFetchingError as exc:
+        # The refusal (PDFError) is what callers handle, whichever layer WeasyPrint wraps it in.
+        cause = exc.__cause__ or exc.__context__
+        raise PDFError(str(cause or exc)) from exc

@@ -59,8 +59,14 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
-    if request.endpoint not in ("static", "static_versioned") and (
-        current_user.is_authenticated or request.method != "GET" or response.status_code >= 400
+    if (
+        request.endpoint not in ("static", "static_versioned")
+        # A response that declares itself public (a published course's content-addressed
+        # file) is the same for everyone and may be cached.
+        and not (response.cache_control.public and response.status_code < 400)
+        and (
+            current_user.is_authenticated or request.method != "GET" or response.status_code >= 400
+        )
     ):
         # A shared PC must never show the previous learner's pages: nothing private is kept
         # by the browser or by any cache between it and us, and Back cannot reopen it.

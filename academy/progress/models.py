@@ -22,7 +22,7 @@ class ProgressEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(24))  # lesson_viewed, lesson_done, quiz_submitted...
+    kind: Mapped[str] = mapped_column(String(24))  # one of the EVENT_* names in services
     lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lessons.id", ondelete="SET NULL"))
     quiz_id: Mapped[int | None] = mapped_column(ForeignKey("quizzes.id", ondelete="SET NULL"))
     value: Mapped[float | None] = mapped_column(Float)  # a score, or seconds spent
@@ -86,7 +86,9 @@ class CourseProgress(db.Model):
     items_done: Mapped[int] = mapped_column(Integer, default=0)
     items_total: Mapped[int] = mapped_column(Integer, default=0)
     percent: Mapped[float] = mapped_column(Float, default=0)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)  # enrolled
+    # The learner's first view, answer or tick in the course; None: never started.
+    first_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_lesson_id: Mapped[int | None] = mapped_column(
         ForeignKey("lessons.id", ondelete="SET NULL")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 01:08:41.664978
+Create Date: 2026-11-22 01:37:49.186747
 
 """
 from alembic import op
@@ -362,6 +362,7 @@ def upgrade():
     sa.Column('items_total', sa.Integer(), nullable=False),
     sa.Column('percent', sa.Float(), nullable=False),
     sa.Column('started_at', academy.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_activity_at', academy.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_activity_at', academy.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_lesson_id', sa.Integer(), nullable=True),
     sa.Column('completed_at', academy.core.db.UTCDateTime(timezone=True), nullable=True),

@@ -1,0 +1,36 @@
+"""`flask --app wsgi academy issue-certificate USERNAME SLUG` and `render-certificates`."""
+
+from __future__ import annotations
+
+import click
+
+from academy.cli import academy_cli, fail
+from academy.core.errors import ServiceError
+from academy.extensions import db
+
+
+@academy_cli.command("issue-certificate")
+@click.argument("username")
+@click.argument("slug")
+def issue_certificate_command(username: str, slug: str):
+    """Issue a learner's certificate for a course by hand (once: an existing one is kept)."""
+    from academy.certificates import services
+
+    try:
+        certificate, created = services.issue_manually(username, slug)
+    except ServiceError as exc:
+        fail(str(exc.message))
+    db.session.commit()
+    word = "issued" if created else "already issued"
+    click.echo(f"{word} {certificate.display_code} {services.verify_url(certificate.code)}")
+
+
+@academy_cli.command("render-certificates")
+@click.option("--limit", type=int, default=None, help="Render at most this many.")
+def render_certificates_command(limit: int | None):
+    """Render and store the PDFs of valid certificates that have none yet."""
+    from academy.certificates import services
+
+    count = services.render_missing(limit)
+    db.session.commit()
+    click.echo(f"rendered {count} certificate(s)")

@@ -1,0 +1,688 @@
+"""Certificates: issue once on completion, revoke, re-issue, design, render and store the PDF.
+
+Rendering is lazy: a certificate row is created inside the completion transaction (cheap: one
+INSERT), and its PDF is rendered on first download (or ahead of time by `render-certificates`),
+then stored as DATA_DIR/certificates/<code>.pdf and served from there ever after. A learner's
+last click in a course therefore never waits for WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import os
+import re
+import secrets
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from flask import current_app, has_request_context, request
+from flask_babel import gettext as _
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from academy.auth.models import User
+from academy.certificates.models import (
+    REPLACED,
+    REVOKED,
+    VALID,
+    Certificate,
+    CertificateDesign,
+    group_code,
+)
+from academy.classes.models import ClassCourse, ClassMember
+from academy.core import throttle
+from academy.core.db import utcnow
+from academy.core.errors import ServiceError
+from academy.core.i18n import format_date
+from academy.core.pdf import render_pdf
+from academy.courses.models import Course
+from academy.extensions import db
+
+PDF_DIR = Path(__file__).resolve().parent / "pdf"
+# No 0/O, 1/I/L: a code read from paper or over the phone cannot be misread.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 10  # 31^10 ~ 8e14: unguessable, and guessing is throttled on top
+DEFAULT_ACCENT = "#0b5c4b"
+ACCENT_RULE = re.compile(r"^#[0-9a-fA-F]{6}$")
+MAX_SIGNATORIES = 3
+MAX_LOGOS = 3
+MAX_ISSUERS = 3
+IMAGE_MAX_PIXELS = 4000 * 4000
+REASON_MAX = 500
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+# Thai Kedmanee keyboard: the character each key types when the layout was left on Thai,
+# mapped back to the Latin key (unshifted and shifted), so "K7M4..." typed in Thai still works.
+_KEDMANEE = {
+    "ๅ": "1", "/": "2", "-": "3", "ภ": "4", "ถ": "5", "ุ": "6", "ึ": "7", "ค": "8", "ต": "9",
+    "จ": "0", "ๆ": "Q", "ไ": "W", "ำ": "E", "พ": "R", "ะ": "T", "ั": "Y", "ี": "U", "ร": "I",
+    "น": "O", "ย": "P", "ฟ": "A", "ห": "S", "ก": "D", "ด": "F", "เ": "G", "้": "H", "่": "J",
+    "า": "K", "ส": "L", "ผ": "Z", "ป": "X", "แ": "C", "อ": "V", "ิ": "B", "ื": "N", "ท": "M",
+    "๐": "Q", "ฎ": "E", "ฑ": "R", "ธ": "T", "ํ": "Y", "๊": "U", "ณ": "I", "ฯ": "O", "ญ": "P",
+    "ฤ": "A", "ฆ": "S", "ฏ": "D", "โ": "F", "ฌ": "G", "็": "H", "๋": "J", "ษ": "K", "ศ": "L",
+    "ฉ": "X", "ฮ": "C", "ฺ": "V", "์": "B", "ฒ": "M", "๑": "2", "๒": "3", "๓": "4", "๔": "5",
+    "ู": "6", "฿": "7", "๕": "8", "๖": "9", "๗": "0",
+}  # fmt: skip
+_THAI = re.compile(r"[\u0e00-\u0e7f]")
+
+
+def normalize_code(raw: str) -> str:
+    """What a person typed -> the stored code: any case, spaces, dashes, a Thai layout slip."""
+    text = (raw or "").strip()[:64]
+    if _THAI.search(text):
+        # On the Thai layout the dash key types "ข" and the "3" key types "-".
+        text = "".join(_KEDMANEE.get(ch, "" if ch in "ข " else ch) for ch in text)
+    else:
+        text = re.sub(r"[\s\-–—_.]", "", text)
+    return text.upper()
+
+
+def default_issuers() -> list[dict[str, str]]:
+    return [dict(i) for i in current_app.config["CERTIFICATE_ISSUERS"]]
+
+
+def design_snapshot(course: Course, design: CertificateDesign | None = None) -> dict[str, Any]:
+    if design is None:
+        design = db.session.get(CertificateDesign, course.id)
+    if design is None:
+        return {
+            "title_th": None,
+            "title_en": None,
+            "accent_color": DEFAULT_ACCENT,
+            "signatories": [],
+            "logos": [],
+        }
+    return {
+        "title_th": design.title_th,
+        "title_en": design.title_en,
+        "accent_color": design.accent_color or DEFAULT_ACCENT,
+        "signatories": [dict(s) for s in design.signatories or []],
+        "logos": list(design.logos or []),
+    }
+
+
+def issuers_for(course: Course) -> list[dict[str, str]]:
+    design = db.session.get(CertificateDesign, course.id)
+    if design is not None and design.issuers:
+        return [dict(i) for i in design.issuers]
+    return default_issuers()
+
+
+def valid_certificate(user_id: int, course_id: int) -> Certificate | None:
+    return db.session.scalar(
+        select(Certificate).where(
+            Certificate.user_id == user_id,
+            Certificate.course_id == course_id,
+            Certificate.status == VALID,
+        )
+    )
+
+
+def issue(user: User, course: Course, score: float | None = None) -> Certificate:
+    """The learner's valid certificate for the course, created if there is none yet.
+
+    Runs inside the caller's transaction and never commits. Two requests completing at once:
+    the partial unique index refuses the second INSERT; it is undone in its own SAVEPOINT, so
+    the caller's transaction carries on, and the first certificate is returned."""
+    existing = valid_certificate(user.id, course.id)
+    if existing is not None:
+        return existing
+    name = (user.full_name or "").strip() or user.username
+    certificate = Certificate(
+        code=new_code(),
+        user_id=user.id,
+        course_id=course.id,
+        learner_name=name[:300],
+        course_title_th=course.title_th,
+        course_title_en=course.title_en,
+        issuers=issuers_for(course),
+        score=score,
+        issued_at=utcnow(),
+        status=VALID,
+        design=design_snapshot(course),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(certificate)
+    except IntegrityError:
+        existing = valid_certificate(user.id, course.id)
+        if existing is None:  # a (vanishingly rare) code collision: try once more
+            return issue(user, course, score)
+        return existing
+    return certificate
+
+
+def on_course_completed(user: User, course: Course, score: float | None = None, **_: Any) -> None:
+    issue(user, course, score)
+
+
+def find(code: str) -> Certificate | None:
+    code = normalize_code(code)
+    if not code or len(code) > 32:
+        return None
+    return db.session.scalar(
+        select(Certificate)
+        .options(joinedload(Certificate.course), joinedload(Certificate.replaced_by))
+        .where(Certificate.code == code)
+    )
+
+
+def revoke(certificate: Certificate, reason: str) -> Certificate:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("Please give the reason for revoking."), "reason")
+    if len(reason) > REASON_MAX:
+        raise ServiceError(_("At most %(max)d characters, please.", max=REASON_MAX), "reason")
+    if certificate.status != VALID:
+        raise ServiceError(_("Only a valid certificate can be revoked."))
+    certificate.status = REVOKED
+    certificate.revoked_at = utcnow()
+    certificate.revoked_reason = reason
+    return certificate
+
+
+def reissue(certificate: Certificate) -> Certificate:
+    """A new certificate with the learner's current name (after a correction); the old one
+    becomes `replaced` and points to it. Same course titles, score, issuers and design."""
+    if certificate.status != VALID:
+        raise ServiceError(_("Only a valid certificate can be re-issued."))
+    user = db.session.get(User, certificate.user_id)
+    certificate.status = REPLACED
+    certificate.revoked_at = utcnow()
+    db.session.flush()  # free the one-valid slot before the new row takes it
+    name = (user.full_name or "").strip() or user.username
+    new = Certificate(
+        code=new_code(),
+        user_id=certificate.user_id,
+        course_id=certificate.course_id,
+        learner_name=name[:300],
+        course_title_th=certificate.course_title_th,
+        course_title_en=certificate.course_title_en,
+        issuers=certificate.issuers,
+        score=certificate.score,
+        issued_at=utcnow(),
+        status=VALID,
+        design=certificate.design,
+    )
+    db.session.add(new)
+    db.session.flush()
+    certificate.replaced_by_id = new.id
+    return new
+
+
+def issue_manually(username: str, slug: str) -> tuple[Certificate, bool]:
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise ServiceError(_("No account with the username %(name)s.", name=username))
+    course = db.session.scalar(select(Course).where(Course.slug == slug.strip()))
+    if course is None:
+        raise ServiceError(_("No course with the address %(slug)s.", slug=slug))
+    before = valid_certificate(user.id, course.id)
+    certificate = issue(user, course)
+    return certificate, before is None
+
+
+# --- Lists -----------------------------------------------------------------------------------
+
+
+def for_learner(user: User) -> list[Certificate]:
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .options(joinedload(Certificate.course))
+            .where(Certificate.user_id == user.id)
+            .order_by(Certificate.issued_at.desc())
+        )
+    )
+
+
+def search_query(term: str):
+    query = (
+        select(Certificate)
+        .join(User, User.id == Certificate.user_id)
+        .options(joinedload(Certificate.course), joinedload(Certificate.user))
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    )
+    term = (term or "").strip()
+    if term:
+        like = f"%{term}%"
+        query = query.where(
+            or_(
+                Certificate.code == normalize_code(term),
+                Certificate.learner_name.ilike(like),
+                User.username.ilike(like),
+                Certificate.course_title_th.ilike(like),
+                Certificate.course_title_en.ilike(like),
+            )
+        )
+    return query
+
+
+def for_class(class_id: int) -> list[Certificate]:
+    """Valid certificates of the class's learners in the class's courses."""
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .join(
+                ClassMember,
+                (ClassMember.user_id == Certificate.user_id) & (ClassMember.class_id == class_id),
+            )
+            .join(
+                ClassCourse,
+                (ClassCourse.course_id == Certificate.course_id)
+                & (ClassCourse.class_id == class_id),
+            )
+            .options(joinedload(Certificate.course), joinedload(Certificate.user))
+            .where(Certificate.status == VALID)
+            .order_by(Certificate.course_id, Certificate.learner_name)
+        )
+    )
+
+
+# --- Verification ----------------------------------------------------------------------------
+
+
+def _verify_key(address: str) -> str:
+    return f"certificate-verify:{address}"
+
+
+def verify_blocked(address: str) -> int:
+    cfg = current_app.config
+    return throttle.seconds_blocked(
+        _verify_key(address),
+        cfg["CERTIFICATE_VERIFY_MAX_FAILURES"],
+        cfg["CERTIFICATE_VERIFY_WINDOW_SECONDS"],
+    )
+
+
+def lookup_for_verification(code: str, address: str) -> Certificate | None:
+    """The certificate, or None (and one more failure counted against the address)."""
+    certificate = find(code)
+    if certificate is None:
+        throttle.record_failure(_verify_key(address))
+    return certificate
+
+
+def base_url() -> str:
+    configured = current_app.config.get("PUBLIC_BASE_URL")
+    if configured:
+        return configured.rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return "http://localhost"
+
+
+def verify_url(code: str) -> str:
+    return f"{base_url()}/verify/{group_code(code)}"
+
+
+def _salt(code: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"badge-salt:{code}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def badge_class(course: Course) -> dict[str, Any]:
+    base = base_url()
+    slug = course.slug
+    return {
+        "@context": "https://w3id.org/openbadges/v2",
+        "type": "BadgeClass",
+        "id": f"{base}/courses/{slug}/badge.json",
+        "name": course.title_en or course.title_th,
+        "description": course.summary_en or course.summary_th or course.title_th,
+        "image": f"{base}/courses/{slug}/badge.svg",
+        "criteria": {"narrative": f"Completed the course {course.title_th}"},
+        "issuer": f"{base}/certificates/issuer.json",
+    }
+
+
+def issuer_profile() -> dict[str, Any]:
+    base = base_url()
+    issuers = default_issuers()
+    return {
+        "@context": "https://w3id.org/openbadges/v2",
+        "type": "Issuer",
+        "id": f"{base}/certificates/issuer.json",
+        "name": " / ".join(i.get("en") or i.get("th", "") for i in issuers),
+        "url": f"{base}/",
+    }
+
+
+def assertion(certificate: Certificate) -> dict[str, Any]:
+    """Open Badges 2.0 hosted Assertion. The recipient is the printed name, salted and hashed:
+    a verifier who knows the holder's name can check it; nobody can read it off the JSON."""
+    salt = _salt(certificate.code)
+    digest = hashlib.sha256((certificate.learner_name + salt).encode()).hexdigest()
+    data: dict[str, Any] = {
+        "@context": "https://w3id.org/openbadges/v2",
+        "type": "Assertion",
+        "id": f"{base_url()}/verify/{certificate.code}.json",
+        "recipient": {
+            "type": "name",
+            "hashed": True,
+            "salt": salt,
+            "identity": f"sha256${digest}",
+        },
+        "badge": badge_class(certificate.course),
+        "verification": {"type": "hosted"},
+        "issuedOn": certificate.issued_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "evidence": verify_url(certificate.code),
+        "revoked": certificate.status != VALID,
+    }
+    if certificate.status == REVOKED:
+        data["revocationReason"] = certificate.revoked_reason
+    elif certificate.status == REPLACED:
+        data["revocationReason"] = "replaced by a corrected certificate"
+    return data
+
+
+# --- Design ----------------------------------------------------------------------------------
+
+
+def assets_dir() -> Path:
+    path = Path(current_app.config["DATA_DIR"]) / "certificate-assets"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def store_image(data: bytes) -> str:
+    """Check an uploaded image with Pillow and store it re-encoded as PNG (nothing hidden
+    survives) under a name made from its content. Returns the stored file name."""
+    if not data:
+        raise ServiceError(_("The file is empty."))
+    if len(data) > current_app.config["IMAGE_MAX_BYTES"]:
+        raise ServiceError(
+            _(
+                "The image is too large (at most %(mb)d MB).",
+                mb=current_app.config["IMAGE_MAX_BYTES"] // (1024 * 1024),
+            )
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.width * probe.height > IMAGE_MAX_PIXELS:
+                raise ServiceError(_("The image has too many pixels (at most 4000 × 4000)."))
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            image = image.convert("RGBA")
+            image.thumbnail((1200, 1200))
+            out = io.BytesIO()
+            image.save(out, format="PNG", optimize=True)
+    except ServiceError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise ServiceError(_("This file is not an image we can read (use PNG or JPEG).")) from None
+    png = out.getvalue()
+    name = hashlib.sha256(png).hexdigest()[:32] + ".png"
+    target = assets_dir() / name
+    if not target.exists():
+        _atomic_write(target, png)
+    return name
+
+
+def _issuer_lines(text: str) -> list[dict[str, str]]:
+    issuers = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        th, _sep, en = line.partition("|")
+        if not th.strip():
+            raise ServiceError(_("Each issuer line starts with the Thai name."), "issuers")
+        issuers.append({"th": th.strip()[:200], "en": en.strip()[:200]})
+    if len(issuers) > MAX_ISSUERS:
+        raise ServiceError(_("At most %(n)d issuers, please.", n=MAX_ISSUERS), "issuers")
+    return issuers
+
+
+@dataclass
+class SignatoryInput:
+    name: str
+    role: str
+    signature: bytes | None = None
+    remove_signature: bool = False
+
+
+def save_design(
+    course: Course,
+    *,
+    title_th: str | None,
+    title_en: str | None,
+    accent_color: str,
+    issuers_text: str,
+    signatories: list[SignatoryInput],
+    new_logos: list[bytes],
+    remove_logos: list[str],
+) -> CertificateDesign:
+    accent = (accent_color or "").strip()
+    if not ACCENT_RULE.match(accent):
+        raise ServiceError(_("A colour like #0b5c4b, please."), "accent_color")
+    design = db.session.get(CertificateDesign, course.id)
+    if design is None:
+        design = CertificateDesign(course_id=course.id, signatories=[], logos=[], issuers=[])
+        db.session.add(design)
+    old_signatories = list(design.signatories or [])
+    new_signatories = []
+    for index, entry in enumerate(signatories[:MAX_SIGNATORIES]):
+        name, role = entry.name.strip()[:120], entry.role.strip()[:160]
+        old = old_signatories[index] if index < len(old_signatories) else {}
+        signature = None if entry.remove_signature else old.get("signature")
+        if entry.signature:
+            signature = store_image(entry.signature)
+        if not name and not role:
+            continue
+        if not name:
+            raise ServiceError(_("Each signatory needs a name."), f"sig{index}_name")
+        new_signatories.append({"name": name, "role": role, "signature": signature})
+    logos = [name for name in design.logos or [] if name not in remove_logos]
+    for data in new_logos:
+        logos.append(store_image(data))
+    if len(logos) > MAX_LOGOS:
+        raise ServiceError(_("At most %(n)d logos, please.", n=MAX_LOGOS), "logos")
+    design.title_th = (title_th or "").strip()[:200] or None
+    design.title_en = (title_en or "").strip()[:200] or None
+    design.accent_color = accent.lower()
+    design.issuers = _issuer_lines(issuers_text)
+    design.signatories = new_signatories
+    design.logos = logos
+    return design
+
+
+def issuers_text(design: CertificateDesign | None) -> str:
+    issuers = design.issuers if design is not None and design.issuers else default_issuers()
+    return "\n".join(f"{i.get('th', '')} | {i.get('en', '')}".rstrip(" |") for i in issuers)
+
+
+# --- The PDF ---------------------------------------------------------------------------------
+
+_env = Environment(
+    loader=FileSystemLoader(str(PDF_DIR)),
+    autoescape=select_autoescape(["html"], default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _length_class(text: str, limits: tuple[int, int, int]) -> str:
+    n = len(text or "")
+    if n <= limits[0]:
+        return "l"
+    if n <= limits[1]:
+        return "m"
+    if n <= limits[2]:
+        return "s"
+    return "xs"
+
+
+def qr_data_url(url: str) -> str:
+    image = qrcode.make(
+        url,
+        image_factory=qrcode.image.svg.SvgPathImage,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        border=0,
+    )
+    svg = image.to_string()
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+
+
+def _asset_url(name: str | None) -> str | None:
+    if not name or not re.fullmatch(r"[0-9a-f]{32}\.png", name):
+        return None
+    path = assets_dir() / name
+    return path.as_uri() if path.is_file() else None
+
+
+def certificate_html(certificate: Certificate) -> str:
+    design = certificate.design or {}
+    title_th = design.get("title_th") or "ประกาศนียบัตร"
+    title_en = design.get("title_en") or "Certificate of Completion"
+    accent = design.get("accent_color") or DEFAULT_ACCENT
+    if not ACCENT_RULE.match(accent):
+        accent = DEFAULT_ACCENT
+    signatories = [
+        dict(s, signature_url=_asset_url(s.get("signature")))
+        for s in design.get("signatories") or []
+    ]
+    logos = [url for url in (_asset_url(n) for n in design.get("logos") or []) if url]
+    course_title = certificate.course_title_th or ""
+    issuers = certificate.issuers or default_issuers()
+    context = {
+        "certificate": certificate,
+        "code": group_code(certificate.code),
+        "name": certificate.learner_name,
+        "name_size": _length_class(certificate.learner_name, (28, 50, 110)),
+        "course_th": course_title,
+        "course_en": certificate.course_title_en,
+        "course_size": _length_class(
+            course_title + (certificate.course_title_en or ""), (90, 160, 300)
+        ),
+        "title_th": title_th,
+        "title_en": title_en,
+        "accent": accent,
+        "date_th": format_date(certificate.issued_at, "th"),
+        "date_en": format_date(certificate.issued_at, "en"),
+        "issuers": issuers,
+        "issuer_title": " / ".join(i.get("en") or i.get("th", "") for i in issuers),
+        "score": certificate.score,
+        "signatories": signatories,
+        "logos": logos,
+        "verify_url": verify_url(certificate.code),
+        "qr": qr_data_url(verify_url(certificate.code)),
+    }
+    return _env.get_template("certificate.html").render(**context)
+
+
+def render(certificate: Certificate) -> bytes:
+    return render_pdf(
+        certificate_html(certificate),
+        PDF_DIR,
+        stylesheets=[PDF_DIR / "certificate.css"],
+        extra_dirs=[assets_dir()],
+    )
+
+
+def pdf_dir() -> Path:
+    path = Path(current_app.config["DATA_DIR"]) / "certificates"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def pdf_path(certificate: Certificate) -> Path:
+    if not re.fullmatch(r"[0-9A-Z]{4,32}", certificate.code):
+        raise ValueError("bad certificate code")
+    return pdf_dir() / f"{certificate.code}.pdf"
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def stored_pdf(certificate: Certificate) -> Path:
+    """The stored PDF, rendered and written first if it is not there yet. Sets pdf_sha256 (the
+    caller commits). Two first downloads at once both render; the rename makes either whole
+    file win, never a half-written one."""
+    path = pdf_path(certificate)
+    if path.is_file():
+        return path
+    data = render(certificate)
+    _atomic_write(path, data)
+    certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
+    return path
+
+
+def render_missing(limit: int | None = None) -> int:
+    """Pre-render every valid certificate whose PDF is not stored yet."""
+    count = 0
+    query = select(Certificate).where(Certificate.status == VALID).order_by(Certificate.id)
+    for certificate in db.session.scalars(query):
+        if not pdf_path(certificate).is_file():
+            stored_pdf(certificate)
+            count += 1
+            if limit and count >= limit:
+                break
+    return count
+
+
+def sample_certificate(course: Course) -> Certificate:
+    """An unsaved certificate with a sample name, for the design preview."""
+    design = db.session.get(CertificateDesign, course.id)
+    return Certificate(
+        code="PREVIEW234",
+        learner_name="เด็กหญิงกฤษณ์ปู่ น้ำทิพย์ที่สุด",
+        course_title_th=course.title_th,
+        course_title_en=course.title_en,
+        issuers=issuers_for(course),
+        issued_at=utcnow(),
+        status=VALID,
+        design=design_snapshot(course, design),
+    )
+
+
+def build_zip(certificates: list[Certificate]) -> tempfile._TemporaryFileWrapper:
+    """A ZIP of the certificates' PDFs in a temporary file (rendering missing ones first),
+    named <username>-<course-slug>.pdf. The caller streams and closes it."""
+    handle = tempfile.NamedTemporaryFile(prefix="certificates-", suffix=".zip")  # noqa: SIM115
+    used: set[str] = set()
+    # PDFs are already compressed: storing them is as small and much faster.
+    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
+        for certificate in certificates:
+            path = stored_pdf(certificate)
+            name = f"{certificate.user.username}-{certificate.course.slug}"
+            unique, n = name, 2
+            while unique in used:
+                unique, n = f"{name}-{n}", n + 1
+            used.add(unique)
+            archive.write(path, f"{unique}.pdf")
+    handle.flush()
+    handle.seek(0)
+    return handle
+
+
+def download_name(certificate: Certificate) -> str:
+    slug = certificate.course.slug if certificate.course is not None else "course"
+    return f"certificate-{slug}-{certificate.code}.pdf"

@@ -1,0 +1,291 @@
+from __future__ import annotations
+
+import io
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from academy.auth.models import User
+from academy.certificates import services
+from academy.certificates.models import Certificate
+from academy.classes.models import Class, ClassInstructor, ClassMember
+from academy.core.access import ADMIN, authorize, role_required, rule
+from academy.core.errors import ServiceError
+from academy.courses.models import Course, CourseInstructor
+from academy.extensions import db
+
+bp = Blueprint("certificates", __name__, template_folder="templates")
+
+
+@rule("certificate.view")
+def _may_view(user: User, certificate: Certificate) -> bool:
+    """The owner, admins, and instructors of a class the learner belongs to."""
+    if user.role == ADMIN or certificate.user_id == user.id:
+        return True
+    return (
+        db.session.scalar(
+            select(ClassInstructor.class_id)
+            .join(ClassMember, ClassMember.class_id == ClassInstructor.class_id)
+            .where(ClassInstructor.user_id == user.id, ClassMember.user_id == certificate.user_id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+@rule("certificate.design")
+def _may_design(user: User, course: Course) -> bool:
+    if user.role == ADMIN:
+        return True
+    return db.session.get(CourseInstructor, (course.id, user.id)) is not None
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _too_many(wait: int):
+    message = _(
+        "Too many unknown codes from this network. Please wait %(n)d minutes and try again.",
+        n=max(1, (wait + 59) // 60),
+    )
+    return render_template("certificates/verify.html", error=message, code=""), 429
+
+
+def _lookup(code: str) -> Certificate:
+    """The certificate for a public lookup: throttled, and 404 for unknown codes."""
+    wait = services.verify_blocked(_address())
+    if wait:
+        body, status = _too_many(wait)
+        abort(make_response(body, status))
+    certificate = services.lookup_for_verification(code, _address())
+    if certificate is None:
+        db.session.commit()  # the failure counts
+        abort(404)
+    return certificate
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify_form():
+    code = (request.values.get("code") or "").strip()
+    if not code:
+        return render_template("certificates/verify.html", error=None, code="")
+    wait = services.verify_blocked(_address())
+    if wait:
+        return _too_many(wait)
+    certificate = services.lookup_for_verification(code, _address())
+    if certificate is None:
+        db.session.commit()
+        message = _("No certificate has the code %(code)s. Please check it and try again.",
+                    code=code[:40])  # fmt: skip
+        return render_template("certificates/verify.html", error=message, code=code[:40]), 404
+    return redirect(url_for("certificates.verify", code=certificate.display_code))
+
+
+@bp.route("/verify/<code>")
+def verify(code: str):
+    if code.endswith(".json"):
+        return verify_json(code[:-5])
+    certificate = _lookup(code)
+    return render_template("certificates/verify_result.html", certificate=certificate)
+
+
+@bp.route("/verify/<code>/badge.json")
+def verify_json(code: str):
+    certificate = _lookup(code)
+    return jsonify(services.assertion(certificate))
+
+
+@bp.route("/courses/<slug>/badge.json")
+def badge_class(slug: str):
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        abort(404)
+    return jsonify(services.badge_class(course))
+
+
+@bp.route("/certificates/issuer.json")
+def issuer():
+    return jsonify(services.issuer_profile())
+
+
+@bp.route("/certificates")
+@login_required
+def mine():
+    certificates = services.for_learner(current_user)
+    return render_template("certificates/mine.html", certificates=certificates)
+
+
+def _get(code: str) -> Certificate:
+    certificate = services.find(code)
+    if certificate is None:
+        abort(404)
+    authorize("certificate.view", certificate, hide=True)
+    return certificate
+
+
+@bp.route("/certificates/<code>")
+@login_required
+def detail(code: str):
+    certificate = _get(code)
+    return render_template("certificates/detail.html", certificate=certificate)
+
+
+@bp.route("/certificates/<code>.pdf")
+@login_required
+def pdf(code: str):
+    certificate = _get(code)
+    if not certificate.is_valid and current_user.role != ADMIN:
+        abort(404)
+    had_hash = certificate.pdf_sha256
+    path = services.stored_pdf(certificate)
+    if certificate.pdf_sha256 != had_hash:
+        db.session.commit()
+    # Read into memory (a certificate is ~100 kB): no file handle outlives the request.
+    return send_file(
+        io.BytesIO(path.read_bytes()),
+        mimetype="application/pdf",
+        download_name=services.download_name(certificate),
+        as_attachment=request.args.get("download") == "1",
+    )
+
+
+@bp.route("/classes/<int:class_id>/certificates.zip")
+@login_required
+def class_zip(class_id: int):
+    klass = db.session.get(Class, class_id)
+    if klass is None:
+        abort(404)
+    authorize("class.teach", klass, hide=True)
+    certificates = services.for_class(class_id)
+    handle = services.build_zip(certificates)
+    db.session.commit()  # hashes of newly rendered PDFs
+    return send_file(
+        handle,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"certificates-class-{class_id}.zip",
+    )
+
+
+@bp.route("/admin/certificates")
+@role_required(ADMIN)
+def admin_list():
+    term = (request.args.get("q") or "").strip()
+    page = db.paginate(services.search_query(term), per_page=50, error_out=False)
+    return render_template("certificates/admin_list.html", page=page, term=term)
+
+
+@bp.route("/admin/certificates/<code>/revoke", methods=["POST"])
+@role_required(ADMIN)
+def revoke(code: str):
+    certificate = _get(code)
+    try:
+        services.revoke(certificate, request.form.get("reason", ""))
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("certificates.detail", code=code))
+    db.session.commit()
+    flash(_("The certificate has been revoked."), "success")
+    return redirect(url_for("certificates.detail", code=code))
+
+
+@bp.route("/admin/certificates/<code>/reissue", methods=["POST"])
+@role_required(ADMIN)
+def reissue(code: str):
+    certificate = _get(code)
+    try:
+        new = services.reissue(certificate)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("certificates.detail", code=code))
+    db.session.commit()
+    flash(_("A new certificate has been issued with the current name."), "success")
+    return redirect(url_for("certificates.detail", code=new.code))
+
+
+@bp.route("/courses/<slug>/certificate-preview.pdf")
+@login_required
+def preview(slug: str):
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        abort(404)
+    authorize("certificate.design", course, hide=True)
+    data = services.render(services.sample_certificate(course))
+    return data, 200, {"Content-Type": "application/pdf"}
+
+
+@bp.route("/courses/<slug>/certificate-design", methods=["GET", "POST"])
+@login_required
+def design(slug: str):
+    from academy.certificates.forms import DesignForm
+    from academy.certificates.models import CertificateDesign
+
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        abort(404)
+    authorize("certificate.design", course, hide=True)
+    current = db.session.get(CertificateDesign, course.id)
+    form = DesignForm()
+    if request.method == "GET":
+        snapshot = services.design_snapshot(course, current)
+        form.title_th.data = snapshot["title_th"]
+        form.title_en.data = snapshot["title_en"]
+        form.accent_color.data = snapshot["accent_color"]
+        form.issuers.data = services.issuers_text(current)
+        for i, s in enumerate(snapshot["signatories"][:2]):
+            getattr(form, f"sig{i}_name").data = s.get("name")
+            getattr(form, f"sig{i}_role").data = s.get("role")
+    error = None
+    if form.validate_on_submit():
+        signatories = []
+        for i in range(2):
+            upload = getattr(form, f"sig{i}_image").data
+            signatories.append(
+                services.SignatoryInput(
+                    getattr(form, f"sig{i}_name").data or "",
+                    getattr(form, f"sig{i}_role").data or "",
+                    upload.read() if upload else None,
+                    bool(getattr(form, f"sig{i}_remove").data),
+                )
+            )
+        logos = [f.read() for f in form.logos.data or [] if f and f.filename]
+        try:
+            services.save_design(
+                course,
+                title_th=form.title_th.data,
+                title_en=form.title_en.data,
+                accent_color=form.accent_color.data,
+                issuers_text=form.issuers.data or "",
+                signatories=signatories,
+                new_logos=logos,
+                remove_logos=list(current.logos or [])
+                if current and form.remove_logos.data
+                else [],
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            db.session.commit()
+            flash(_("Saved. New certificates of this course will use this design."), "success")
+            return redirect(url_for("certificates.design", slug=slug))
+    status = 400 if (error or form.errors) else 200
+    return render_template(
+        "certificates/design.html", form=form, course=course, error=error
+    ), status

@@ -1,0 +1,504 @@
+"""Studio rules: create and edit courses, modules, lessons and files; publish; duplicate;
+co-authors. Functions never commit; the view commits once."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from academy.auth.models import User
+from academy.core import audit
+from academy.core.errors import ServiceError
+from academy.courses import files, services
+from academy.courses.models import (
+    DRAFT,
+    PUBLISHED,
+    Course,
+    CourseAsset,
+    CourseInstructor,
+    Lesson,
+    Module,
+)
+from academy.extensions import db
+
+
+@dataclass
+class CourseFields:
+    title_th: str
+    title_en: str | None = None
+    summary_th: str | None = None
+    summary_en: str | None = None
+    track: str | None = None
+    duration_minutes: int | None = None
+    sequential: bool = False
+    language: str = "th"
+
+
+def _clean(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def my_courses(user: User) -> list[Course]:
+    query = select(Course).order_by(Course.updated_at.desc(), Course.id.desc())
+    if user.role != "admin":
+        mine = select(CourseInstructor.course_id).where(CourseInstructor.user_id == user.id)
+        query = query.where(Course.id.in_(mine))
+    return list(db.session.scalars(query))
+
+
+def _apply(course: Course, fields: CourseFields) -> None:
+    if not (fields.title_th or "").strip():
+        raise ServiceError(_("Please fill in this field."), "title_th")
+    course.title_th = fields.title_th.strip()
+    course.title_en = _clean(fields.title_en)
+    course.summary_th = _clean(fields.summary_th)
+    course.summary_en = _clean(fields.summary_en)
+    course.duration_minutes = fields.duration_minutes
+    course.sequential = bool(fields.sequential)
+    course.language = fields.language if fields.language in ("th", "en") else "th"
+    if fields.track:
+        services.ensure_standard_tracks()
+        track = services.track_by_slug(fields.track)
+        if track is None:
+            raise ServiceError(_("Choose a track from the list."), "track")
+        course.track = track
+    else:
+        course.track = None
+
+
+def create_course(user: User, slug: str, fields: CourseFields) -> Course:
+    slug = (slug or "").strip().lower()
+    if not services.SLUG_RULE.match(slug):
+        raise ServiceError(
+            _("Use 1-64 lower-case letters, digits, - and _ (starting with a letter or digit)."),
+            "slug",
+        )
+    course = Course(slug=slug, status=DRAFT)
+    _apply(course, fields)
+    try:
+        with db.session.begin_nested():
+            db.session.add(course)
+            db.session.flush()
+    except IntegrityError:
+        raise ServiceError(_("This web address is taken; choose another."), "slug") from None
+    db.session.add(CourseInstructor(course_id=course.id, user_id=user.id))
+    db.session.flush()
+    return course
+
+
+def update_course(course: Course, fields: CourseFields) -> None:
+    _apply(course, fields)
+    db.session.flush()
+
+
+def set_status(course: Course, status: str) -> None:
+    if status not in (DRAFT, PUBLISHED):
+        raise ServiceError(_("Unknown status."))
+    if status == PUBLISHED:
+        has_lesson = db.session.scalar(
+            select(func.count(Lesson.id)).where(Lesson.course_id == course.id)
+        )
+        if not has_lesson:
+            raise ServiceError(_("Add at least one lesson before publishing."))
+    if course.status != status:
+        audit.record("course.publish" if status == PUBLISHED else "course.unpublish", course)
+    course.status = status
+    db.session.flush()
+
+
+# --- co-authors -------------------------------------------------------------------------------
+
+
+def instructors_of(course: Course) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(CourseInstructor, CourseInstructor.user_id == User.id)
+            .where(CourseInstructor.course_id == course.id)
+            .order_by(User.username)
+        )
+    )
+
+
+def add_instructor(course: Course, username: str) -> User:
+    username = (username or "").strip().lower()
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        raise ServiceError(_("There is no account with this username."), "username")
+    if user.role not in ("instructor", "admin"):
+        raise ServiceError(_("Only instructors can be co-authors."), "username")
+    try:
+        with db.session.begin_nested():
+            db.session.add(CourseInstructor(course_id=course.id, user_id=user.id))
+    except IntegrityError:
+        raise ServiceError(
+            _("This person is an author of the course already."), "username"
+        ) from None
+    audit.record("course.author_add", course, username=user.username)
+    return user
+
+
+def remove_instructor(course: Course, user_id: int) -> None:
+    rows = list(
+        db.session.scalars(select(CourseInstructor).where(CourseInstructor.course_id == course.id))
+    )
+    row = next((r for r in rows if r.user_id == user_id), None)
+    if row is None:
+        raise ServiceError(_("This person is not an author of the course."))
+    if len(rows) == 1:
+        raise ServiceError(_("A course needs at least one author."))
+    db.session.delete(row)
+    audit.record("course.author_remove", course, user_id=user_id)
+    db.session.flush()
+
+
+# --- modules and lessons ----------------------------------------------------------------------
+
+
+def _new_key(course: Course, prefix: str) -> str:
+    from academy.quizzes.models import Quiz
+
+    taken = set(db.session.scalars(select(Module.key).where(Module.course_id == course.id)))
+    taken |= set(db.session.scalars(select(Lesson.key).where(Lesson.course_id == course.id)))
+    taken |= set(db.session.scalars(select(Quiz.key).where(Quiz.course_id == course.id)))
+    while True:
+        key = f"{prefix}-{secrets.token_hex(3)}"
+        if key not in taken:
+            return key
+
+
+def add_module(course: Course, title_th: str, title_en: str | None = None) -> Module:
+    if not (title_th or "").strip():
+        raise ServiceError(_("Please fill in this field."), "title_th")
+    position = (
+        db.session.scalar(select(func.max(Module.position)).where(Module.course_id == course.id))
+        or 0
+    ) + 1
+    module = Module(
+        course_id=course.id,
+        key=_new_key(course, "module"),
+        position=position,
+        title_th=title_th.strip()[:300],
+        title_en=_clean(title_en),
+    )
+    db.session.add(module)
+    db.session.flush()
+    return module
+
+
+def update_module(
+    module: Module,
+    title_th: str,
+    title_en: str | None,
+    summary_th: str | None,
+    summary_en: str | None,
+) -> None:
+    if not (title_th or "").strip():
+        raise ServiceError(_("Please fill in this field."), "title_th")
+    module.title_th = title_th.strip()[:300]
+    module.title_en = _clean(title_en)
+    module.summary_th = _clean(summary_th)
+    module.summary_en = _clean(summary_en)
+    db.session.flush()
+
+
+def _module_items(module: Module) -> list[Any]:
+    from academy.quizzes.models import Quiz
+
+    lessons = db.session.scalars(select(Lesson).where(Lesson.module_id == module.id))
+    quizzes = db.session.scalars(select(Quiz).where(Quiz.module_id == module.id))
+    items = [(x.position, 0, x.id, x) for x in lessons] + [
+        (q.position, 1, q.id, q) for q in quizzes
+    ]
+    return [item for *_rest, item in sorted(items, key=lambda t: t[:3])]
+
+
+def _renumber(items: list[Any]) -> None:
+    for position, item in enumerate(items, start=1):
+        item.position = position
+
+
+def _move(items: list[Any], target: Any, direction: str) -> None:
+    index = items.index(target)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(items):
+        items[index], items[other] = items[other], items[index]
+    _renumber(items)
+    db.session.flush()
+
+
+def move_module(module: Module, direction: str) -> None:
+    modules = list(
+        db.session.scalars(
+            select(Module)
+            .where(Module.course_id == module.course_id)
+            .order_by(Module.position, Module.id)
+        )
+    )
+    _move(modules, module, direction)
+
+
+def move_item(item: Any, direction: str) -> None:
+    """Move a lesson (or quiz) up or down among the items of its module."""
+    module = db.session.get(Module, item.module_id)
+    _move(_module_items(module), item, direction)
+
+
+def add_quiz(course: Course, module: Module, title_th: str) -> Any:
+    """An empty quiz at the end of the module; its questions are written in the quiz editor."""
+    from academy.quizzes.models import Quiz
+
+    if not (title_th or "").strip():
+        raise ServiceError(_("Please fill in this field."), "title_th")
+    quiz = Quiz(
+        course_id=course.id,
+        module_id=module.id,
+        key=_new_key(course, "quiz"),
+        position=len(_module_items(module)) + 1,
+        title_th=title_th.strip()[:300],
+    )
+    db.session.add(quiz)
+    db.session.flush()
+    return quiz
+
+
+def delete_module(module: Module) -> None:
+    db.session.delete(module)
+    db.session.flush()
+    rest = list(
+        db.session.scalars(
+            select(Module).where(Module.course_id == module.course_id).order_by(Module.position)
+        )
+    )
+    _renumber(rest)
+
+
+def save_lesson(
+    course: Course,
+    module: Module,
+    lesson: Lesson | None,
+    title_th: str,
+    title_en: str | None,
+    minutes: int | None,
+    body: str,
+) -> Lesson:
+    if not (title_th or "").strip():
+        raise ServiceError(_("Please fill in this field."), "title_th")
+    body = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip("\n").rstrip()
+    paths = asset_paths(course)
+    problem = link_problem(body, paths)
+    if problem:
+        raise ServiceError(problem, "body")
+    if lesson is None:
+        lesson = Lesson(course_id=course.id, module_id=module.id, key=_new_key(course, "lesson"))
+        lesson.position = len(_module_items(module)) + 1
+        db.session.add(lesson)
+    lesson.title_th = title_th.strip()[:300]
+    lesson.title_en = _clean(title_en)
+    lesson.minutes = minutes
+    lesson.body = body
+    lesson.body_html = services.render_lesson(course.slug, body, paths)
+    db.session.flush()
+    return lesson
+
+
+def link_problem(body: str, paths: set[str]) -> str | None:
+    from academy.courses.loader import CourseFormatError, check_links
+
+    try:
+        check_links(body, dict.fromkeys(paths), "")
+    except CourseFormatError as exc:
+        return _("Line %(line)d: %(reason)s", line=exc.line or 1, reason=exc.reason)
+    return None
+
+
+def delete_lesson(lesson: Lesson) -> None:
+    module = db.session.get(Module, lesson.module_id)
+    db.session.delete(lesson)
+    db.session.flush()
+    _renumber(_module_items(module))
+
+
+def preview(course: Course, body: str) -> str:
+    return services.render_lesson(course.slug, body or "", asset_paths(course))
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def asset_paths(course: Course) -> set[str]:
+    return set(
+        db.session.scalars(select(CourseAsset.path).where(CourseAsset.course_id == course.id))
+    )
+
+
+def list_assets(course: Course) -> list[CourseAsset]:
+    return list(
+        db.session.scalars(
+            select(CourseAsset).where(CourseAsset.course_id == course.id).order_by(CourseAsset.path)
+        )
+    )
+
+
+def clean_file_name(name: str, data_sha: str) -> str:
+    """A safe name for assets/: keeps a-z 0-9 . _ -; a Thai or odd name becomes file-<hash>."""
+    name = PurePosixPath((name or "").replace("\\", "/")).name.lower()
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    stem = re.sub(r"[^a-z0-9_-]+", "-", stem).strip("-_")[:80]
+    suffix = re.sub(r"[^a-z0-9]", "", suffix)[:8]
+    if not stem:
+        stem = f"file-{data_sha[:8]}"
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+def add_file(
+    course: Course, name: str, data: bytes, *, image_only: bool = False, path: str | None = None
+) -> CourseAsset:
+    """Check an uploaded file by its content and add it to the course's assets/."""
+    limit = current_app.config["IMAGE_MAX_BYTES" if image_only else "UPLOAD_MAX_BYTES"]
+    try:
+        checked = files.check_file(name or "", data, max_bytes=limit)
+    except files.FileRefused as exc:
+        raise ServiceError(
+            _("This file cannot be used: %(reason)s", reason=str(exc)), "file"
+        ) from None
+    if image_only and not checked.is_image:
+        raise ServiceError(_("Please choose an image (PNG, JPEG, WebP, GIF or SVG)."), "file")
+    path = path or f"assets/{clean_file_name(name, checked.sha256)}"
+    if files.safe_asset_path(path) is None:
+        raise ServiceError(_("This file name cannot be used."), "file")
+    files.store(data, checked.sha256)
+    asset = db.session.scalar(
+        select(CourseAsset).where(CourseAsset.course_id == course.id, CourseAsset.path == path)
+    ) or CourseAsset(course_id=course.id, path=path)
+    asset.content_type, asset.size, asset.sha256 = (
+        checked.content_type,
+        checked.size,
+        checked.sha256,
+    )
+    db.session.add(asset)
+    db.session.flush()
+    return asset
+
+
+def set_cover(course: Course, name: str, data: bytes) -> None:
+    suffix = PurePosixPath(name or "").suffix.lower()
+    asset = add_file(course, name, data, image_only=True, path=f"assets/cover{suffix}")
+    course.cover_path = asset.path
+    db.session.flush()
+
+
+def delete_file(course: Course, asset: CourseAsset) -> None:
+    used = db.session.scalar(
+        select(Lesson.key).where(Lesson.course_id == course.id, Lesson.body.contains(asset.path))
+    )
+    if used or course.cover_path == asset.path:
+        raise ServiceError(
+            _("This file is still used in the course; remove it from the lessons first.")
+        )
+    db.session.delete(asset)
+    db.session.flush()
+
+
+# --- duplicate --------------------------------------------------------------------------------
+
+
+def duplicate_course(course: Course, user: User) -> Course:
+    """A draft copy with a new address: modules, lessons, quizzes (with questions) and files."""
+    from academy.quizzes.models import Question, Quiz
+
+    base = f"{course.slug[:56]}-copy"
+    taken = set(db.session.scalars(select(Course.slug).where(Course.slug.like(f"{base}%"))))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    copy = Course(
+        slug=slug,
+        title_th=f"{course.title_th} (สำเนา)"[:300],
+        title_en=f"{course.title_en} (copy)"[:300] if course.title_en else None,
+        summary_th=course.summary_th,
+        summary_en=course.summary_en,
+        track_id=course.track_id,
+        cover_path=course.cover_path,
+        duration_minutes=course.duration_minutes,
+        status=DRAFT,
+        sequential=course.sequential,
+        language=course.language,
+    )
+    db.session.add(copy)
+    db.session.flush()
+    db.session.add(CourseInstructor(course_id=copy.id, user_id=user.id))
+    for asset in list_assets(course):
+        db.session.add(
+            CourseAsset(
+                course_id=copy.id,
+                path=asset.path,
+                content_type=asset.content_type,
+                size=asset.size,
+                sha256=asset.sha256,
+            )
+        )
+    modules = list(db.session.scalars(select(Module).where(Module.course_id == course.id)))
+    module_map: dict[int, int] = {}
+    for module in modules:
+        new = Module(
+            course_id=copy.id,
+            key=module.key,
+            position=module.position,
+            title_th=module.title_th,
+            title_en=module.title_en,
+            summary_th=module.summary_th,
+            summary_en=module.summary_en,
+        )
+        db.session.add(new)
+        db.session.flush()
+        module_map[module.id] = new.id
+    paths = asset_paths(course)
+    for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id)):
+        db.session.add(
+            Lesson(
+                course_id=copy.id,
+                module_id=module_map[lesson.module_id],
+                key=lesson.key,
+                position=lesson.position,
+                title_th=lesson.title_th,
+                title_en=lesson.title_en,
+                minutes=lesson.minutes,
+                body=lesson.body,
+                body_html=services.render_lesson(slug, lesson.body, paths),
+            )
+        )
+    quizzes = list(db.session.scalars(select(Quiz).where(Quiz.course_id == course.id)))
+    for quiz in quizzes:
+        new_quiz = Quiz(course_id=copy.id, module_id=module_map[quiz.module_id], key=quiz.key)
+        for column in Quiz.__table__.columns.keys():  # noqa: SIM118 - a ColumnCollection
+            if column not in ("id", "course_id", "module_id", "key"):
+                setattr(new_quiz, column, getattr(quiz, column))
+        db.session.add(new_quiz)
+        db.session.flush()
+        for question in quiz.questions:
+            db.session.add(
+                Question(
+                    quiz_id=new_quiz.id,
+                    position=question.position,
+                    type=question.type,
+                    title=question.title,
+                    category=question.category,
+                    points=question.points,
+                    data=question.data,
+                )
+            )
+    audit.record("course.duplicate", copy, source=course.slug)
+    db.session.flush()
+    return copy

@@ -1,0 +1,89 @@
+"""`flask --app wsgi academy import-course PATH | import-courses | export-course SLUG PATH`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import yaml
+
+from academy import ROOT
+from academy.cli import academy_cli, fail
+from academy.courses import loader, services
+from academy.extensions import db
+
+COURSES_DIR = ROOT / "courses"
+
+
+def course_folders(base: Path = COURSES_DIR) -> list[Path]:
+    """Every course folder under courses/ (a folder with a course.yml), in name order."""
+    if not base.is_dir():
+        return []
+    return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+@academy_cli.command("import-course")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+def import_course_command(path: Path):
+    """Load or update one course folder (nothing is stored if anything is wrong)."""
+    try:
+        course = loader.load_course(path)
+    except loader.CourseFormatError as exc:
+        fail(str(exc))
+    click.echo(f"imported {course.slug}: {course.title_th}")
+
+
+@academy_cli.command("import-courses")
+@click.option(
+    "--from", "base", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Folder holding the course folders (default: courses/ in the project).",
+)  # fmt: skip
+def import_courses_command(base: Path | None):
+    """Load every course folder under courses/, each in its own transaction; stops at the first
+    course with a problem (the courses before it stay imported)."""
+    folders = course_folders(base or COURSES_DIR)
+    if not folders:
+        fail(f"no course folders in {base or COURSES_DIR}")
+    _refuse_shared_slugs(folders)
+    for folder in folders:
+        try:
+            course = loader.load_course(folder)
+        except loader.CourseFormatError as exc:
+            fail(f"{exc}\nstopped: {folder.name} and the courses after it were not imported")
+        click.echo(f"imported {course.slug}: {course.title_th}")
+
+
+def _refuse_shared_slugs(folders: list[Path]) -> None:
+    """Two folders with one slug would overwrite each other: stop before importing any."""
+    seen: dict[str, Path] = {}
+    for folder in folders:
+        try:
+            slug = yaml.safe_load((folder / "course.yml").read_text(encoding="utf-8-sig"))["slug"]
+        except Exception:  # noqa: S112 - load_course reports a broken course.yml with its line
+            continue
+        if isinstance(slug, str) and slug in seen:
+            fail(f"{folder}/course.yml: slug '{slug}' is also used by {seen[slug]}/course.yml")
+        seen[slug] = folder
+
+
+@academy_cli.command("export-course")
+@click.argument("slug")
+@click.argument("path", type=click.Path(path_type=Path))
+def export_course_command(slug: str, path: Path):
+    """Write a course as a course folder at PATH (a new or empty folder)."""
+    course = services.course_by_slug(slug)
+    if course is None:
+        fail(f"no course with the slug {slug!r}")
+    try:
+        written = loader.export_course(course, path)
+    except loader.CourseFormatError as exc:
+        fail(str(exc))
+    click.echo(f"exported {slug} to {path} ({len(written)} files)")
+
+
+@academy_cli.command("seed-tracks")
+def seed_tracks_command():
+    """Add the four standard tracks if they are missing."""
+    services.ensure_standard_tracks()
+    db.session.commit()
+    click.echo("tracks: " + ", ".join(t.slug for t in services.list_tracks()))

@@ -1,0 +1,184 @@
+"""Course files (images, attachments): what a file really is, and where its bytes live.
+
+The type of a file is read from its content (the `filetype` library, plus a small check for SVG
+and plain text), never from its name; a file whose name promises one type and whose content is
+another is refused. Bytes are stored once per content under DATA_DIR/assets/<sha256>.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import filetype
+from flask import current_app
+
+# Content type -> the file name extensions that may carry it.
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "image/svg+xml": (".svg",),
+    "application/pdf": (".pdf",),
+    "audio/mpeg": (".mp3",),
+    "audio/ogg": (".ogg", ".oga", ".opus"),
+    "audio/x-wav": (".wav",),
+    "audio/mp4": (".m4a",),
+    "video/mp4": (".mp4", ".m4v"),
+    "video/webm": (".webm",),
+    "application/zip": (".zip", ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (".pptx",),
+    "text/plain": (".txt", ".csv", ".md"),
+}
+# What the browser is told, for types filetype names differently from the usual.
+SERVED_AS = {"audio/x-wav": "audio/wav", "text/plain": "text/plain; charset=utf-8"}
+# Media shown inside the page; everything else downloads (Content-Disposition: attachment).
+INLINE_PREFIXES = ("image/", "audio/", "video/")
+
+_SVG_START = re.compile(
+    rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*(<!DOCTYPE svg[^>]*>\s*)?<svg[\s>]", re.S
+)
+_SVG_DANGER = re.compile(
+    rb"<\s*script|<\s*foreignObject|<\s*iframe|<\s*embed|<\s*object|\son[a-z]+\s*=|javascript:"
+    rb"|@import|<!ENTITY",
+    re.I,
+)
+# href / xlink:href / url(...) may only point inside the SVG itself (#id).
+_SVG_REFERENCE = re.compile(
+    rb"""(?:href\s*=\s*["']\s*([^"'\s]*)|url\(\s*["']?\s*([^)"'\s]*))""", re.I
+)
+_HTML_LIKE = re.compile(rb"<\s*(html|head|body|script|iframe|!doctype|meta|svg|a\s)", re.I)
+
+
+class FileRefused(ValueError):
+    """The file cannot be a course file; the message says why (English, for logs and CLI)."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    content_type: str
+    sha256: str
+    size: int
+
+    @property
+    def inline(self) -> bool:
+        return self.content_type.startswith(INLINE_PREFIXES)
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+def sniff(data: bytes) -> str | None:
+    """The content type from the bytes alone, or None when it is not a type we accept."""
+    kind = filetype.guess(data)
+    if kind is not None:
+        mime = kind.mime
+        if mime in ("audio/ogg", "video/ogg", "audio/opus"):
+            return "audio/ogg"
+        if mime == "audio/wav":
+            return "audio/x-wav"
+        if mime in ("audio/x-m4a", "audio/m4a"):
+            return "audio/mp4"
+        return mime if mime in ALLOWED else None
+    if _SVG_START.match(data[:4096]):
+        return "image/svg+xml"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "\x00" in text or _HTML_LIKE.search(data[:65536]):
+        return None
+    return "text/plain"
+
+
+def check_svg(data: bytes) -> None:
+    danger = _SVG_DANGER.search(data)
+    if danger:
+        raise FileRefused(
+            f"SVG contains active content ({danger.group(0).decode(errors='replace').strip()})"
+        )
+    for match in _SVG_REFERENCE.finditer(data):
+        target = (match.group(1) or match.group(2) or b"").decode(errors="replace")
+        if target and not target.startswith("#"):
+            raise FileRefused(f"SVG refers to another file or site ({target[:60]})")
+
+
+def check_file(name: str, data: bytes, *, max_bytes: int | None = None) -> Checked:
+    """Decide what `data` is; raise FileRefused if it is not a file a course may hold."""
+    limit = max_bytes if max_bytes is not None else current_app.config["UPLOAD_MAX_BYTES"]
+    if len(data) > limit:
+        raise FileRefused(f"file is too large ({len(data)} bytes; the limit is {limit} bytes)")
+    if not data:
+        raise FileRefused("file is empty")
+    content_type = sniff(data)
+    if content_type is None:
+        raise FileRefused("this kind of file is not accepted (images, PDF, audio, video, text)")
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix not in ALLOWED[content_type]:
+        raise FileRefused(
+            f"the name ends in {suffix or '(nothing)'!s} but the content is {content_type}"
+        )
+    if content_type == "image/svg+xml":
+        check_svg(data)
+    image_limit = current_app.config["IMAGE_MAX_BYTES"]
+    if content_type.startswith("image/") and len(data) > image_limit:
+        raise FileRefused(f"image is too large ({len(data)} bytes; the limit is {image_limit})")
+    # application/zip with an Office name: tell the browser the Office type.
+    if content_type == "application/zip" and suffix in (".docx", ".xlsx", ".pptx"):
+        content_type = next(t for t, exts in ALLOWED.items() if exts == (suffix,))
+    return Checked(content_type, hashlib.sha256(data).hexdigest(), len(data))
+
+
+def served_type(content_type: str) -> str:
+    return SERVED_AS.get(content_type, content_type)
+
+
+def store_dir() -> Path:
+    path = Path(current_app.config["DATA_DIR"]) / "assets"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def blob_path(sha256: str) -> Path:
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise ValueError("not a sha256")
+    return store_dir() / sha256
+
+
+def store(data: bytes, sha256: str) -> Path:
+    """Write the bytes once (atomically); the same content is stored only once."""
+    target = blob_path(sha256)
+    if not target.exists():
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return target
+
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
+
+
+def safe_asset_path(raw: str) -> str | None:
+    """`assets/<name>` (subfolders allowed) with no `..`, no absolute path, no odd character;
+    None when the path is not acceptable."""
+    if not raw or "\\" in raw or raw.startswith("/"):
+        return None
+    parts = raw.split("/")
+    if len(parts) < 2 or parts[0] != "assets":
+        return None
+    if any(p in ("", ".", "..") or not SAFE_NAME.match(p) for p in parts[1:]):
+        return None
+    return raw

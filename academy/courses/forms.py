@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+
+from academy.core.forms import Optional, max_length, number_range, required
+
+
+class CourseForm(FlaskForm):
+    slug = StringField(
+        _l("Web address (short name)"),
+        validators=[required(), max_length(64)],
+        description=_l("Letters a-z, digits and -, e.g. shop-starter. It cannot be changed later."),
+        render_kw={"autocapitalize": "none", "spellcheck": "false"},
+    )
+    title_th = StringField(_l("Title (Thai)"), validators=[required(), max_length(300)])
+    title_en = StringField(_l("Title (English)"), validators=[Optional(), max_length(300)])
+    summary_th = TextAreaField(
+        _l("Summary (Thai)"), validators=[Optional(), max_length(5000)],
+        description=_l("Markdown allowed."),
+    )  # fmt: skip
+    summary_en = TextAreaField(_l("Summary (English)"), validators=[Optional(), max_length(5000)])
+    track = SelectField(_l("Track"), choices=[], validate_choice=True)
+    duration_minutes = IntegerField(
+        _l("Estimated time in minutes"), validators=[Optional(), number_range(0, 100000)]
+    )
+    language = SelectField(
+        _l("Language of the lessons"),
+        choices=[SelectChoice("th", "ไทย"), SelectChoice("en", "English")],
+    )
+    sequential = BooleanField(_l("Lessons open one after another (each needs the one before)"))
+    cover = FileField(_l("Cover image"), description=_l("PNG, JPEG, WebP or SVG, up to 5 MB."))
+
+
+class ModuleForm(FlaskForm):
+    title_th = StringField(_l("Module title (Thai)"), validators=[required(), max_length(300)])
+    title_en = StringField(_l("Module title (English)"), validators=[Optional(), max_length(300)])
+    summary_th = TextAreaField(_l("Summary (Thai)"), validators=[Optional(), max_length(5000)])
+    summary_en = TextAreaField(_l("Summary (English)"), validators=[Optional(), max_length(5000)])
+
+
+class NewModuleForm(FlaskForm):
+    title_th = StringField(_l("New module title (Thai)"), validators=[required(), max_length(300)])
+    title_en = StringField(
+        _l("New module title (English)"), validators=[Optional(), max_length(300)]
+    )
+
+
+class LessonForm(FlaskForm):
+    title_th = StringField(_l("Lesson title (Thai)"), validators=[required(), max_length(300)])
+    title_en = StringField(_l("Lesson title (English)"), validators=[Optional(), max_length(300)])
+    minutes = IntegerField(_l("Estimated minutes"), validators=[Optional(), number_range(0, 10000)])
+    body = TextAreaField(
+        _l("Lesson text (Markdown)"), validators=[Optional(), max_length(200000)],
+        description=_l(
+            "Images and files: upload them under Files, then write "
+            "![description](assets/name.png)."
+        ),
+    )  # fmt: skip
+
+
+class FileForm(FlaskForm):
+    file = FileField(
+        _l("File"),
+        description=_l("Images up to 5 MB; PDF, audio, video and other files up to 50 MB."),
+    )
+
+
+class InstructorForm(FlaskForm):
+    username = StringField(
+        _l("Username of the instructor"),
+        validators=[required(), max_length(64)],
+        render_kw={"autocapitalize": "none", "spellcheck": "false"},
+    )
+
+
+class TrackForm(FlaskForm):
+    slug = StringField(
+        _l("Short name"), validators=[required(), max_length(64)],
+        description=_l("English letters a-z, digits and -, e.g. young-farmers."),
+    )  # fmt: skip
+    name_th = StringField(_l("Name (Thai)"), validators=[required(), max_length(200)])
+    name_en = StringField(_l("Name (English)"), validators=[Optional(), max_length(200)])

@@ -1,0 +1,290 @@
+"""The rules of courses: tracks, the catalogue, enrolment, lessons done, and studio editing.
+
+Plain functions on models; they raise ServiceError for input a person can fix and never commit
+(the view or command that called them commits once)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from academy.auth.models import User
+from academy.core import audit, signals
+from academy.core.errors import ServiceError
+from academy.core.markdown import render_markdown
+from academy.courses import files
+from academy.courses.models import (
+    DRAFT,
+    PUBLISHED,
+    Course,
+    CourseAsset,
+    CourseInstructor,
+    Enrolment,
+    Lesson,
+    Module,
+    Track,
+)
+from academy.extensions import db
+
+KEY_RULE = re.compile(r"^[a-z0-9_-]{1,64}$")
+SLUG_RULE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+# The four programme lines every Academy has; admins may add more.
+STANDARD_TRACKS = (
+    ("seller-academy", "เซลเลอร์อะคาเดมี", "Seller Academy"),
+    ("digital-skills", "ทักษะดิจิทัล", "Digital skills"),
+    ("smart-environment", "สิ่งแวดล้อมอัจฉริยะ", "Smart Environment"),
+    ("otop", "OTOP", "OTOP"),
+)
+STATUSES = (DRAFT, PUBLISHED)
+STATUS_LABELS = {DRAFT: _l("Draft"), PUBLISHED: _l("Published")}
+
+
+# --- tracks -----------------------------------------------------------------------------------
+
+
+def ensure_standard_tracks() -> None:
+    """Add the standard tracks that are missing (safe to run any number of times)."""
+    existing = set(db.session.scalars(select(Track.slug)))
+    for position, (slug, name_th, name_en) in enumerate(STANDARD_TRACKS):
+        if slug not in existing:
+            db.session.add(Track(slug=slug, name_th=name_th, name_en=name_en, position=position))
+    db.session.flush()
+
+
+def list_tracks() -> list[Track]:
+    return list(db.session.scalars(select(Track).order_by(Track.position, Track.id)))
+
+
+def track_by_slug(slug: str) -> Track | None:
+    return db.session.scalar(select(Track).where(Track.slug == slug))
+
+
+def add_track(slug: str, name_th: str, name_en: str | None) -> Track:
+    slug = (slug or "").strip().lower()
+    if not SLUG_RULE.match(slug):
+        raise ServiceError(
+            _("Use 1-64 lower-case letters, digits, - and _ (starting with a letter or digit)."),
+            "slug",
+        )
+    if not (name_th or "").strip():
+        raise ServiceError(_("Please fill in this field."), "name_th")
+    ensure_standard_tracks()
+    position = (db.session.scalar(select(func.max(Track.position))) or 0) + 1
+    track = Track(slug=slug, name_th=name_th.strip(), name_en=(name_en or "").strip() or None)
+    track.position = position
+    try:
+        with db.session.begin_nested():
+            db.session.add(track)
+    except IntegrityError:
+        raise ServiceError(_("A track with this short name exists already."), "slug") from None
+    audit.record("track.create", track)
+    return track
+
+
+# --- asset URLs and lesson HTML ---------------------------------------------------------------
+
+
+def asset_url(slug: str, path: str) -> str:
+    """The URL a course file is served from; `path` is `assets/...` as lessons write it."""
+    rest = path.removeprefix("assets/")
+    if has_request_context():
+        return url_for("courses.asset", slug=slug, path=rest)
+    root = (current_app.config.get("APPLICATION_ROOT") or "/").rstrip("/")
+    return f"{root}/courses/{slug}/assets/{rest}"
+
+
+def render_lesson(slug: str, body: str, known_paths: set[str] | None = None) -> str:
+    """Lesson Markdown to stored HTML, with `assets/x` links pointing at the served files."""
+
+    def rewrite(url: str) -> str:
+        path = url.split("#", 1)[0].split("?", 1)[0]
+        if files.safe_asset_path(path) and (known_paths is None or path in known_paths):
+            return asset_url(slug, path)
+        return url
+
+    return phone_friendly(str(render_markdown(body, rewrite_url=rewrite)))
+
+
+def phone_friendly(html: str) -> str:
+    """Wide tables and code scroll inside their own box on a phone instead of pushing the page
+    sideways; tabindex lets keyboard users scroll them too. (Sanitised HTML in, fixed markup
+    added: nothing a writer typed can produce these attributes.)"""
+    html = html.replace("<table>", '<div class="table-wrap" tabindex="0"><table>')
+    html = html.replace("</table>", "</table></div>")
+    return html.replace("<pre>", '<pre tabindex="0">')
+
+
+def rerender_course(course: Course) -> None:
+    paths = set(
+        db.session.scalars(select(CourseAsset.path).where(CourseAsset.course_id == course.id))
+    )
+    for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id)):
+        lesson.body_html = render_lesson(course.slug, lesson.body, paths)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def course_by_slug(slug: str) -> Course | None:
+    return db.session.scalar(select(Course).where(Course.slug == slug))
+
+
+def catalogue(
+    user: Any, term: str = "", track_slug: str = ""
+) -> list[tuple[Track | None, list[Course]]]:
+    """Published courses (plus the drafts this person may edit), grouped by track in order."""
+    query = select(Course).options(selectinload(Course.track)).order_by(Course.title_th)
+    visible = Course.status == PUBLISHED
+    if getattr(user, "is_authenticated", False):
+        if user.role == "admin":
+            visible = Course.id.is_not(None)
+        elif user.role == "instructor":
+            mine = select(CourseInstructor.course_id).where(CourseInstructor.user_id == user.id)
+            visible = or_(visible, Course.id.in_(mine))
+    query = query.where(visible)
+    term = (term or "").strip()
+    if term:
+        like = f"%{term}%"
+        query = query.where(
+            or_(
+                Course.title_th.ilike(like),
+                Course.title_en.ilike(like),
+                Course.summary_th.ilike(like),
+                Course.summary_en.ilike(like),
+            )
+        )
+    if track_slug:
+        query = query.join(Track, Course.track_id == Track.id).where(Track.slug == track_slug)
+    courses = list(db.session.scalars(query))
+    tracks = list_tracks()
+    groups: list[tuple[Track | None, list[Course]]] = []
+    for track in tracks:
+        in_track = [c for c in courses if c.track_id == track.id]
+        if in_track:
+            groups.append((track, in_track))
+    loose = [c for c in courses if c.track_id is None]
+    if loose:
+        groups.append((None, loose))
+    return groups
+
+
+@dataclass
+class OutlineItem:
+    kind: str  # "lesson" or "quiz"
+    id: int
+    key: str
+    obj: Any
+    done: bool = False
+    locked: bool = False
+    mark: Any = None  # QuizMark for quizzes
+
+
+@dataclass
+class OutlineModule:
+    module: Module
+    items: list[OutlineItem] = field(default_factory=list)
+
+
+def outline(course: Course, state: Any = None) -> list[OutlineModule]:
+    """Modules with their lessons and quizzes in order, in three queries; with a learner's
+    state, each item says whether it is done and (sequential courses) whether it is locked."""
+    from academy.quizzes.models import Quiz  # quizzes sit beside lessons in a module
+
+    modules = list(
+        db.session.scalars(
+            select(Module).where(Module.course_id == course.id).order_by(Module.position, Module.id)
+        )
+    )
+    lessons = db.session.scalars(
+        select(Lesson).where(Lesson.course_id == course.id).order_by(Lesson.position, Lesson.id)
+    )
+    quizzes = db.session.scalars(
+        select(Quiz).where(Quiz.course_id == course.id).order_by(Quiz.position, Quiz.id)
+    )
+    by_module: dict[int, list[tuple[int, int, OutlineItem]]] = {m.id: [] for m in modules}
+    for lesson in lessons:
+        item = OutlineItem("lesson", lesson.id, lesson.key, lesson)
+        by_module.setdefault(lesson.module_id, []).append((lesson.position, 0, item))
+    for quiz in quizzes:
+        item = OutlineItem("quiz", quiz.id, quiz.key, quiz)
+        by_module.setdefault(quiz.module_id, []).append((quiz.position, 1, item))
+    result = []
+    previous_done = True
+    for module in modules:
+        entry = OutlineModule(module)
+        for _pos, _kind, item in sorted(by_module[module.id], key=lambda t: (t[0], t[1], t[2].id)):
+            if state is not None:
+                if item.kind == "lesson":
+                    item.done = item.id in state.done_lesson_ids
+                else:
+                    item.mark = state.quiz_marks.get(item.id)
+                    item.done = bool(item.mark and item.mark.passed)
+                item.locked = bool(course.sequential and not previous_done)
+                previous_done = item.done
+            entry.items.append(item)
+        result.append(entry)
+    return result
+
+
+def flat_items(modules: list[OutlineModule]) -> list[OutlineItem]:
+    return [item for module in modules for item in module.items]
+
+
+def lesson_by_key(course: Course, key: str) -> Lesson | None:
+    return db.session.scalar(select(Lesson).where(Lesson.course_id == course.id, Lesson.key == key))
+
+
+def is_enrolled(user: Any, course: Course) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return (
+        db.session.scalar(
+            select(Enrolment.id).where(
+                Enrolment.user_id == user.id, Enrolment.course_id == course.id
+            )
+        )
+        is not None
+    )
+
+
+# --- learner actions --------------------------------------------------------------------------
+
+
+def enrol(user: User, course: Course, source: str = "self") -> bool:
+    """Enrol the learner once; True when this call enrolled them. Sends `enrolled`."""
+    if not course.is_published and not _may_edit(user, course):
+        raise ServiceError(_("This course is not open yet."))
+    try:
+        with db.session.begin_nested():
+            db.session.add(Enrolment(user_id=user.id, course_id=course.id, source=source))
+    except IntegrityError:
+        return False  # already enrolled (two clicks, two tabs): the database said so
+    signals.enrolled.send(user, course=course)
+    return True
+
+
+def _may_edit(user: Any, course: Course) -> bool:
+    from academy.courses.access import may_edit
+
+    return bool(getattr(user, "is_authenticated", False)) and may_edit(user, course)
+
+
+def mark_done(user: User, lesson: Lesson, course: Course) -> None:
+    """The learner says they finished the lesson; enrols them if they were not yet."""
+    enrol(user, course)
+    signals.lesson_done.send(user, lesson=lesson)
+
+
+def lesson_viewed(user: User, lesson: Lesson, seconds: int | None) -> None:
+    if seconds is not None:
+        seconds = max(0, min(int(seconds), 4 * 3600))
+    signals.lesson_viewed.send(user, lesson=lesson, seconds=seconds)

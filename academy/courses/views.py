@@ -1,0 +1,221 @@
+"""The learner side: catalogue, course page, lessons, enrolment, course files.
+
+Page views (GET) never write. The lesson page reports "viewed" (and the seconds spent) with a
+small POST beacon from static/js/courses.js; "Mark as done" and "Enrol" are POST forms."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from academy.core.errors import ServiceError
+from academy.core.learning import learner_state
+from academy.courses import access, files, services
+from academy.courses.models import CourseAsset
+from academy.extensions import db
+
+bp = Blueprint("courses", __name__, template_folder="templates")
+
+YEAR = 365 * 24 * 3600
+
+
+def _visible_course(slug: str):
+    course = services.course_by_slug(slug)
+    if course is None or not access.visible(current_user, course):
+        abort(404)
+    return course
+
+
+def quiz_url(quiz_id: int) -> str | None:
+    if "quizzes.quiz" in current_app.view_functions:
+        return url_for("quizzes.quiz", quiz_id=quiz_id)
+    return None
+
+
+@bp.route("/courses")
+def catalogue():
+    term = (request.args.get("q") or "").strip()[:100]
+    track = (request.args.get("track") or "").strip()[:64]
+    groups = services.catalogue(current_user, term, track)
+    return render_template(
+        "courses/catalogue.html",
+        groups=groups,
+        term=term,
+        track=track,
+        tracks=services.list_tracks(),
+    )
+
+
+@bp.route("/courses/<slug>")
+def course(slug: str):
+    course = _visible_course(slug)
+    state = learner_state(current_user, course)
+    modules = services.outline(course, state if current_user.is_authenticated else None)
+    items = services.flat_items(modules)
+    resume = None
+    if state.resume_lesson_id:
+        resume = next(
+            (i for i in items if i.kind == "lesson" and i.id == state.resume_lesson_id), None
+        )
+    first = next((i for i in items if i.kind == "lesson"), None)
+    return render_template(
+        "courses/course.html",
+        course=course,
+        modules=modules,
+        state=state,
+        enrolled=services.is_enrolled(current_user, course),
+        resume=resume,
+        first=first,
+        quiz_url=quiz_url,
+        may_edit=current_user.is_authenticated and access.may_edit(current_user, course),
+    )
+
+
+@bp.route("/courses/<slug>/enrol", methods=["POST"])
+@login_required
+def enrol(slug: str):
+    course = _visible_course(slug)
+    try:
+        if services.enrol(current_user, course):
+            flash(_("You are enrolled. Enjoy the course!"), "success")
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("courses.course", slug=slug))
+    db.session.commit()
+    return redirect(url_for("courses.course", slug=slug))
+
+
+def _lesson_context(slug: str, key: str):
+    course = _visible_course(slug)
+    lesson = services.lesson_by_key(course, key)
+    if lesson is None:
+        abort(404)
+    return course, lesson
+
+
+@bp.route("/courses/<slug>/lessons/<key>")
+@login_required
+def lesson(slug: str, key: str):
+    course, lesson = _lesson_context(slug, key)
+    state = learner_state(current_user, course)
+    modules = services.outline(course, state)
+    items = services.flat_items(modules)
+    index = next(
+        i for i, item in enumerate(items) if item.kind == "lesson" and item.id == lesson.id
+    )
+    here = items[index]
+    module = next(m.module for m in modules if here in m.items)
+    if here.locked and not access.may_edit(current_user, course):
+        return render_template(
+            "courses/locked.html", course=course, lesson=lesson, previous=_previous(items, index)
+        ), 403
+    return render_template(
+        "courses/lesson.html",
+        course=course,
+        lesson=lesson,
+        module=module,
+        item=here,
+        previous=items[index - 1] if index > 0 else None,
+        next=items[index + 1] if index + 1 < len(items) else None,
+        position=index + 1,
+        total=len(items),
+        quiz_url=quiz_url,
+    )
+
+
+def _previous(items, index):
+    return next((items[i] for i in range(index - 1, -1, -1) if not items[i].done), None)
+
+
+@bp.route("/courses/<slug>/lessons/<key>/done", methods=["POST"])
+@login_required
+def lesson_done(slug: str, key: str):
+    course, lesson = _lesson_context(slug, key)
+    state = learner_state(current_user, course)
+    items = services.flat_items(services.outline(course, state))
+    index = next(
+        i for i, item in enumerate(items) if item.kind == "lesson" and item.id == lesson.id
+    )
+    if items[index].locked and not access.may_edit(current_user, course):
+        abort(403)
+    try:
+        services.mark_done(current_user, lesson, course)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("courses.lesson", slug=slug, key=key))
+    db.session.commit()
+    flash(_("Marked as done."), "success")
+    following = items[index + 1] if index + 1 < len(items) else None
+    if following is not None and following.kind == "lesson":
+        return redirect(url_for("courses.lesson", slug=slug, key=following.key))
+    if following is not None and quiz_url(following.id):
+        return redirect(quiz_url(following.id))
+    return redirect(url_for("courses.course", slug=slug))
+
+
+@bp.route("/courses/<slug>/lessons/<key>/viewed", methods=["POST"])
+@login_required
+def lesson_viewed(slug: str, key: str):
+    """The beacon from courses.js: once when the lesson opens (no seconds) and once when the
+    learner leaves it (seconds spent on this visit)."""
+    _course, lesson = _lesson_context(slug, key)
+    raw = request.form.get("seconds", "")
+    seconds = int(raw) if raw.isdigit() else None
+    services.lesson_viewed(current_user, lesson, seconds)
+    if db.session.new or db.session.dirty or db.session.deleted:
+        db.session.commit()
+    return "", 204
+
+
+@bp.route("/courses/<slug>/assets/<path:path>")
+def asset(slug: str, path: str):
+    course = _visible_course(slug)
+    relative = files.safe_asset_path(f"assets/{path}")
+    if relative is None:
+        abort(404)
+    row = db.session.scalar(
+        select(CourseAsset).where(CourseAsset.course_id == course.id, CourseAsset.path == relative)
+    )
+    if row is None:
+        abort(404)
+    blob = files.blob_path(row.sha256)
+    if not blob.exists():
+        current_app.logger.error("course file %s of %s is missing from %s", relative, slug, blob)
+        abort(404)
+    inline = row.content_type.startswith(files.INLINE_PREFIXES)
+    response = send_file(
+        blob,
+        mimetype=files.served_type(row.content_type),
+        as_attachment=not inline,
+        download_name=relative.rsplit("/", 1)[-1],
+        conditional=True,
+        etag=row.sha256,
+        max_age=YEAR if course.is_published else 0,
+    )
+    if course.is_published:
+        response.cache_control.public = True
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.private = True
+        response.cache_control.no_cache = True
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if row.content_type == "image/svg+xml":
+        # An SVG opened on its own must not run anything even if a check were ever missed.
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+        )
+    return response

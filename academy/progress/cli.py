@@ -1,0 +1,25 @@
+"""`flask --app wsgi academy recompute-progress SLUG`: after a course's items changed."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from academy.cli import academy_cli, fail
+from academy.courses.models import Course
+from academy.extensions import db
+
+
+@academy_cli.command("recompute-progress")
+@click.argument("slug")
+def recompute_progress_command(slug: str) -> None:
+    """Recount every learner's progress in a course (after lessons or quizzes were added or
+    removed); learners who now meet the completion rule complete the course."""
+    from academy.progress import services
+
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        fail(f"no course with the slug {slug!r}")
+    count = services.recompute_course(course)
+    db.session.commit()
+    click.echo(f"{slug}: progress recounted for {count} learner(s)")

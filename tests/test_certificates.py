@@ -1,0 +1,505 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import zipfile
+from io import BytesIO
+
+import pytest
+from sqlalchemy import func, select
+
+from academy.certificates import services
+from academy.certificates.models import REPLACED, REVOKED, VALID, Certificate
+from academy.classes.models import Class, ClassCourse, ClassInstructor, ClassMember
+from academy.core.errors import ServiceError
+from academy.core.pdf import PDFError, render_pdf
+from academy.extensions import db
+
+STACKED = "เด็กหญิงกฤษณ์ปู่ น้ำทิพย์ที่สุด"
+
+
+def count(model=Certificate):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+# --- Issuing ---------------------------------------------------------------------------------
+
+
+def test_completion_issues_one_certificate(learner, make_course, complete_course):
+    course = make_course()
+    first = complete_course(learner, course, score=87.5)
+    again = complete_course(learner, course)
+    assert first.id == again.id and count() == 1
+    assert first.learner_name == learner.full_name
+    assert first.course_title_th == course.title_th
+    assert first.issuers == [{"th": "กรุงเทพมหานคร", "en": "Bangkok Metropolitan Administration"}]
+    assert first.score == 87.5 and first.status == VALID
+    assert len(first.code) == 10 and set(first.code) <= set(services.CODE_ALPHABET)
+    assert services.normalize_code(first.display_code.lower()) == first.code
+
+
+def test_configured_issuers(app, learner, make_course, complete_course):
+    old = app.config["CERTIFICATE_ISSUERS"]
+    app.config["CERTIFICATE_ISSUERS"] = [{"th": "สำนักการศึกษา", "en": "Education Office"}]
+    try:
+        cert = complete_course(learner, make_course())
+    finally:
+        app.config["CERTIFICATE_ISSUERS"] = old
+    assert cert.issuers == [{"th": "สำนักการศึกษา", "en": "Education Office"}]
+
+
+def test_concurrent_completion_gives_one_certificate(app, learner, make_course):
+    course = make_course()
+    user_id, course_id = learner.id, course.id
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def worker():
+        try:
+            from academy.auth.models import User
+            from academy.courses.models import Course
+
+            barrier.wait()
+            with app.app_context(), app.test_request_context(method="POST"):
+                user = db.session.get(User, user_id)
+                c = db.session.get(Course, course_id)
+                services.issue(user, c)
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    db.session.rollback()
+    assert count() == 1
+
+
+def test_integrity_error_keeps_outer_transaction(learner, make_course):
+    course = make_course()
+    existing = Certificate(
+        code="AAAAAAAAAA",
+        user_id=learner.id,
+        course_id=course.id,
+        learner_name="x",
+        course_title_th="x",
+        issuers=[],
+        design={},
+    )
+    db.session.add(existing)
+    db.session.commit()
+    # Simulate the race: the pre-check finds nothing (another transaction inserts first).
+    original = services.valid_certificate
+    calls = []
+
+    def first_miss(user_id, course_id):
+        calls.append(1)
+        return None if len(calls) == 1 else original(user_id, course_id)
+
+    services.valid_certificate = first_miss
+    try:
+        result = services.issue(learner, course)
+    finally:
+        services.valid_certificate = original
+    assert result.id == existing.id
+    learner.full_name = "still in the outer transaction"
+    db.session.commit()
+    assert count() == 1
+
+
+def test_revoke_and_reissue(learner, make_course, complete_course):
+    cert = complete_course(learner, make_course())
+    with pytest.raises(ServiceError):
+        services.revoke(cert, "  ")
+    learner.full_name = "ชื่อที่แก้แล้ว"
+    new = services.reissue(cert)
+    db.session.commit()
+    assert cert.status == REPLACED and cert.replaced_by_id == new.id
+    assert new.learner_name == "ชื่อที่แก้แล้ว" and new.status == VALID
+    services.revoke(new, "ทุจริตในการสอบ")
+    db.session.commit()
+    assert new.status == REVOKED and new.revoked_at is not None
+
+
+def test_empty_name_uses_username(make_user, make_course, complete_course):
+    user = make_user(full_name="   ")
+    cert = complete_course(user, make_course())
+    assert cert.learner_name == user.username
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["k7m4-p9x2-qr", " K7M4 P9X2 QR ", "K7M4—P9X2—QR", "าึทภขยตป/ขๆพ"],
+)
+def test_normalize_code(typed):
+    assert services.normalize_code(typed) == "K7M4P9X2QR"
+
+
+def test_cli_issue_and_render(runner, learner, make_course):
+    course = make_course()
+    result = runner.invoke(args=["academy", "issue-certificate", learner.username, course.slug])
+    assert result.exit_code == 0, result.output
+    assert "issued" in result.output and count() == 1
+    result = runner.invoke(args=["academy", "issue-certificate", learner.username, course.slug])
+    assert "already issued" in result.output and count() == 1
+    result = runner.invoke(args=["academy", "issue-certificate", "nobody", course.slug])
+    assert result.exit_code != 0 and "nobody" in result.output
+    result = runner.invoke(args=["academy", "render-certificates"])
+    assert "rendered 1" in result.output
+    cert = db.session.scalar(select(Certificate))
+    assert services.pdf_path(cert).is_file()
+
+
+# --- Verification ----------------------------------------------------------------------------
+
+
+def test_verify_states(client, learner, make_course, complete_course):
+    cert = complete_course(learner, make_course())
+    page = client.get(f"/verify/{cert.display_code}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert cert.learner_name in text and cert.course_title_th in text
+    assert "กรุงเทพมหานคร" in text
+    new = services.reissue(cert)
+    db.session.commit()
+    text = client.get(f"/verify/{cert.code.lower()}").get_data(as_text=True)
+    assert new.display_code in text
+    services.revoke(new, "ตรวจพบการคัดลอก")
+    db.session.commit()
+    text = client.get(f"/verify/{new.code}").get_data(as_text=True)
+    assert "ตรวจพบการคัดลอก" in text
+
+
+def test_verify_form(client, learner, make_course, complete_course):
+    cert = complete_course(learner, make_course())
+    assert client.get("/verify").status_code == 200
+    response = client.post("/verify", data={"code": cert.display_code.lower().replace("-", " ")})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/verify/{cert.display_code}")
+    response = client.post("/verify", data={"code": "<b>NOPE</b>"})
+    assert response.status_code == 404
+    assert "<b>NOPE" not in response.get_data(as_text=True)
+
+
+def test_unknown_code_is_plain_404(client, learner, make_course, complete_course):
+    complete_course(learner, make_course())
+    response = client.get("/verify/ZZZZ-ZZZZ-ZZ")
+    assert response.status_code == 404
+    assert learner.full_name not in response.get_data(as_text=True)
+
+
+def test_guessing_is_throttled(app, client):
+    limit = app.config["CERTIFICATE_VERIFY_MAX_FAILURES"]
+    for i in range(limit):
+        assert client.get(f"/verify/ZZZZZZZZ{i:02d}").status_code == 404
+    response = client.get("/verify/ZZZZZZZZZZ")
+    assert response.status_code == 429
+    assert client.post("/verify", data={"code": "ZZZZ"}).status_code == 429
+
+
+def test_assertion_json(client, learner, make_course, complete_course):
+    course = make_course()
+    cert = complete_course(learner, course)
+    for url in (f"/verify/{cert.code}.json", f"/verify/{cert.code}/badge.json"):
+        data = client.get(url).get_json()
+        assert data["@context"] == "https://w3id.org/openbadges/v2"
+        assert data["type"] == "Assertion"
+        assert data["id"].endswith(f"/verify/{cert.code}.json")
+        assert data["verification"] == {"type": "hosted"}
+        assert data["revoked"] is False
+        assert data["recipient"]["hashed"] is True
+        assert data["recipient"]["identity"].startswith("sha256$")
+        assert learner.full_name not in json.dumps(data, ensure_ascii=False)
+        assert data["badge"]["type"] == "BadgeClass"
+        assert data["issuedOn"].endswith("Z")
+    services.revoke(cert, "reason x")
+    db.session.commit()
+    data = client.get(f"/verify/{cert.code}.json").get_json()
+    assert data["revoked"] is True and data["revocationReason"] == "reason x"
+    badge = client.get(f"/courses/{course.slug}/badge.json").get_json()
+    assert badge["type"] == "BadgeClass" and badge["name"] == course.title_en
+    assert client.get("/certificates/issuer.json").get_json()["type"] == "Issuer"
+
+
+# --- Access ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(make_user, make_course, complete_course):
+    owner = make_user("learner")
+    other = make_user("learner")
+    teacher = make_user("instructor")
+    stranger = make_user("instructor")
+    boss = make_user("admin")
+    course = make_course()
+    klass = Class(name="ม.1/1")
+    db.session.add(klass)
+    db.session.flush()
+    db.session.add_all(
+        [
+            ClassMember(class_id=klass.id, user_id=owner.id),
+            ClassInstructor(class_id=klass.id, user_id=teacher.id),
+            ClassCourse(class_id=klass.id, course_id=course.id),
+        ]
+    )
+    db.session.commit()
+    cert = complete_course(owner, course)
+    return {
+        "owner": owner,
+        "other": other,
+        "teacher": teacher,
+        "stranger": stranger,
+        "admin": boss,
+        "cert": cert,
+        "class": klass,
+        "course": course,
+    }
+
+
+PAGES = {
+    "detail": "/certificates/{code}",
+    "pdf": "/certificates/{code}.pdf",
+    "zip": "/classes/{class_id}/certificates.zip",
+    "admin": "/admin/certificates",
+    "preview": "/courses/{slug}/certificate-preview.pdf",
+}
+ACCESS = [
+    ("detail", None, 302),
+    ("detail", "owner", 200),
+    ("detail", "other", 404),
+    ("detail", "teacher", 200),
+    ("detail", "stranger", 404),
+    ("detail", "admin", 200),
+    ("pdf", None, 302),
+    ("pdf", "other", 404),
+    ("pdf", "owner", 200),
+    ("zip", None, 302),
+    ("zip", "owner", 404),
+    ("zip", "stranger", 404),
+    ("zip", "teacher", 200),
+    ("zip", "admin", 200),
+    ("admin", None, 302),
+    ("admin", "owner", 403),
+    ("admin", "teacher", 403),
+    ("admin", "admin", 200),
+    ("preview", "owner", 404),
+    ("preview", "admin", 200),
+]
+
+
+@pytest.mark.parametrize(("page", "who", "status"), ACCESS)
+def test_access(client, world, page, who, status):
+    if who:
+        client.login(world[who])
+    url = PAGES[page].format(
+        code=world["cert"].code, class_id=world["class"].id, slug=world["course"].slug
+    )
+    assert client.get(url).status_code == status
+
+
+def test_mine_lists_own_certificates(client, world):
+    client.login(world["owner"])
+    text = client.get("/certificates").get_data(as_text=True)
+    assert world["cert"].display_code in text
+    client.login(world["other"])
+    assert world["cert"].display_code not in client.get("/certificates").get_data(as_text=True)
+
+
+def test_admin_revoke_and_reissue_pages(client, world):
+    cert = world["cert"]
+    client.login(world["admin"])
+    response = client.post(f"/admin/certificates/{cert.code}/revoke", data={"reason": ""})
+    assert response.status_code == 302 and cert.status == VALID
+    response = client.post(f"/admin/certificates/{cert.code}/reissue")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Certificate, cert.id).status == REPLACED
+    client.login(world["owner"])
+    assert (
+        client.post(f"/admin/certificates/{cert.code}/revoke", data={"reason": "x"}).status_code
+        == 403
+    )
+    text = client.get("/admin/certificates?q=" + world["owner"].username)
+    assert text.status_code == 403
+
+
+def test_class_zip(client, world, make_user, make_course, complete_course):
+    second = make_user("learner")
+    db.session.add(ClassMember(class_id=world["class"].id, user_id=second.id))
+    db.session.commit()
+    complete_course(second, world["course"])
+    client.login(world["teacher"])
+    response = client.get(f"/classes/{world['class'].id}/certificates.zip")
+    names = sorted(zipfile.ZipFile(BytesIO(response.data)).namelist())
+    slug = world["course"].slug
+    assert names == sorted(f"{u.username}-{slug}.pdf" for u in (world["owner"], second))
+
+
+# --- The PDF ---------------------------------------------------------------------------------
+
+
+def _pdf(cert, tmp_path):
+    path = tmp_path / "c.pdf"
+    path.write_bytes(services.render(cert))
+    return path
+
+
+def _info(path):
+    return subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        STACKED,
+        "กฤษณ์" * 60,
+        "Somchai <script>alert(1)</script> & สมชาย 🙂",
+        "x" * 300,
+    ],
+)
+def test_pdf_one_page_fonts_and_text(app, make_user, make_course, complete_course, tmp_path, name):
+    user = make_user(full_name=name[:200])
+    course = make_course(title_th="หลักสูตร" * 35, title_en="A very long course title " * 10)
+    cert = complete_course(user, course)
+    path = _pdf(cert, tmp_path)
+    info = _info(path)
+    assert "Pages:           1" in info
+    assert "Title:" in info and "Author:          Bangkok Metropolitan Administration" in info
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
+    rows = fonts.splitlines()[2:]
+    assert rows and all(" yes " in row for row in rows)
+    assert any("Cert-Serif-Thai" in row for row in rows)
+    text = subprocess.run(
+        ["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True
+    ).stdout
+    assert cert.display_code in text
+    if name == STACKED:
+        # Stacked marks come back intact. (SARA AM after a tone mark, as in น้ำ, is drawn
+        # right but extracts as นา: the font decomposes it into two glyphs, and the PDF's
+        # ToUnicode map cannot say so; a known limit of glyph-based text extraction.)
+        assert "เด็กหญิงกฤษณ์ปู่" in text and "ทิพย์ที่สุด" in text
+        assert "ให้ไว้ ณ วันที่" in text and str(cert.issued_at.year + 543) in text
+
+
+def test_pdf_qr_decodes_to_verify_url(learner, make_course, complete_course, tmp_path):
+    zxingcpp = pytest.importorskip("zxingcpp")
+    from PIL import Image
+
+    cert = complete_course(learner, make_course())
+    path = _pdf(cert, tmp_path)
+    subprocess.run(["pdftoppm", "-png", "-r", "150", str(path), str(tmp_path / "p")], check=True)
+    image = Image.open(next(tmp_path.glob("p*.png")))
+    results = zxingcpp.read_barcodes(image)
+    assert [r.text for r in results] == [services.verify_url(cert.code)]
+
+
+def test_stored_pdf_served_again(client, learner, make_course, complete_course):
+    cert = complete_course(learner, make_course())
+    client.login(learner)
+    first = client.get(f"/certificates/{cert.code}.pdf")
+    assert first.status_code == 200 and first.data.startswith(b"%PDF")
+    path = services.pdf_path(cert)
+    mtime = os.stat(path).st_mtime_ns
+    second = client.get(f"/certificates/{cert.code}.pdf")
+    assert second.data == first.data
+    assert os.stat(path).st_mtime_ns == mtime
+    db.session.expire_all()
+    assert db.session.get(Certificate, cert.id).pdf_sha256
+
+
+@pytest.mark.parametrize("url", ["http://example.com/x.png", "file:///etc/passwd"])
+def test_pdf_refuses_outside_resources(tmp_path, url):
+    html = f'<html><body><img src="{url}"></body></html>'
+    with pytest.raises(PDFError):
+        render_pdf(html, tmp_path)
+
+
+# --- Design ----------------------------------------------------------------------------------
+
+
+def _png(size=(40, 20)):
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", size, "navy").save(out, "PNG")
+    return out.getvalue()
+
+
+def test_design_applies_to_new_certificates_only(make_user, make_course, complete_course, tmp_path):
+    course = make_course()
+    before = complete_course(make_user(), course)
+    services.save_design(
+        course,
+        title_th="วุฒิบัตร",
+        title_en="Certificate of Achievement",
+        accent_color="#123ABC",
+        issuers_text="สำนักงานเขต | District Office",
+        signatories=[services.SignatoryInput("นางสาวสมหญิง", "ผู้อำนวยการ", _png())],
+        new_logos=[_png((80, 80))],
+        remove_logos=[],
+    )
+    db.session.commit()
+    after = complete_course(make_user(), course)
+    assert before.design["accent_color"] == "#0b5c4b"
+    assert after.design["accent_color"] == "#123abc"
+    assert after.issuers == [{"th": "สำนักงานเขต", "en": "District Office"}]
+    text = subprocess.run(
+        ["pdftotext", str(_pdf(after, tmp_path)), "-"], capture_output=True, text=True
+    ).stdout
+    assert "วุฒิบัตร" in text and "นางสาวสมหญิง" in text
+
+
+@pytest.mark.parametrize(
+    ("color", "data"), [("red", None), ("#12345", None), ("#123456", b"not an image")]
+)
+def test_design_bad_input(make_course, color, data):
+    course = make_course()
+    with pytest.raises(ServiceError):
+        services.save_design(
+            course,
+            title_th=None,
+            title_en=None,
+            accent_color=color,
+            issuers_text="",
+            signatories=[],
+            new_logos=[data] if data else [],
+            remove_logos=[],
+        )
+
+
+def test_design_page(client, make_user, make_course):
+    from academy.courses.models import CourseInstructor
+
+    course = make_course()
+    author = make_user("instructor")
+    other = make_user("instructor")
+    db.session.add(CourseInstructor(course_id=course.id, user_id=author.id))
+    db.session.commit()
+    url = f"/courses/{course.slug}/certificate-design"
+    client.login(other)
+    assert client.get(url).status_code == 404
+    client.login(author)
+    assert client.get(url).status_code == 200
+    response = client.post(url, data={"accent_color": "red", "issuers": ""})
+    assert response.status_code == 400
+    data = {
+        "accent_color": "#aa3300",
+        "title_th": "วุฒิบัตร",
+        "issuers": "เขตบางรัก | Bang Rak District",
+        "sig0_name": "ครูสมศรี",
+        "sig0_role": "ครูประจำชั้น",
+        "sig0_image": (BytesIO(_png()), "sig.png"),
+    }
+    response = client.post(url, data=data, content_type="multipart/form-data")
+    assert response.status_code == 302
+    snapshot = services.design_snapshot(course)
+    assert snapshot["accent_color"] == "#aa3300"
+    assert snapshot["signatories"][0]["signature"].endswith(".png")
+    bad = dict(data, sig0_image=(BytesIO(b"<?php evil ?>"), "sig.png"))
+    assert client.post(url, data=bad, content_type="multipart/form-data").status_code == 400

@@ -1,0 +1,428 @@
+"""The instructor studio: access, course/module/lesson editing, reorder, uploads, publish,
+duplicate, co-authors, preview, tracks, and the demo seed."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from academy.courses import authoring, services
+from academy.courses.models import Course, CourseAsset, CourseInstructor, Lesson, Module, Track
+from academy.extensions import db
+from tests.test_courses_loader import PNG, SVG
+
+
+@pytest.fixture
+def people(make_user):
+    return {
+        "learner": make_user("learner"),
+        "instructor": make_user("instructor"),
+        "other_instructor": make_user("instructor"),
+        "admin": make_user("admin"),
+    }
+
+
+def as_(client, people, who):
+    if who != "anonymous":
+        client.login(people[who])
+    return client
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("anonymous", 302), ("learner", 403), ("instructor", 200), ("admin", 200)],
+)
+@pytest.mark.parametrize("url", ["/studio/", "/studio/courses/new", "/studio/guide"])
+def test_studio_pages_access(client, people, who, status, url):
+    assert as_(client, people, who).get(url).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("anonymous", 302), ("learner", 404), ("instructor", 200),
+     ("other_instructor", 404), ("admin", 200)],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    "url",
+    ["/studio/courses/{c}", "/studio/courses/{c}/files", "/studio/modules/{m}",
+     "/studio/lessons/{l}", "/studio/modules/{m}/lessons/new"],
+)  # fmt: skip
+def test_course_editing_access(client, people, make_course, who, status, url):
+    course = make_course(published=False, instructor=people["instructor"])
+    module = course.modules[0]
+    url = url.format(c=course.id, m=module.id, l=module.lessons[0].id)
+    assert as_(client, people, who).get(url).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("learner", 404), ("other_instructor", 404), ("instructor", 302), ("admin", 302)],
+)
+def test_only_authors_may_change_a_course(client, people, make_course, who, status):
+    course = make_course(published=False, instructor=people["instructor"])
+    response = as_(client, people, who).post(
+        f"/studio/courses/{course.id}/status", data={"status": "published"}
+    )
+    assert response.status_code == status
+    db.session.refresh(course)
+    assert course.is_published == (status == 302)
+
+
+@pytest.mark.parametrize(("who", "status"), [("learner", 403), ("instructor", 403), ("admin", 200)])
+def test_tracks_page_is_for_admins(client, people, who, status):
+    assert as_(client, people, who).get("/studio/tracks").status_code == status
+
+
+def test_admin_adds_a_track(client, admin):
+    client.login(admin)
+    response = client.post(
+        "/studio/tracks", data={"slug": "young-farmers", "name_th": "เกษตรกรรุ่นใหม่", "name_en": ""}
+    )
+    assert response.status_code == 302
+    assert services.track_by_slug("young-farmers").name_th == "เกษตรกรรุ่นใหม่"
+    again = client.post("/studio/tracks", data={"slug": "young-farmers", "name_th": "x"})
+    assert again.status_code == 400
+    assert db.session.scalar(select(func.count(Track.id))) == 5
+
+
+def test_create_course_edit_and_publish(client, instructor):
+    client.login(instructor)
+    response = client.post(
+        "/studio/courses/new",
+        data={"slug": "photo-basics", "title_th": "ถ่ายรูปสินค้า", "title_en": "Photos",
+              "track": "seller-academy", "language": "th", "duration_minutes": "45",
+              "cover": (io.BytesIO(PNG), "ปก.png")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert response.status_code == 302, response.get_data(as_text=True)
+    course = services.course_by_slug("photo-basics")
+    assert course.track.slug == "seller-academy" and course.status == "draft"
+    assert course.cover_path == "assets/cover.png"
+    assert db.session.scalar(select(CourseInstructor.user_id)) == instructor.id
+
+    # Publishing an empty course is refused.
+    client.post(f"/studio/courses/{course.id}/status", data={"status": "published"})
+    db.session.refresh(course)
+    assert course.status == "draft"
+
+    client.post(f"/studio/courses/{course.id}/modules", data={"title_th": "แสง"})
+    module = db.session.scalar(select(Module))
+    response = client.post(
+        f"/studio/modules/{module.id}/lessons/new",
+        data={
+            "title_th": "แสงธรรมชาติ",
+            "minutes": "5",
+            "body": "ใช้ **แสง** ![ปก](assets/cover.png)",
+        },
+    )
+    assert response.status_code == 302
+    lesson = db.session.scalar(select(Lesson))
+    assert 'src="/courses/photo-basics/assets/cover.png"' in lesson.body_html
+    client.post(f"/studio/courses/{course.id}/status", data={"status": "published"})
+    db.session.refresh(course)
+    assert course.is_published
+
+
+def test_duplicate_slug_and_bad_input_are_explained(client, instructor, make_course):
+    make_course(slug="taken")
+    client.login(instructor)
+    response = client.post(
+        "/studio/courses/new",
+        data={"slug": "taken", "title_th": "x", "language": "th", "track": ""},
+    )
+    assert response.status_code == 400 and "taken" not in [
+        c.title_th for c in db.session.scalars(select(Course))
+    ]
+    response = client.post(
+        "/studio/courses/new",
+        data={"slug": "Bad Slug!", "title_th": "x", "language": "th", "track": ""},
+    )
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count(Course.id))) == 1
+
+
+def test_lesson_with_broken_asset_link_is_refused(client, instructor, make_course):
+    course = make_course(instructor=instructor)
+    lesson = course.modules[0].lessons[0]
+    client.login(instructor)
+    response = client.post(
+        f"/studio/lessons/{lesson.id}",
+        data={"title_th": "ใหม่", "body": "ย่อหน้า\n\n![x](assets/missing.png)"},
+    )
+    assert response.status_code == 400
+    db.session.refresh(lesson)
+    assert lesson.title_th != "ใหม่"
+
+
+def test_preview_button_without_js_does_not_save(client, instructor, make_course):
+    course = make_course(instructor=instructor)
+    lesson = course.modules[0].lessons[0]
+    client.login(instructor)
+    page = client.post(
+        f"/studio/lessons/{lesson.id}",
+        data={"title_th": "ใหม่", "body": "**พรีวิว** <script>alert(1)</script>", "preview": "1"},
+    ).get_data(as_text=True)
+    assert "<strong>พรีวิว</strong>" in page and "<script>alert(1)" not in page
+    db.session.refresh(lesson)
+    assert lesson.title_th != "ใหม่"
+
+
+def test_live_preview_endpoint_sanitises(client, people, make_course):
+    course = make_course(instructor=people["instructor"])
+    client.login(people["instructor"])
+    html = client.post(
+        f"/studio/courses/{course.id}/preview",
+        data={"body": '# Hi\n<img src=x onerror="alert(1)"> [x](javascript:alert(1))'},
+    ).get_data(as_text=True)
+    assert "<h1>Hi</h1>" in html and "onerror" not in html and "javascript:" not in html
+    client.login(people["other_instructor"])
+    assert (
+        client.post(f"/studio/courses/{course.id}/preview", data={"body": "x"}).status_code == 404
+    )
+
+
+def test_reorder_with_up_and_down(client, instructor, make_course, make_quiz_in):
+    course = make_course(modules=2, lessons=3, instructor=instructor)
+    quiz = make_quiz_in(course.modules[0])
+    client.login(instructor)
+    first, _second, third = course.modules[0].lessons
+    client.post(f"/studio/lessons/{third.id}/move", data={"direction": "up"})
+    client.post(f"/studio/quizzes/{quiz.id}/move", data={"direction": "up"})
+    items = [i.key for i in services.outline(course)[0].items]
+    assert items == ["m1-l1", "m1-l3", quiz.key, "m1-l2"]
+    client.post(f"/studio/lessons/{first.id}/move", data={"direction": "up"})  # already first
+    module2 = course.modules[1]
+    client.post(f"/studio/modules/{module2.id}/move", data={"direction": "up"})
+    assert [m.module.key for m in services.outline(course)] == ["m2", "m1"]
+
+
+def test_delete_lesson_and_module(client, instructor, make_course):
+    course = make_course(modules=2, lessons=2, instructor=instructor)
+    client.login(instructor)
+    lesson = course.modules[0].lessons[0]
+    module2 = course.modules[1]
+    assert client.post(f"/studio/lessons/{lesson.id}/delete").status_code == 302
+    assert client.post(f"/studio/modules/{module2.id}/delete").status_code == 302
+    assert [x.key for x in db.session.scalars(select(Lesson))] == ["m1-l2"]
+    assert db.session.scalar(select(Lesson.position)) == 1
+
+
+# --- uploads ----------------------------------------------------------------------------------
+
+
+def _upload(client, course, name, data):
+    return client.post(
+        f"/studio/courses/{course.id}/files",
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("photo.png", b"<!doctype html><html><script>alert(1)</script></html>", "not accepted"),
+        ("photo.png", b"%PDF-1.4\n%%EOF\n", "content is application/pdf"),
+        (
+            "logo.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "active content",
+        ),
+        (
+            "logo.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><a xlink:href="javascript:alert(1)">x</a></svg>',
+            "active content",
+        ),
+        (
+            "logo.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><image href="http://evil.example/a.png"/></svg>',
+            "another file or site",
+        ),
+        ("run.exe", b"MZ\x90\x00" + b"\x00" * 100, "not accepted"),
+        ("empty.txt", b"", "empty"),
+    ],
+)
+def test_disguised_and_dangerous_uploads_are_refused(
+    client, instructor, make_course, name, data, reason
+):
+    course = make_course(instructor=instructor)
+    client.login(instructor)
+    response = _upload(client, course, name, data)
+    assert response.status_code == 400
+    assert reason in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(CourseAsset.id))) == 0
+
+
+def test_oversized_uploads_are_refused(app, client, instructor, make_course):
+    course = make_course(instructor=instructor)
+    client.login(instructor)
+    # Small limits keep the test light; the checks are the same at 5 and 50 MB.
+    old = app.config["IMAGE_MAX_BYTES"], app.config["UPLOAD_MAX_BYTES"]
+    app.config["IMAGE_MAX_BYTES"], app.config["UPLOAD_MAX_BYTES"] = 1000, 2000
+    try:
+        image = _upload(client, course, "big.png", PNG + b"\x00" * 1000)
+        text = _upload(client, course, "notes.txt", b"a" * 2001)
+        fits = _upload(client, course, "notes.txt", b"a" * 1500)
+    finally:
+        app.config["IMAGE_MAX_BYTES"], app.config["UPLOAD_MAX_BYTES"] = old
+    assert image.status_code == 400 and "too large" in image.get_data(as_text=True)
+    assert text.status_code == 400 and "too large" in text.get_data(as_text=True)
+    assert fits.status_code == 302
+    assert [a.path for a in db.session.scalars(select(CourseAsset))] == ["assets/notes.txt"]
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd.png", "..\\..\\x.png", "/abs/p.png", "ภาพ.png"])
+def test_upload_names_cannot_escape_assets(client, instructor, make_course, name):
+    course = make_course(instructor=instructor)
+    client.login(instructor)
+    assert _upload(client, course, name, PNG).status_code == 302
+    path = db.session.scalar(select(CourseAsset.path))
+    assert path.startswith("assets/") and ".." not in path and "/" not in path[len("assets/") :]
+
+
+def test_good_uploads_and_delete(client, instructor, make_course):
+    course = make_course(instructor=instructor)
+    client.login(instructor)
+    assert _upload(client, course, "Logo.SVG", SVG).status_code == 302
+    assert _upload(client, course, "tag.png", PNG).status_code == 302
+    assets = {a.path: a for a in db.session.scalars(select(CourseAsset))}
+    assert assets["assets/logo.svg"].content_type == "image/svg+xml"
+    lesson = course.modules[0].lessons[0]
+    authoring.save_lesson(
+        course, course.modules[0], lesson, "x", None, None, "![t](assets/tag.png)"
+    )
+    db.session.commit()
+    client.post(f"/studio/courses/{course.id}/files/{assets['assets/tag.png'].id}/delete")
+    client.post(f"/studio/courses/{course.id}/files/{assets['assets/logo.svg'].id}/delete")
+    assert [a.path for a in db.session.scalars(select(CourseAsset))] == ["assets/tag.png"]
+
+
+# --- duplicate and co-authors -----------------------------------------------------------------
+
+
+def test_duplicate_copies_everything_as_a_draft(client, instructor, make_course, make_quiz_in):
+    course = make_course(modules=2, lessons=2, instructor=instructor)
+    make_quiz_in(course)
+    authoring.add_file(course, "tag.png", PNG)
+    authoring.save_lesson(
+        course,
+        course.modules[0],
+        course.modules[0].lessons[0],
+        "x",
+        None,
+        None,
+        "![t](assets/tag.png)",
+    )
+    db.session.commit()
+    client.login(instructor)
+    client.post(f"/studio/courses/{course.id}/duplicate")
+    client.post(f"/studio/courses/{course.id}/duplicate")
+    copy = services.course_by_slug(f"{course.slug}-copy")
+    assert services.course_by_slug(f"{course.slug}-copy-2") is not None
+    assert copy.status == "draft" and copy.title_th.endswith("(สำเนา)")
+    assert [i.key for m in services.outline(copy) for i in m.items] == [
+        i.key for m in services.outline(course) for i in m.items
+    ]
+    lesson = services.lesson_by_key(copy, course.modules[0].lessons[0].key)
+    assert f"/courses/{copy.slug}/assets/tag.png" in lesson.body_html
+    from academy.quizzes.models import Question
+
+    assert db.session.scalar(select(func.count(Question.id))) == 6  # 2 per quiz, 3 quizzes
+
+
+def test_co_authors(client, people, make_course):
+    course = make_course(instructor=people["instructor"])
+    client.login(people["instructor"])
+    client.post(
+        f"/studio/courses/{course.id}/authors", data={"username": people["learner"].username}
+    )
+    client.post(f"/studio/courses/{course.id}/authors", data={"username": "nobody"})
+    client.post(
+        f"/studio/courses/{course.id}/authors",
+        data={"username": people["other_instructor"].username},
+    )
+    authors = {u.username for u in authoring.instructors_of(course)}
+    assert authors == {people["instructor"].username, people["other_instructor"].username}
+    client.login(people["other_instructor"])
+    assert client.get(f"/studio/courses/{course.id}").status_code == 200
+    client.post(f"/studio/courses/{course.id}/authors/{people['instructor'].id}/remove")
+    client.post(f"/studio/courses/{course.id}/authors/{people['other_instructor'].id}/remove")
+    assert [u.username for u in authoring.instructors_of(course)] == [
+        people["other_instructor"].username
+    ]
+
+
+def test_studio_lists_only_my_courses(client, people, make_course):
+    make_course(title_th="ของฉัน", instructor=people["instructor"])
+    make_course(title_th="ของคนอื่น", instructor=people["other_instructor"])
+    client.login(people["instructor"])
+    page = client.get("/studio/").get_data(as_text=True)
+    assert "ของฉัน" in page and "ของคนอื่น" not in page
+    client.login(people["admin"])
+    page = client.get("/studio/").get_data(as_text=True)
+    assert "ของฉัน" in page and "ของคนอื่น" in page
+
+
+def test_guide_in_both_languages(client, instructor):
+    client.login(instructor)
+    assert "คู่มือการเขียนบทเรียน" in client.get("/studio/guide").get_data(as_text=True)
+    client.post("/language", data={"language": "en"})
+    page = client.get("/studio/guide").get_data(as_text=True)
+    assert "Authoring guide" in page and "!!! tip" in page
+
+
+def test_seed_demo_loads_courses_and_makes_teacher_an_author(app, runner):
+    from academy.courses.cli import course_folders
+
+    result = runner.invoke(args=["academy", "seed-demo"])
+    assert result.exit_code == 0, result.output
+    again = runner.invoke(args=["academy", "seed-demo"])
+    assert again.exit_code == 0, again.output
+    slugs = sorted(db.session.scalars(select(Course.slug)))
+    assert len(slugs) == len(course_folders())
+    teacher_courses = db.session.scalar(select(func.count(CourseInstructor.course_id)))
+    assert teacher_courses == len(slugs)
+
+
+def test_add_quiz_only_with_the_quiz_editor(app, client, instructor, make_course):
+    from academy.courses.studio import quiz_editor
+    from academy.quizzes.models import Quiz
+
+    course = make_course(modules=1, lessons=1, instructor=instructor)
+    module = course.modules[0]
+    client.login(instructor)
+    page = client.get(f"/studio/courses/{course.id}").get_data(as_text=True)
+    response = client.post(f"/studio/modules/{module.id}/quizzes", data={"title_th": "ทดสอบ"})
+    editor = quiz_editor()
+    if editor is None:
+        assert "add-quiz" not in page and response.status_code == 404
+        assert db.session.scalar(select(func.count(Quiz.id))) == 0
+    else:
+        quiz = db.session.scalar(select(Quiz))
+        assert "add-quiz" in page and quiz.title_th == "ทดสอบ" and quiz.position == 2
+        assert (
+            response.headers["Location"].endswith(f"/{quiz.id}")
+            or str(quiz.id) in response.headers["Location"]
+        )
+
+
+def test_publishing_and_authors_are_audited(client, people, make_course):
+    from academy.core.models import AuditEntry
+
+    course = make_course(published=False, instructor=people["instructor"])
+    client.login(people["instructor"])
+    client.post(f"/studio/courses/{course.id}/status", data={"status": "published"})
+    client.post(
+        f"/studio/courses/{course.id}/authors",
+        data={"username": people["other_instructor"].username},
+    )
+    entries = [
+        (e.action, e.actor_id, e.target_label)
+        for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+    ]
+    assert entries == [
+        ("course.publish", people["instructor"].id, course.slug),
+        ("course.author_add", people["instructor"].id, course.slug),
+    ]
