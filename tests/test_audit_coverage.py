@@ -40,3 +40,23 @@ def test_class_actions_are_audited(client, world, make_user):
     assert entries[0].details == {"learners": 1}
     assert all(e.actor_id == world.user("admin").id for e in entries)
     assert "password" not in str([e.details for e in entries]).replace("passwords_reset", "")
+
+
+def test_certificate_revocation_and_reissue_are_audited(client, world):
+    code = world.ids["code"]
+    client.login(world.user("admin"))
+    response = client.post(f"/admin/certificates/{code}/revoke", data={"reason": "ชื่อผิด"})
+    assert response.status_code == 302
+    entry = db.session.scalars(select(AuditEntry)).one()
+    assert (entry.action, entry.target_type, entry.details) == (
+        "certificate.revoke",
+        "certificates",
+        {"reason": "ชื่อผิด"},
+    )
+
+
+def test_certificate_reissue_is_audited(client, world):
+    client.login(world.user("admin"))
+    assert client.post(f"/admin/certificates/{world.ids['code']}/reissue").status_code == 302
+    entry = db.session.scalars(select(AuditEntry)).one()
+    assert entry.action == "certificate.reissue" and entry.details["new_code"]
