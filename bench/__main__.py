@@ -246,27 +246,35 @@ def anonymous_forms(base: str, count: int) -> list[tuple[str, str]]:
 # -- routes and data ------------------------------------------------------------------------
 
 
+def _shape(rule: str) -> str:
+    """/quizzes/<int:quiz_id> and /quizzes/<id> have the same shape: /quizzes/<>."""
+    return re.sub(r"<[^>]+>", "<>", rule)
+
+
 def find_rule(app, pattern: str, method: str = "GET") -> bool:
+    shape = _shape(pattern)
     return any(
-        rule.rule == pattern and method in (rule.methods or ()) for rule in app.url_map.iter_rules()
+        _shape(rule.rule) == shape and method in (rule.methods or ())
+        for rule in app.url_map.iter_rules()
     )
 
 
 def post_rules_under(app, prefix: str) -> list[str]:
     """POST rules that start with prefix (e.g. the lesson's "mark done" action)."""
+    shape = _shape(prefix)
     return sorted(
         rule.rule
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith(prefix) and rule.rule != prefix and "POST" in (rule.methods or ())
+        if _shape(rule.rule).startswith(shape)
+        and _shape(rule.rule) != shape.rstrip("/")
+        and "POST" in (rule.methods or ())
     )
 
 
-def fill(rule: str, values: dict[str, object]) -> str:
-    out = rule
-    for key, value in values.items():
-        for conv in ("", "int:", "string:", "path:"):
-            out = out.replace(f"<{conv}{key}>", str(value))
-    return out
+def fill(rule: str, *values: object) -> str:
+    """Put values into the rule's placeholders, in order."""
+    parts = iter(str(v) for v in values)
+    return re.sub(r"<[^>]+>", lambda _m: next(parts), rule)
 
 
 def first(app, sql: str):
@@ -425,7 +433,7 @@ class Bench:
             return None, NA
         if self.lesson is None:
             return None, "n/a (no lesson in the seed data)"
-        return fill(rule, {"slug": self.lesson[0], "key": self.lesson[1]}), ""
+        return fill(rule, self.lesson[0], self.lesson[1]), ""
 
     def lesson_page(self):
         path, note = self.lesson_path()
@@ -439,7 +447,10 @@ class Bench:
         sign-in now and then. Steps whose routes are missing are left out (and named)."""
         lines, missing = [], []
         lesson, _note = self.lesson_path()
-        done_rules = post_rules_under(self.app, "/courses/<slug>/lessons/<key>/")
+        lesson_rule = "/courses/<slug>/lessons/<key>"
+        done_rules = post_rules_under(self.app, lesson_rule + "/") or (
+            [lesson_rule] if find_rule(self.app, lesson_rule, "POST") else []
+        )
         has_dashboard = find_rule(self.app, "/dashboard")
         has_quiz = find_rule(self.app, "/quizzes/<int:quiz_id>") and self.quiz is not None
         has_certs = find_rule(self.app, "/certificates")
@@ -451,7 +462,7 @@ class Bench:
             if lesson:
                 lines += [request_line("GET", lesson, s.cookie)] * 3
                 if done_rules:
-                    done = fill(done_rules[0], {"slug": self.lesson[0], "key": self.lesson[1]})
+                    done = fill(done_rules[0], self.lesson[0], self.lesson[1])
                     body = urllib.parse.urlencode({"csrf_token": s.csrf})
                     lines.append(request_line("POST", done, s.cookie, body))
             if has_quiz:
@@ -486,7 +497,7 @@ class Bench:
         group = self.sessions[:40]
 
         def make(s, _round):
-            return "POST", fill(rule, {"quiz_id": self.quiz[0]}), {"csrf_token": s.csrf}, None
+            return "POST", fill(rule, self.quiz[0]), {"csrf_token": s.csrf}, None
 
         return run_burst(name, self.server, group, make)
 
