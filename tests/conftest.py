@@ -86,7 +86,9 @@ def app(database_url, tmp_path_factory):
         # The schema of the models; tests/test_migrations.py proves the migrations build the
         # same one, so feature work can run its tests before its migration is written.
         _db.create_all()
-    return app
+    yield app
+    with app.app_context():
+        _db.engine.dispose()  # no connection left for the garbage collector to warn about
 
 
 @pytest.fixture(autouse=True)
