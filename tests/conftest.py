@@ -88,7 +88,7 @@ def app(database_url, tmp_path_factory):
         _db.create_all()
     yield app
     with app.app_context():
-        _db.engine.dispose()  # no connection left for the garbage collector to warn about
+        _db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

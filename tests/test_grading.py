@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from academy.quizzes.gift import parse_gift
@@ -367,6 +367,7 @@ def test_score_attempt_rejects_forged_responses() -> None:
 THAI_AND_MARKS = st.sampled_from([*"กนทมเแาำะิีึืุู่้๊๋็์ํั", "\u200b", " ", "A", "é", "e\u0301", "ß"])
 
 
+@settings(max_examples=2000)
 @given(st.one_of(st.text(), st.lists(THAI_AND_MARKS).map("".join)))
 def test_normalise_text_is_idempotent(text: str) -> None:
     once = normalise_text(text)

@@ -135,9 +135,16 @@ def normalise_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     # casefold() can produce unnormalised text (e.g. for "İ"), hence NFKC again.
     text = unicodedata.normalize("NFKC", text.casefold())
-    text = _TONE_AFTER_SARA_AM.sub("\\1\u0e4d\u0e32", text)
-    text = _THAI_MARK_RUN.sub(_sort_thai_marks, text)
-    text = text.replace("\u0e4d\u0e32", "\u0e33").replace("\u0e40\u0e40", "\u0e41")
+    # One pass can expose another fix-up (a repeated SARA AM with a tone between them), so
+    # repeat until nothing changes: the form must be the same however often it is applied.
+    for _ in range(8):
+        before = text
+        text = text.replace("\u0e33", "\u0e4d\u0e32")  # what NFKC does to SARA AM
+        text = _TONE_AFTER_SARA_AM.sub("\\1\u0e4d\u0e32", text)
+        text = _THAI_MARK_RUN.sub(_sort_thai_marks, text)
+        text = text.replace("\u0e4d\u0e32", "\u0e33").replace("\u0e40\u0e40", "\u0e41")
+        if text == before:
+            break
     return " ".join(text.split())
 
 
