@@ -41,6 +41,8 @@ class Programme(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(32), default="market")  # market | otop | other
+    # The market's or province's name, as reports group by it ("Bobae", "Chiang Mai").
+    place: Mapped[str | None] = mapped_column(String(100))
 
 
 class Class(TimestampMixin, db.Model):
@@ -60,6 +62,7 @@ class Class(TimestampMixin, db.Model):
     join_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     capacity: Mapped[int | None] = mapped_column(Integer)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     room: Mapped[Room | None] = relationship()
     programme: Mapped[Programme | None] = relationship()
@@ -78,6 +81,8 @@ class ClassInstructor(db.Model):
 
 class ClassMember(db.Model):
     __tablename__ = "class_members"
+    # The primary key (class_id, user_id) serves "members of a class"; the index on user_id
+    # serves "classes of a learner" and the room/programme reports (join from the learner).
 
     class_id: Mapped[int] = mapped_column(
         ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True

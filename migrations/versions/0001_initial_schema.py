@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 00:24:12.646118
+Create Date: 2026-11-22 01:08:41.664978
 
 """
 from alembic import op
@@ -24,6 +24,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('place', sa.String(length=100), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_programmes')),
     sa.UniqueConstraint('name', name=op.f('uq_programmes_name'))
     )
@@ -185,7 +186,9 @@ def upgrade():
     sa.Column('join_code_expires_at', academy.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('capacity', sa.Integer(), nullable=True),
     sa.Column('archived', sa.Boolean(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', academy.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_classes_created_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_classes_programme_id_programmes'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['room_id'], ['rooms.id'], name=op.f('fk_classes_room_id_rooms'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_classes')),
@@ -370,6 +373,7 @@ def upgrade():
     with op.batch_alter_table('course_progress', schema=None) as batch_op:
         batch_op.create_index('ix_course_progress_completed_at', ['completed_at'], unique=False)
         batch_op.create_index('ix_course_progress_course_completed', ['course_id', 'completed_at'], unique=False)
+        batch_op.create_index('ix_course_progress_started_at', ['started_at'], unique=False)
 
     op.create_table('lesson_progress',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -403,6 +407,7 @@ def upgrade():
     )
     with op.batch_alter_table('progress_events', schema=None) as batch_op:
         batch_op.create_index('ix_progress_events_at', ['at'], unique=False)
+        batch_op.create_index('ix_progress_events_at_user', ['at', 'user_id'], unique=False)
         batch_op.create_index('ix_progress_events_course_at', ['course_id', 'at'], unique=False)
         batch_op.create_index('ix_progress_events_user_course', ['user_id', 'course_id'], unique=False)
 
@@ -478,6 +483,7 @@ def downgrade():
     with op.batch_alter_table('progress_events', schema=None) as batch_op:
         batch_op.drop_index('ix_progress_events_user_course')
         batch_op.drop_index('ix_progress_events_course_at')
+        batch_op.drop_index('ix_progress_events_at_user')
         batch_op.drop_index('ix_progress_events_at')
 
     op.drop_table('progress_events')
@@ -486,6 +492,7 @@ def downgrade():
 
     op.drop_table('lesson_progress')
     with op.batch_alter_table('course_progress', schema=None) as batch_op:
+        batch_op.drop_index('ix_course_progress_started_at')
         batch_op.drop_index('ix_course_progress_course_completed')
         batch_op.drop_index('ix_course_progress_completed_at')
 

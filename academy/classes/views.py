@@ -1,0 +1,506 @@
+"""Classes, organisation (schools, rooms, programmes), CSV import, sign-in cards, join codes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from academy.auth import services as auth
+from academy.auth.forms import ConfirmForm
+from academy.auth.models import User
+from academy.classes import importer, services
+from academy.classes.cards import cards_pdf
+from academy.classes.forms import (
+    ClassForm,
+    ConfirmImportForm,
+    EnrolForm,
+    ImportForm,
+    InstructorForm,
+    JoinCodeForm,
+    JoinForm,
+    MoveForm,
+    ProgrammeForm,
+    RoomForm,
+    SchoolForm,
+)
+from academy.classes.models import Class, ClassMember, School
+from academy.core.access import ADMIN, INSTRUCTOR, LEARNER, authorize, role_required
+from academy.core.db import utcnow
+from academy.core.errors import ServiceError
+from academy.core.i18n import translated
+from academy.core.web import register_nav
+from academy.courses.models import PUBLISHED, Course
+from academy.extensions import db
+from academy.main.views import home_for
+
+bp = Blueprint("classes", __name__, template_folder="templates")
+
+register_nav(_l("Classes"), "classes.my_classes", (INSTRUCTOR,), order=30)
+register_nav(_l("Schools"), "classes.schools", (ADMIN,), order=70)
+register_nav(_l("Join a class"), "classes.join", (LEARNER,), order=40)
+home_for("instructor", "classes.my_classes")
+
+
+def _class_or_404(class_id: int) -> Class:
+    klass = db.session.get(Class, class_id)
+    if klass is None:
+        abort(404)
+    authorize("class.teach", klass, hide=True)
+    return klass
+
+
+def _form_error(form, exc: ServiceError, default: str) -> None:
+    target = getattr(form, exc.field or default, None) or getattr(form, default)
+    target.errors = [*target.errors, exc.message]
+
+
+def _status(form) -> int:
+    return 400 if form.errors else 200
+
+
+# --- my classes ----------------------------------------------------------------------------
+
+
+@bp.route("/classes")
+@role_required(INSTRUCTOR)
+def my_classes():
+    school_id = request.args.get("school", type=int)
+    rows = services.classes_for(current_user, school_id if current_user.role == ADMIN else None)
+    schools = (
+        list(db.session.scalars(select(School).order_by(School.name)))
+        if current_user.role == ADMIN
+        else []
+    )
+    return render_template("classes/list.html", rows=rows, schools=schools, school_id=school_id)
+
+
+def _place_choices() -> list[SelectChoice]:
+    choices = [SelectChoice("", _("Choose..."))]
+    for room in services.all_rooms():
+        choices.append(SelectChoice(f"room:{room.id}", f"{room.school.name} · {room.name}"))
+    for programme in services.all_programmes():
+        choices.append(SelectChoice(f"programme:{programme.id}", programme.name))
+    return choices
+
+
+@bp.route("/classes/new", methods=["GET", "POST"])
+@role_required(INSTRUCTOR)
+def new_class():
+    form = ClassForm()
+    form.place.choices = _place_choices()
+    if form.validate_on_submit():
+        kind, _sep, ident = form.place.data.partition(":")
+        try:
+            klass = services.create_class(
+                current_user,
+                form.name.data,
+                room_id=int(ident) if kind == "room" else None,
+                programme_id=int(ident) if kind == "programme" else None,
+                capacity=form.capacity.data,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            _form_error(form, exc, "name")
+        else:
+            db.session.commit()
+            flash(_("Class %(name)s created.", name=klass.name), "success")
+            return redirect(url_for("classes.detail", class_id=klass.id))
+    return render_template("classes/new.html", form=form), _status(form)
+
+
+def _detail_context(klass: Class, **forms) -> dict:
+    members = services.members_of(klass)
+    courses = services.courses_of(klass)
+    taken = {c.id for c in courses}
+    enrol = forms.get("enrol_form") or EnrolForm()
+    enrol.course.choices = [SelectChoice("", _("Choose..."))] + [
+        SelectChoice(str(c.id), translated(c, "title"))
+        for c in db.session.scalars(
+            select(Course).where(Course.status == PUBLISHED).order_by(Course.title_th)
+        )
+        if c.id not in taken
+    ]
+    move = MoveForm()
+    move.target.choices = [
+        SelectChoice(str(c.id), c.name) for c in services.other_classes(current_user, klass)
+    ]
+    code_form = forms.get("code_form") or JoinCodeForm()
+    if not code_form.expires_on.data:
+        code_form.expires_on.data = (
+            (klass.join_code_expires_at + timedelta(hours=7)).date() - timedelta(days=1)
+            if klass.join_code_expires_at
+            else None
+        )
+    views = current_app.view_functions
+    return {
+        "klass": klass,
+        "members": members,
+        "courses": courses,
+        "instructors": services.instructors_of(klass),
+        "capacity": services.class_capacity(klass),
+        "code_expired": klass.join_code_expires_at is not None
+        and klass.join_code_expires_at <= utcnow(),
+        "enrol_form": enrol,
+        "move_form": move,
+        "code_form": code_form,
+        "instructor_form": forms.get("instructor_form") or InstructorForm(),
+        "confirm_form": ConfirmForm(),
+        "gradebook": "progress.gradebook" in views,
+        "stuck": "progress.stuck" in views,
+    }
+
+
+@bp.route("/classes/<int:class_id>")
+@role_required(INSTRUCTOR)
+def detail(class_id: int):
+    klass = _class_or_404(class_id)
+    return render_template("classes/detail.html", **_detail_context(klass))
+
+
+def _back(klass: Class):
+    return redirect(url_for("classes.detail", class_id=klass.id))
+
+
+@bp.route("/classes/<int:class_id>/courses", methods=["POST"])
+@role_required(INSTRUCTOR)
+def enrol(class_id: int):
+    klass = _class_or_404(class_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    course_id = request.form.get("course", type=int)
+    course = db.session.get(Course, course_id) if course_id else None
+    if course is None or course.status != PUBLISHED:
+        flash(_("Choose a published course."), "error")
+        return _back(klass)
+    count = services.enrol_class(klass, course)
+    db.session.commit()
+    flash(
+        _("The class takes %(course)s; %(n)d learner(s) enrolled.",
+          course=translated(course, "title"), n=count),
+        "success",
+    )  # fmt: skip
+    return _back(klass)
+
+
+@bp.route("/classes/<int:class_id>/courses/<int:course_id>/remove", methods=["POST"])
+@role_required(INSTRUCTOR)
+def unenrol(class_id: int, course_id: int):
+    klass = _class_or_404(class_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.unenrol_class(klass, course_id)
+    db.session.commit()
+    flash(_("The class no longer takes this course; learners keep their progress."), "success")
+    return _back(klass)
+
+
+def _member_or_404(klass: Class, user_id: int) -> User:
+    if db.session.get(ClassMember, (klass.id, user_id)) is None:
+        abort(404)
+    return db.session.get(User, user_id)
+
+
+@bp.route("/classes/<int:class_id>/members/<int:user_id>/remove", methods=["POST"])
+@role_required(INSTRUCTOR)
+def remove_member(class_id: int, user_id: int):
+    klass = _class_or_404(class_id)
+    person = _member_or_404(klass, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.remove_member(klass, user_id)
+    db.session.commit()
+    flash(_("%(name)s left the class.", name=person.full_name), "success")
+    return _back(klass)
+
+
+@bp.route("/classes/<int:class_id>/members/<int:user_id>/move", methods=["POST"])
+@role_required(INSTRUCTOR)
+def move_member(class_id: int, user_id: int):
+    klass = _class_or_404(class_id)
+    person = _member_or_404(klass, user_id)
+    form = MoveForm()
+    form.target.choices = [
+        SelectChoice(str(c.id), c.name) for c in services.other_classes(current_user, klass)
+    ]
+    if not form.validate_on_submit():
+        flash(_("Choose another class you teach."), "error")
+        return _back(klass)
+    target = _class_or_404(int(form.target.data))
+    try:
+        services.move_member(klass, user_id, target)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _back(klass)
+    db.session.commit()
+    flash(_("%(name)s moved to %(target)s.", name=person.full_name, target=target.name), "success")
+    return _back(klass)
+
+
+@bp.route("/classes/<int:class_id>/code", methods=["POST"])
+@role_required(INSTRUCTOR)
+def new_code(class_id: int):
+    klass = _class_or_404(class_id)
+    form = JoinCodeForm()
+    if form.validate_on_submit():
+        try:
+            code = services.new_join_code(klass, form.expires_on.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            _form_error(form, exc, "expires_on")
+        else:
+            db.session.commit()
+            flash(_("New join code: %(code)s. The old code no longer works.", code=code), "success")
+            return _back(klass)
+    ctx = _detail_context(klass, code_form=form)
+    return render_template("classes/detail.html", **ctx), 400
+
+
+@bp.route("/classes/<int:class_id>/instructors", methods=["POST"])
+@role_required(ADMIN)
+def add_instructor(class_id: int):
+    klass = _class_or_404(class_id)
+    form = InstructorForm()
+    if form.validate_on_submit():
+        try:
+            person = services.assign_instructor(klass, form.username.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            _form_error(form, exc, "username")
+        else:
+            db.session.commit()
+            flash(_("%(name)s now teaches this class.", name=person.full_name), "success")
+            return _back(klass)
+    ctx = _detail_context(klass, instructor_form=form)
+    return render_template("classes/detail.html", **ctx), 400
+
+
+@bp.route("/classes/<int:class_id>/instructors/<int:user_id>/remove", methods=["POST"])
+@role_required(ADMIN)
+def remove_instructor(class_id: int, user_id: int):
+    klass = _class_or_404(class_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.unassign_instructor(klass, user_id)
+    db.session.commit()
+    return _back(klass)
+
+
+# --- import, passwords and sign-in cards ---------------------------------------------------
+
+
+@bp.route("/classes/<int:class_id>/import", methods=["GET", "POST"])
+@role_required(INSTRUCTOR)
+def import_class(class_id: int):
+    klass = _class_or_404(class_id)
+    form = ImportForm()
+    plan = None
+    data = ""
+    if form.validate_on_submit():
+        raw = form.file.data.read(importer.MAX_BYTES + 1)
+        plan = importer.parse(raw)
+        if not plan.problems:
+            importer.check(plan, klass)
+        data = base64.b64encode(raw).decode("ascii") if plan.ok else ""
+    return render_template(
+        "classes/import.html",
+        klass=klass,
+        form=form,
+        plan=plan,
+        data=data,
+        web_max=importer.WEB_MAX_ROWS,
+        confirm_form=ConfirmImportForm(),
+    ), (400 if form.errors or (plan and plan.problems) else 200)
+
+
+@bp.route("/classes/<int:class_id>/import/confirm", methods=["POST"])
+@role_required(INSTRUCTOR)
+def confirm_import(class_id: int):
+    klass = _class_or_404(class_id)
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        raw = base64.b64decode(form.data.data or "", validate=True)
+    except (binascii.Error, ValueError):
+        abort(400)
+    # Checked again: someone may have taken a username since the dry run.
+    plan = importer.check(importer.parse(raw), klass)
+    if plan.ok and len(plan.rows) > importer.WEB_MAX_ROWS:
+        plan.problems.append((None, _("Too many rows for the web page; use the command line.")))
+    if not plan.ok:
+        return render_template(
+            "classes/import.html", klass=klass, form=ImportForm(), plan=plan, data="",
+            web_max=importer.WEB_MAX_ROWS, confirm_form=ConfirmImportForm(),
+        ), 400  # fmt: skip
+    created = importer.apply(plan, klass)
+    db.session.commit()
+    return render_template(
+        "classes/credentials.html",
+        klass=klass,
+        people=[(c.user_id, c.username, c.full_name, c.password) for c in created],
+        title=_("%(n)d learner(s) imported", n=len(created)),
+    )
+
+
+@bp.route("/classes/<int:class_id>/reset-passwords", methods=["POST"])
+@role_required(INSTRUCTOR)
+def reset_passwords(class_id: int):
+    klass = _class_or_404(class_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    people = []
+    for person in services.members_of(klass):
+        if person.role != LEARNER:
+            continue
+        people.append((person.id, person.username, person.full_name, auth.reset_password(person)))
+    db.session.commit()
+    return render_template(
+        "classes/credentials.html",
+        klass=klass,
+        people=people,
+        title=_("New passwords for %(n)d learner(s)", n=len(people)),
+    )
+
+
+@bp.route("/classes/<int:class_id>/cards", methods=["POST"])
+@role_required(INSTRUCTOR)
+def cards(class_id: int):
+    klass = _class_or_404(class_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    # Passwords come back from the page that showed them once; only members get a card.
+    given = {
+        int(key[5:]): value
+        for key, value in request.form.items()
+        if key.startswith("pass-") and key[5:].isdigit()
+    }
+    people = [(p.full_name, p.username, given.get(p.id)) for p in services.members_of(klass)]
+    pdf = cards_pdf(klass, people)
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="class-{klass.id}-cards.pdf"'},
+    )
+
+
+# --- joining with a code -------------------------------------------------------------------
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@role_required(LEARNER)
+def join():
+    form = JoinForm()
+    if form.validate_on_submit():
+        try:
+            result = services.join_with_code(
+                current_user, form.code.data, request.remote_addr or "unknown"
+            )
+        except ServiceError as exc:
+            db.session.commit()  # wrong guesses count even though joining failed
+            _form_error(form, exc, "code")
+        else:
+            db.session.commit()
+            if result.already:
+                flash(_("You are already in %(name)s.", name=result.klass.name), "info")
+            else:
+                flash(_("Welcome to %(name)s!", name=result.klass.name), "success")
+            return redirect(url_for("main.home"))
+    return render_template("classes/join.html", form=form), _status(form)
+
+
+# --- schools, rooms, programmes (admins) ---------------------------------------------------
+
+
+@bp.route("/admin/schools", methods=["GET", "POST"])
+@role_required(ADMIN)
+def schools():
+    form = SchoolForm()
+    if form.validate_on_submit():
+        try:
+            school = services.save_school(None, form.name.data, form.district.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            _form_error(form, exc, "name")
+        else:
+            db.session.commit()
+            flash(_("School %(name)s added.", name=school.name), "success")
+            return redirect(url_for("classes.schools"))
+    term = (request.args.get("q") or "").strip()
+    return render_template(
+        "classes/schools.html", rows=services.schools_with_counts(term), form=form, term=term
+    ), _status(form)
+
+
+@bp.route("/admin/schools/<int:school_id>", methods=["GET", "POST"])
+@role_required(ADMIN)
+def school(school_id: int):
+    school = db.session.get(School, school_id) or abort(404)
+    form = SchoolForm(obj=school, prefix="school")
+    room_form = RoomForm(prefix="room")
+    if "school-name" in request.form and form.validate_on_submit():
+        try:
+            services.save_school(school, form.name.data, form.district.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            _form_error(form, exc, "name")
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("classes.school", school_id=school.id))
+    elif "room-name" in request.form and room_form.validate_on_submit():
+        try:
+            room = services.save_room(school, None, room_form.name.data, room_form.seats.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            _form_error(room_form, exc, "name")
+        else:
+            db.session.commit()
+            flash(_("Room %(name)s added.", name=room.name), "success")
+            return redirect(url_for("classes.school", school_id=school.id))
+    return render_template(
+        "classes/school.html",
+        school=school,
+        rooms=services.rooms_with_counts(school),
+        form=form,
+        room_form=room_form,
+    ), (400 if form.errors or room_form.errors else 200)
+
+
+@bp.route("/admin/programmes", methods=["GET", "POST"])
+@role_required(ADMIN)
+def programmes():
+    form = ProgrammeForm()
+    if form.validate_on_submit():
+        try:
+            programme = services.save_programme(
+                None, form.name.data, form.kind.data, form.place.data
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            _form_error(form, exc, "name")
+        else:
+            db.session.commit()
+            flash(_("Programme %(name)s added.", name=programme.name), "success")
+            return redirect(url_for("classes.programmes"))
+    return render_template(
+        "classes/programmes.html", programmes=services.all_programmes(), form=form
+    ), _status(form)
