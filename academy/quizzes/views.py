@@ -1,0 +1,513 @@
+"""Quiz pages: thin views over academy.quizzes.services."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from academy.auth.models import User
+from academy.core.access import authorize
+from academy.core.db import utcnow
+from academy.core.errors import ServiceError
+from academy.courses.models import Course
+from academy.extensions import db
+from academy.quizzes import editing, services, transfer
+from academy.quizzes.forms import ImportForm, MarkForm, QuestionForm, QuizSettingsForm
+from academy.quizzes.models import OPEN, Attempt, Question, Quiz
+from academy.quizzes.models import Response as Answer
+from academy.quizzes.questions import QUESTION_TYPES
+
+bp = Blueprint("quizzes", __name__, template_folder="templates")
+
+TYPE_LABELS = {
+    "single": _l("One choice"),
+    "multiple": _l("Several choices"),
+    "truefalse": _l("True or false"),
+    "short": _l("Short answer"),
+    "numerical": _l("Number"),
+    "matching": _l("Matching"),
+    "missingword": _l("Missing word"),
+    "essay": _l("Essay"),
+    "description": _l("Text only (no answer)"),
+}
+
+
+def _type_label(kind: str) -> str:
+    return str(TYPE_LABELS[kind])
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {"quiz_type_label": _type_label}
+
+
+def _quiz_or_404(quiz_id: int) -> Quiz:
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None:
+        abort(404)
+    return quiz
+
+
+def _own_attempt(attempt_id: int) -> Attempt:
+    """The signed-in learner's attempt; someone else's is 404, so ids cannot be probed."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != current_user.id:
+        abort(404)
+    return attempt
+
+
+# ------------------------------------------------------------------------------ learners
+
+
+@bp.route("/quizzes/<int:quiz_id>")
+@login_required
+def quiz(quiz_id: int):
+    quiz = _quiz_or_404(quiz_id)
+    if not services.may_take(current_user, quiz):
+        abort(403)
+    attempts = services.attempts_of(current_user, quiz)
+    for attempt in attempts:
+        services.close_if_expired(attempt)
+    course = db.session.get(Course, quiz.course_id)
+    return render_template(
+        "quizzes/quiz.html",
+        quiz=quiz,
+        course=course,
+        attempts=attempts,
+        open_attempt=next((a for a in attempts if a.status == OPEN), None),
+        left=services.attempts_left(quiz, attempts),
+        kept=services.kept_attempt(quiz, attempts),
+        editor=services.may_edit(current_user, quiz),
+        question_count=sum(1 for q in quiz.questions if q.type != "description"),
+    )
+
+
+@bp.route("/quizzes/<int:quiz_id>/start", methods=["POST"])
+@login_required
+def start(quiz_id: int):
+    quiz = _quiz_or_404(quiz_id)
+    if not services.may_take(current_user, quiz):
+        abort(403)
+    try:
+        attempt = services.start_attempt(current_user, quiz)
+    except ServiceError as error:
+        flash(error.message, "error")
+        return redirect(url_for("quizzes.quiz", quiz_id=quiz.id))
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+def _remaining(attempt: Attempt) -> int | None:
+    if attempt.deadline_at is None:
+        return None
+    return max(0, int((attempt.deadline_at - utcnow()).total_seconds()))
+
+
+@bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
+@login_required
+def attempt(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    quiz = db.session.get(Quiz, attempt.quiz_id)
+    if services.close_if_expired(attempt):
+        flash(_("Time is over: the answers saved before the end were graded."), "error")
+        return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    if attempt.status != OPEN:
+        if request.method == "POST":
+            flash(_("This attempt is closed; answers can no longer be changed."), "error")
+        return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    if request.method == "POST":
+        # Without JavaScript the whole form arrives here: save everything, then go on.
+        values = _form_values(attempt)
+        problems = services.save_many(attempt, values, current_user)
+        for problem in problems:
+            flash(problem, "error")
+        if attempt.status != OPEN:
+            return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+        if request.form.get("action") == "timeup":
+            # The page's timer reached zero: save what the form holds and submit now.
+            outcome = services.submit(attempt, current_user)
+            flash(outcome.message, "success" if outcome.changed else "error")
+            return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+        if request.form.get("action") == "finish":
+            return redirect(url_for("quizzes.confirm", attempt_id=attempt.id))
+        if not problems:
+            flash(_("Your answers are saved."), "success")
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    return render_template(
+        "quizzes/attempt.html",
+        quiz=quiz,
+        attempt=attempt,
+        items=services.attempt_questions(attempt),
+        remaining=_remaining(attempt),
+    )
+
+
+def _form_values(attempt: Attempt) -> dict[int, Any]:
+    """The no-JavaScript form: q-<id> fields, named as the attempt page draws them."""
+    form = request.form
+    rows = db.session.execute(
+        select(Question.id, Question.type, Question.data).where(
+            Question.id.in_(services.layout_ids(attempt))
+        )
+    ).all()
+    values: dict[int, Any] = {}
+    for question_id, kind, data in rows:
+        name = f"q-{question_id}"
+        blank = data.get("blank") if kind == "missingword" else None
+        try:
+            if kind == "multiple":
+                if f"{name}-present" in form:
+                    values[question_id] = sorted({int(v) for v in form.getlist(name)})
+            elif kind == "single" or blank == "choice":
+                if form.get(name, "") != "":
+                    values[question_id] = int(form[name])
+            elif kind == "truefalse":
+                if form.get(name) in ("true", "false"):
+                    values[question_id] = form[name] == "true"
+            elif kind == "matching":
+                chosen = {}
+                for key in form:
+                    if key.startswith(name + "-m-") and form[key] != "":
+                        chosen[key.removeprefix(name + "-m-")] = int(form[key])
+                if chosen or f"{name}-present" in form:
+                    values[question_id] = chosen
+            elif kind != "description" and name in form:
+                values[question_id] = form[name]
+        except ValueError:
+            values[question_id] = form.get(name)  # refused by the service, with a message
+    return values
+
+
+@bp.route("/attempts/<int:attempt_id>/responses", methods=["POST"])
+def save(attempt_id: int):
+    """One answer as JSON: {"question_id": 3, "value": ...} -> {"saved": true, ...}.
+
+    Signed out, this answers 401 (not a redirect to the sign-in page) so the page keeps the
+    answer on the device and says so."""
+    if not current_user.is_authenticated:
+        abort(401)
+    attempt = _own_attempt(attempt_id)
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or "question_id" not in payload:
+        return jsonify(error=_("The answer could not be read.")), 400
+    try:
+        response = services.save_response(
+            attempt, payload["question_id"], payload.get("value"), current_user
+        )
+    except ServiceError as error:
+        closed = attempt.status != OPEN
+        return jsonify(error=str(error.message), closed=closed), 409 if closed else 400
+    return jsonify(
+        saved=True,
+        question_id=response.question_id,
+        saved_at=response.saved_at.isoformat(),
+        remaining=_remaining(attempt),
+    )
+
+
+@bp.route("/attempts/<int:attempt_id>/submit", methods=["GET", "POST"])
+@login_required
+def confirm(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    services.close_if_expired(attempt)
+    if attempt.status != OPEN:
+        flash(_("This attempt was already submitted."), "error")
+        return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    if request.method == "POST":
+        outcome = services.submit(attempt, current_user)
+        flash(outcome.message, "success" if outcome.changed else "error")
+        return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    quiz = db.session.get(Quiz, attempt.quiz_id)
+    items = services.attempt_questions(attempt)
+    unanswered = [i for i in items if i["number"] and not i["answered"]]
+    return render_template(
+        "quizzes/confirm.html",
+        quiz=quiz,
+        attempt=attempt,
+        unanswered=unanswered,
+        remaining=_remaining(attempt),
+    )
+
+
+@bp.route("/attempts/<int:attempt_id>/result")
+@login_required
+def result(attempt_id: int):
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        abort(404)
+    quiz = db.session.get(Quiz, attempt.quiz_id)
+    editor = services.may_edit(current_user, quiz)
+    if attempt.user_id != current_user.id and not editor:
+        abort(404)
+    services.close_if_expired(attempt)
+    if attempt.status == OPEN:
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    learner = db.session.get(User, attempt.user_id)
+    attempts = services.attempts_of(learner, quiz)
+    reveal = services.feedback_visible(quiz, attempt, attempts, current_user)
+    return render_template(
+        "quizzes/result.html",
+        quiz=quiz,
+        attempt=attempt,
+        learner=learner,
+        reveal=reveal,
+        items=services.attempt_questions(attempt, reveal=reveal),
+        left=services.attempts_left(quiz, attempts),
+        kept=services.kept_attempt(quiz, attempts),
+    )
+
+
+# ------------------------------------------------------------------------------ instructors
+
+
+def _editable_quiz(quiz_id: int) -> Quiz:
+    quiz = _quiz_or_404(quiz_id)
+    authorize("quiz.edit", quiz)
+    return quiz
+
+
+@bp.route("/quizzes/<int:quiz_id>/settings", methods=["GET", "POST"])
+@login_required
+def settings(quiz_id: int):
+    quiz = _editable_quiz(quiz_id)
+    form = QuizSettingsForm(obj=quiz)
+    if form.validate_on_submit():
+        form.populate_obj(quiz)
+        for name in ("attempts_allowed", "time_limit_minutes", "draw_count"):
+            setattr(quiz, name, getattr(quiz, name) or 0)
+        quiz.title_en = quiz.title_en or None
+        quiz.draw_category = (quiz.draw_category or "").strip() or None
+        db.session.commit()
+        flash(_("Quiz settings saved."), "success")
+        return redirect(url_for("quizzes.questions", quiz_id=quiz.id))
+    return render_template("quizzes/settings.html", quiz=quiz, form=form)
+
+
+@bp.route("/quizzes/<int:quiz_id>/questions")
+@login_required
+def questions(quiz_id: int):
+    quiz = _editable_quiz(quiz_id)
+    return render_template(
+        "quizzes/questions.html", quiz=quiz, questions=quiz.questions, types=QUESTION_TYPES
+    )
+
+
+def _question_page(quiz: Quiz, kind: str, question: Question | None):
+    form = QuestionForm()
+    preview = None
+    error = None
+    if request.method == "GET":
+        if question is not None:
+            data = services.question_data(question)
+            form.title.data = data.title
+            form.category.data = data.category
+            form.points.data = question.points
+            form.text.data = data.text
+            form.text_after.data = data.text_after
+            form.answers.data = editing.answers_block(data)
+        else:
+            form.points.data = 1
+            form.answers.data = str(editing.TEMPLATES[kind])
+    elif form.validate_on_submit():
+        try:
+            built = editing.build_question(
+                kind,
+                form.title.data,
+                form.text.data,
+                form.answers.data or "",
+                form.text_after.data or "",
+                form.category.data or "",
+                services.question_data(question).text_format if question else "markdown",
+            )
+        except ServiceError as exc:
+            error = exc.message
+            if exc.field and hasattr(form, exc.field):
+                getattr(form, exc.field).errors = [exc.message]
+        else:
+            if request.form.get("action") == "preview":
+                preview = services.preview_items(built)
+            else:
+                if question is None:
+                    question = services.add_questions(quiz, [built])[0]
+                    question.points = float(form.points.data)
+                else:
+                    services.set_question(question, built, float(form.points.data))
+                db.session.commit()
+                flash(_("Question saved."), "success")
+                return redirect(url_for("quizzes.questions", quiz_id=quiz.id))
+    status = 400 if request.method == "POST" and (error or form.errors) else 200
+    return render_template(
+        "quizzes/question_form.html",
+        quiz=quiz,
+        form=form,
+        kind=kind,
+        question=question,
+        preview=preview,
+        error=error,
+    ), status
+
+
+@bp.route("/quizzes/<int:quiz_id>/questions/new", methods=["GET", "POST"])
+@login_required
+def new_question(quiz_id: int):
+    quiz = _editable_quiz(quiz_id)
+    kind = request.args.get("type", "")
+    if kind not in QUESTION_TYPES:
+        abort(404)
+    return _question_page(quiz, kind, None)
+
+
+def _quiz_question(quiz: Quiz, question_id: int) -> Question:
+    question = db.session.get(Question, question_id)
+    if question is None or question.quiz_id != quiz.id:
+        abort(404)
+    return question
+
+
+@bp.route("/quizzes/<int:quiz_id>/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_question(quiz_id: int, question_id: int):
+    quiz = _editable_quiz(quiz_id)
+    question = _quiz_question(quiz, question_id)
+    return _question_page(quiz, question.type, question)
+
+
+@bp.route("/quizzes/<int:quiz_id>/questions/<int:question_id>/delete", methods=["POST"])
+@login_required
+def delete_question(quiz_id: int, question_id: int):
+    quiz = _editable_quiz(quiz_id)
+    question = _quiz_question(quiz, question_id)
+    db.session.delete(question)
+    db.session.commit()
+    flash(_("Question deleted."), "success")
+    return redirect(url_for("quizzes.questions", quiz_id=quiz.id))
+
+
+@bp.route("/quizzes/<int:quiz_id>/questions/<int:question_id>/move", methods=["POST"])
+@login_required
+def move_question(quiz_id: int, question_id: int):
+    quiz = _editable_quiz(quiz_id)
+    question = _quiz_question(quiz, question_id)
+    services.move_question(question, -1 if request.form.get("direction") == "up" else 1)
+    return redirect(url_for("quizzes.questions", quiz_id=quiz.id, _anchor=f"q{question.id}"))
+
+
+@bp.route("/quizzes/<int:quiz_id>/import", methods=["GET", "POST"])
+@login_required
+def import_gift(quiz_id: int):
+    quiz = _editable_quiz(quiz_id)
+    form = ImportForm()
+    error = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        text: str | bytes = upload.read() if upload else (form.text.data or "")
+        name = upload.filename if upload and upload.filename else _("pasted text")
+        if not text:
+            error = _("Choose a file or paste GIFT text.")
+        else:
+            try:
+                added = transfer.import_gift(quiz, text, name)
+            except ServiceError as exc:
+                error = exc.message
+            else:
+                flash(_("%(n)d questions added.", n=len(added)), "success")
+                return redirect(url_for("quizzes.questions", quiz_id=quiz.id))
+    status = 400 if error else 200
+    return render_template("quizzes/import.html", quiz=quiz, form=form, error=error), status
+
+
+@bp.route("/quizzes/<int:quiz_id>/export.<fmt>")
+@login_required
+def export(quiz_id: int, fmt: str):
+    quiz = _editable_quiz(quiz_id)
+    if fmt == "gift":
+        body, mimetype = transfer.export_gift(quiz), "text/plain; charset=utf-8"
+    elif fmt == "json":
+        body = json.dumps(transfer.export_json(quiz), ensure_ascii=False, indent=2) + "\n"
+        mimetype = "application/json"
+    else:
+        abort(404)
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{quiz.key}.{fmt}"'
+    return response
+
+
+@bp.route("/quizzes/<int:quiz_id>/results")
+@login_required
+def results(quiz_id: int):
+    quiz = _editable_quiz(quiz_id)
+    rows = db.session.execute(
+        select(Attempt, User)
+        .join(User, Attempt.user_id == User.id)
+        .where(Attempt.quiz_id == quiz.id)
+        .order_by(User.full_name, User.id, Attempt.number)
+    ).all()
+    return render_template(
+        "quizzes/results.html",
+        quiz=quiz,
+        rows=rows,
+        stats=services.question_stats(quiz),
+        pending=len(services.marking_queue(quiz)),
+    )
+
+
+@bp.route("/quizzes/<int:quiz_id>/marking")
+@login_required
+def marking(quiz_id: int):
+    quiz = _editable_quiz(quiz_id)
+    queue = services.marking_queue(quiz)
+    users = {
+        u.id: u
+        for u in db.session.scalars(
+            select(User).where(User.id.in_({attempt.user_id for _r, attempt, _q in queue}))
+        )
+    }
+    items = [
+        {
+            "response": response,
+            "attempt": attempt,
+            "learner": users.get(attempt.user_id),
+            "question": question,
+            "text_html": services.preview_items(services.question_data(question))[0]["text_html"],
+            "form": MarkForm(prefix=f"r{response.id}"),
+        }
+        for response, attempt, question in queue
+    ]
+    return render_template("quizzes/marking.html", quiz=quiz, items=items)
+
+
+@bp.route("/responses/<int:response_id>/mark", methods=["POST"])
+@login_required
+def mark(response_id: int):
+    response = db.session.get(Answer, response_id)
+    if response is None:
+        abort(404)
+    attempt = db.session.get(Attempt, response.attempt_id)
+    quiz = db.session.get(Quiz, attempt.quiz_id)
+    authorize("quiz.edit", quiz)
+    form = MarkForm(prefix=f"r{response.id}")
+    if not form.validate_on_submit():
+        flash(_("Give a mark from 0 to 100%."), "error")
+        return redirect(url_for("quizzes.marking", quiz_id=quiz.id))
+    try:
+        services.mark_essay(response, form.percent.data / 100, form.comment.data, current_user)
+    except ServiceError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Mark saved."), "success")
+    return redirect(url_for("quizzes.marking", quiz_id=quiz.id))
