@@ -452,9 +452,11 @@ class Bench:
         lines, missing = [], []
         lesson, _note = self.lesson_path()
         lesson_rule = "/courses/<slug>/lessons/<key>"
-        done_rules = post_rules_under(self.app, lesson_rule + "/") or (
-            [lesson_rule] if find_rule(self.app, lesson_rule, "POST") else []
-        )
+        done_rules = [
+            r
+            for r in post_rules_under(self.app, lesson_rule + "/")
+            if r.endswith(("/done", "/complete"))
+        ] or ([lesson_rule] if find_rule(self.app, lesson_rule, "POST") else [])
         has_dashboard = find_rule(self.app, "/dashboard")
         has_quiz = find_rule(self.app, "/quizzes/<int:quiz_id>") and self.quiz is not None
         has_certs = find_rule(self.app, "/certificates")
@@ -492,7 +494,9 @@ class Bench:
 
     def quiz_burst(self):
         name = "quiz start burst (40 learners)"
-        start_rules = post_rules_under(self.app, "/quizzes/<int:quiz_id>")
+        start_rules = [
+            r for r in post_rules_under(self.app, "/quizzes/<int:quiz_id>/") if r.endswith("/start")
+        ]
         if not find_rule(self.app, "/quizzes/<int:quiz_id>") or not start_rules:
             return Result(name, note=NA)
         if self.quiz is None:
