@@ -254,3 +254,14 @@ def test_access(client, make_user, method, url, expected, role):
     target = url.format(learner=people["learner"].id, admin=people["admin"].id)
     response = client.open(target, method=method)
     assert response.status_code == expected[role], f"{role} {method} {target}"
+
+
+def test_people_list_pages_keep_the_search(client, admin, make_user):
+    for n in range(55):
+        make_user(full_name=f"นักเรียน ค้นหา {n}")
+    client.login(admin)
+    first = client.get("/people?q=ค้นหา").get_data(as_text=True)
+    assert "หน้า 1 จาก 2" in first
+    assert "/people?page=2&amp;q=" in first
+    second = client.get("/people?page=2&q=ค้นหา").get_data(as_text=True)
+    assert "หน้า 2 จาก 2" in second and "ก่อนหน้า" in second
