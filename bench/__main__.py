@@ -246,27 +246,35 @@ def anonymous_forms(base: str, count: int) -> list[tuple[str, str]]:
 # -- routes and data ------------------------------------------------------------------------
 
 
+def _shape(rule: str) -> str:
+    """/quizzes/<int:quiz_id> and /quizzes/<id> have the same shape: /quizzes/<>."""
+    return re.sub(r"<[^>]+>", "<>", rule)
+
+
 def find_rule(app, pattern: str, method: str = "GET") -> bool:
+    shape = _shape(pattern)
     return any(
-        rule.rule == pattern and method in (rule.methods or ()) for rule in app.url_map.iter_rules()
+        _shape(rule.rule) == shape and method in (rule.methods or ())
+        for rule in app.url_map.iter_rules()
     )
 
 
 def post_rules_under(app, prefix: str) -> list[str]:
     """POST rules that start with prefix (e.g. the lesson's "mark done" action)."""
+    shape = _shape(prefix)
     return sorted(
         rule.rule
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith(prefix) and rule.rule != prefix and "POST" in (rule.methods or ())
+        if _shape(rule.rule).startswith(shape)
+        and _shape(rule.rule) != shape.rstrip("/")
+        and "POST" in (rule.methods or ())
     )
 
 
-def fill(rule: str, values: dict[str, object]) -> str:
-    out = rule
-    for key, value in values.items():
-        for conv in ("", "int:", "string:", "path:"):
-            out = out.replace(f"<{conv}{key}>", str(value))
-    return out
+def fill(rule: str, *values: object) -> str:
+    """Put values into the rule's placeholders, in order."""
+    parts = iter(str(v) for v in values)
+    return re.sub(r"<[^>]+>", lambda _m: next(parts), rule)
 
 
 def first(app, sql: str):
@@ -310,12 +318,13 @@ def request_line(method, path, cookie=None, body="", headers=None) -> str:
     return "\t".join(fields)
 
 
-def run_wrk(name, server, lines, args, workdir) -> Result:
+def run_wrk(name, server, lines, args, workdir, connections=None) -> Result:
     plan = workdir / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".requests")
     plan.write_text("\n".join(lines) + "\n")
     env = dict(os.environ, BENCH_REQUESTS=str(plan))
     server.reset_peak_rss()
-    command = ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{args.duration}s",
+    connections = connections or args.connections
+    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{args.duration}s",
                "--timeout", "10s", "-s", str(LUA), server.base + "/"]  # fmt: skip
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     figures = None
@@ -390,8 +399,11 @@ class Bench:
         self.klass = first(app, "SELECT id FROM classes ORDER BY id")
         self.certificate = first(app, "SELECT code FROM certificates ORDER BY id")
 
-    def wrk(self, name, lines):
-        return run_wrk(name, self.server, lines, self.args, self.workdir)
+    def wrk(self, name, lines, connections=None):
+        result = run_wrk(name, self.server, lines, self.args, self.workdir, connections)
+        if connections:
+            result.note = (result.note + f" {connections} connection(s)").strip()
+        return result
 
     def signin_page(self):
         return self.wrk("sign-in page (GET)", [request_line("GET", "/sign-in")])
@@ -425,7 +437,7 @@ class Bench:
             return None, NA
         if self.lesson is None:
             return None, "n/a (no lesson in the seed data)"
-        return fill(rule, {"slug": self.lesson[0], "key": self.lesson[1]}), ""
+        return fill(rule, self.lesson[0], self.lesson[1]), ""
 
     def lesson_page(self):
         path, note = self.lesson_path()
@@ -439,7 +451,12 @@ class Bench:
         sign-in now and then. Steps whose routes are missing are left out (and named)."""
         lines, missing = [], []
         lesson, _note = self.lesson_path()
-        done_rules = post_rules_under(self.app, "/courses/<slug>/lessons/<key>/")
+        lesson_rule = "/courses/<slug>/lessons/<key>"
+        done_rules = [
+            r
+            for r in post_rules_under(self.app, lesson_rule + "/")
+            if r.endswith(("/done", "/complete"))
+        ] or ([lesson_rule] if find_rule(self.app, lesson_rule, "POST") else [])
         has_dashboard = find_rule(self.app, "/dashboard")
         has_quiz = find_rule(self.app, "/quizzes/<int:quiz_id>") and self.quiz is not None
         has_certs = find_rule(self.app, "/certificates")
@@ -451,7 +468,7 @@ class Bench:
             if lesson:
                 lines += [request_line("GET", lesson, s.cookie)] * 3
                 if done_rules:
-                    done = fill(done_rules[0], {"slug": self.lesson[0], "key": self.lesson[1]})
+                    done = fill(done_rules[0], self.lesson[0], self.lesson[1])
                     body = urllib.parse.urlencode({"csrf_token": s.csrf})
                     lines.append(request_line("POST", done, s.cookie, body))
             if has_quiz:
@@ -477,7 +494,9 @@ class Bench:
 
     def quiz_burst(self):
         name = "quiz start burst (40 learners)"
-        start_rules = post_rules_under(self.app, "/quizzes/<int:quiz_id>")
+        start_rules = [
+            r for r in post_rules_under(self.app, "/quizzes/<int:quiz_id>/") if r.endswith("/start")
+        ]
         if not find_rule(self.app, "/quizzes/<int:quiz_id>") or not start_rules:
             return Result(name, note=NA)
         if self.quiz is None:
@@ -486,7 +505,7 @@ class Bench:
         group = self.sessions[:40]
 
         def make(s, _round):
-            return "POST", fill(rule, {"quiz_id": self.quiz[0]}), {"csrf_token": s.csrf}, None
+            return "POST", fill(rule, self.quiz[0]), {"csrf_token": s.csrf}, None
 
         return run_burst(name, self.server, group, make)
 
@@ -496,7 +515,9 @@ class Bench:
         if self.klass is None:
             return Result("gradebook (instructor)", note="n/a (no class in the seed data)")
         path = f"/classes/{self.klass[0]}/gradebook"
-        return self.wrk("gradebook (instructor)", [request_line("GET", path, self.admin.cookie)])
+        # One teacher at a time: the target is the page's latency, not a crowd of teachers.
+        lines = [request_line("GET", path, self.admin.cookie)]
+        return self.wrk("gradebook (instructor)", lines, connections=1)
 
     def reports(self):
         rules = sorted(
@@ -507,7 +528,7 @@ class Bench:
         if not rules:
             return [Result("admin reports", note=NA)]
         return [
-            self.wrk(f"report {rule}", [request_line("GET", rule, self.admin.cookie)])
+            self.wrk(f"report {rule}", [request_line("GET", rule, self.admin.cookie)], 1)
             for rule in rules
         ]
 
@@ -532,6 +553,7 @@ def run_database(args, kind: str, workdir: Path) -> list[Result]:
 
     from academy import create_app
     from academy.auth.models import User
+    from academy.demo import DEMO_USERS
     from academy.extensions import db
     from bench import seed
 
@@ -569,8 +591,9 @@ def run_database(args, kind: str, workdir: Path) -> list[Result]:
                 .order_by(User.id)
             ).all()
             db.engine.dispose()
-        learners = [(i, u, v) for i, u, v, r in rows if r == "learner" and u.startswith("bench")]
-        learners = learners or [(i, u, v) for i, u, v, r in rows if r == "learner"]
+        # The generated learners (they share the generator's password), not the demo accounts.
+        demo = {username for username, *_rest in DEMO_USERS}
+        learners = [(i, u, v) for i, u, v, r in rows if r == "learner" and u not in demo]
         admins = [(i, u, v) for i, u, v, r in rows if r == "admin"]
         print(f"bench: {kind}: {len(rows)} accounts seeded by {generator}", file=sys.stderr)
 

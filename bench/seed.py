@@ -4,6 +4,7 @@ otherwise a minimal one of our own (accounts only, plus the demo data `seed-demo
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 from sqlalchemy import insert, select
 
@@ -25,10 +26,14 @@ def generate(app, preset: str, database_url: str) -> tuple[str, str | None]:
     if importlib.util.find_spec("bench.gen_city") is not None:
         from bench import gen_city
 
-        gen_city.generate(preset, database_url)
+        gen_city.generate(preset, database_url, echo=_stderr)
         return "bench.gen_city", getattr(gen_city, "PASSWORD", None)
     _minimal(app, preset)
     return "bench.seed (minimal: accounts only)", PASSWORD
+
+
+def _stderr(*args, **kwargs) -> None:
+    print(*args, file=sys.stderr, **kwargs)  # the table alone goes to stdout
 
 
 def _minimal(app, preset: str) -> None:

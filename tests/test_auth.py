@@ -269,3 +269,14 @@ def test_instructors_list_only_the_learners_they_teach(client, make_user, make_c
     make_class(instructor=make_user("instructor"), members=[elsewhere])
     page = client.login(teacher).get("/people").get_data(as_text=True)
     assert taught.username in page and elsewhere.username not in page
+
+
+def test_people_list_pages_keep_the_search(client, admin, make_user):
+    for n in range(55):
+        make_user(full_name=f"นักเรียน ค้นหา {n}")
+    client.login(admin)
+    first = client.get("/people?q=ค้นหา").get_data(as_text=True)
+    assert "หน้า 1 จาก 2" in first
+    assert "/people?page=2&amp;q=" in first
+    second = client.get("/people?page=2&q=ค้นหา").get_data(as_text=True)
+    assert "หน้า 2 จาก 2" in second and "ก่อนหน้า" in second

@@ -206,7 +206,7 @@ def test_class_page_lists_members_and_code(client, world):
     for pupil in world["pupils"]:
         assert pupil.full_name in page
     assert world["klass"].join_code in page
-    assert "/gradebook" not in page  # progress's pages are linked only once they exist
+    assert "/gradebook" in page  # the progress pages are on main
 
 
 # --- join codes ----------------------------------------------------------------------------

@@ -36,9 +36,11 @@ def city(make_user, make_school, make_room, make_class, make_class_course, make_
     last_month = now - timedelta(days=35)
 
     def progress(user, course, done=None, at=now):
-        db.session.add(
+        # Enrolling made the row; the learner's first activity makes it "started".
+        db.session.merge(
             CourseProgress(user_id=user.id, course_id=course.id, started_at=at,
-                           last_activity_at=at, completed_at=done, percent=100 if done else 40)
+                           first_activity_at=at, last_activity_at=at, completed_at=done,
+                           percent=100 if done else 40)
         )  # fmt: skip
         db.session.add(ProgressEvent(user_id=user.id, course_id=course.id, kind="lesson_viewed",
                                      at=at))  # fmt: skip

@@ -222,8 +222,11 @@ def _recompute(user: User, progress: CourseProgress, now: datetime) -> CourseSta
 def record_view(user: User, lesson: Lesson, seconds: int | None = None) -> LessonProgress | None:
     """A learner opened a lesson: the first view is kept, time spent is added up (`seconds`
     is the time the page measured on the previous visit, capped)."""
-    if not may_record(user, lesson.course_id):
-        return None
+    try:
+        if not may_record(user, lesson.course_id):
+            return None
+    except ServiceError:
+        return None  # reading a published lesson before enrolling records nothing
     now = utcnow()
     progress = _lock_course_progress(user.id, lesson.course_id, now)
     _insert_ignore(

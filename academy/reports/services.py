@@ -4,7 +4,7 @@ learner and course: started, completed) and progress_events (activity, indexed b
 
 Definitions (also shown on the page):
 - enrolled: learner-course pairs (a learner in 3 courses counts 3 times); learners: distinct;
-- started: pairs with a course_progress row; completed: pairs with completed_at;
+- started: pairs with a first lesson or quiz activity; completed: pairs with completed_at;
 - completion rate: completed / enrolled;
 - active learners in a month: distinct learners with at least one progress event that month
   (Bangkok time).
@@ -124,7 +124,7 @@ def completion_query(dimension: str, filters: Filters) -> Select:
             label.label("label"),
             func.count().label("enrolled"),
             func.count(distinct(user_col)).label("learners"),
-            func.count(cp.c.user_id).label("started"),
+            func.count(cp.c.first_activity_at).label("started"),
             func.count(cp.c.completed_at).label("completed"),
         )
         .select_from(source)
@@ -186,6 +186,8 @@ def active_query(filters: Filters, since: datetime) -> Select:
         select(month.label("month"), func.count(distinct(ProgressEvent.user_id)).label("n"))
         .where(
             ProgressEvent.at >= since,
+            # Being enrolled (often by a class) is not activity; opening a lesson is.
+            ProgressEvent.kind != "enrolled",
             *_filter_clauses(filters, ProgressEvent.user_id, ProgressEvent.course_id),
         )
         .group_by(month)
@@ -196,11 +198,11 @@ def monthly(filters: Filters, now: datetime | None = None) -> list[Month]:
     """Started, completed and active learners per month, three GROUP BY queries."""
     since = _since(filters.months, now)
     clauses = _filter_clauses(filters, CourseProgress.user_id, CourseProgress.course_id)
-    started_month = month_of(CourseProgress.started_at)
+    started_month = month_of(CourseProgress.first_activity_at)
     started = dict(
         db.session.execute(
             select(started_month, func.count())
-            .where(CourseProgress.started_at >= since, *clauses)
+            .where(CourseProgress.first_activity_at >= since, *clauses)
             .group_by(started_month)
         ).all()
     )
@@ -240,7 +242,7 @@ def detail_rows(filters: Filters, batch: int = 2000) -> Iterator[tuple]:
             c.c.slug,
             t.c.slug,
             e.c.created_at,
-            cp.c.started_at,
+            cp.c.first_activity_at,
             case((cp.c.percent.is_(None), 0), else_=cp.c.percent),
             cp.c.completed_at,
         )

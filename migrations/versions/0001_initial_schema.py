@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 01:37:49.186747
+Create Date: 2026-11-22 01:40:42.865426
 
 """
 from alembic import op
@@ -374,7 +374,7 @@ def upgrade():
     with op.batch_alter_table('course_progress', schema=None) as batch_op:
         batch_op.create_index('ix_course_progress_completed_at', ['completed_at'], unique=False)
         batch_op.create_index('ix_course_progress_course_completed', ['course_id', 'completed_at'], unique=False)
-        batch_op.create_index('ix_course_progress_started_at', ['started_at'], unique=False)
+        batch_op.create_index('ix_course_progress_first_activity_at', ['first_activity_at'], unique=False)
 
     op.create_table('lesson_progress',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -408,7 +408,7 @@ def upgrade():
     )
     with op.batch_alter_table('progress_events', schema=None) as batch_op:
         batch_op.create_index('ix_progress_events_at', ['at'], unique=False)
-        batch_op.create_index('ix_progress_events_at_user', ['at', 'user_id'], unique=False)
+        batch_op.create_index('ix_progress_events_at_user', ['at', 'user_id', 'kind'], unique=False)
         batch_op.create_index('ix_progress_events_course_at', ['course_id', 'at'], unique=False)
         batch_op.create_index('ix_progress_events_user_course', ['user_id', 'course_id'], unique=False)
 
@@ -493,7 +493,7 @@ def downgrade():
 
     op.drop_table('lesson_progress')
     with op.batch_alter_table('course_progress', schema=None) as batch_op:
-        batch_op.drop_index('ix_course_progress_started_at')
+        batch_op.drop_index('ix_course_progress_first_activity_at')
         batch_op.drop_index('ix_course_progress_course_completed')
         batch_op.drop_index('ix_course_progress_completed_at')
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from academy.core.db import utcnow
 from academy.extensions import db
 from academy.progress.models import CourseProgress
 from tests.browser.conftest import assert_accessible, external_requests, sign_in
@@ -31,7 +32,9 @@ def classroom(make_user, make_class, make_class_course, make_programme):
     klass = make_class(instructor=teacher, members=pupils, courses=[course], name="ม.2/3")
     make_class(instructor=teacher, name="ม.2/4")
     make_programme("ผู้ค้าโบ๊เบ๊ รุ่น 1")
-    db.session.add(CourseProgress(user_id=pupils[0].id, course_id=course.id))
+    db.session.merge(
+        CourseProgress(user_id=pupils[0].id, course_id=course.id, first_activity_at=utcnow())
+    )
     db.session.commit()
     return teacher, klass, pupils
 
