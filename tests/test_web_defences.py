@@ -50,6 +50,8 @@ def _check_headers(response, where):
     assert headers.get("X-Content-Type-Options") == "nosniff", where
     assert headers.get("Referrer-Policy") == "same-origin", where
     assert headers.get("X-Frame-Options") == "DENY", where
+    assert headers.get("X-XSS-Protection") == "0", where
+    assert "Strict-Transport-Security" not in headers  # plain HTTP on the school LAN
 
 
 @pytest.mark.parametrize("role", ["anonymous", "learner", "teacher", "admin"])
@@ -92,6 +94,9 @@ def test_session_cookie_is_secure_when_configured(tmp_path, monkeypatch, databas
         app.session_interface.save_session(app, session, response)
     cookie = _set_cookie(response)
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    with app.app_context():
+        page = app.test_client().get("/healthz", base_url="https://academy.example")
+    assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
 
 
 TEMPLATES = sorted(p for p in (ROOT / "academy").rglob("templates/**/*.html"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, redirect, render_template, request, url_for
+from flask import Flask, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -59,6 +59,11 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
+    # Browsers' old XSS auditors are gone or harmful: say so explicitly (OWASP's advice).
+    headers.setdefault("X-XSS-Protection", "0")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        # Served over HTTPS (docs/security.md): browsers must never fall back to plain HTTP.
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if (
         request.endpoint not in ("static", "static_versioned")
         # A response that declares itself public (a published course's content-addressed
