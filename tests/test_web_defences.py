@@ -167,3 +167,24 @@ def test_oversized_request_gets_a_friendly_413(app, client, world, language):
     page = response.get_data(as_text=True)
     assert response.mimetype == "text/html" and "Traceback" not in page
     assert ("ใหญ่" in page) if language == "th" else ("large" in page.lower())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/classes/99999999999999999999999",
+        "/quizzes/9223372036854775808",
+        "/attempts/99999999999999999999999/result",
+        "/classes?school=99999999999999999999999",
+        "/reports/?course=99999999999999999999999",
+    ],
+)
+def test_ids_beyond_64_bits_are_not_found(client, admin, url):
+    client.login(admin)
+    assert client.get(url).status_code == 404
+
+
+def test_form_ids_beyond_64_bits_are_not_found(client, world):
+    client.login(world.user("admin"))
+    url = f"/classes/{world.ids['class_id']}/courses"
+    assert client.post(url, data={"course": "99999999999999999999999"}).status_code == 404
