@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from academy.auth.models import User
 from academy.core import audit, signals
@@ -204,8 +204,13 @@ def outline(course: Course, state: Any = None) -> list[OutlineModule]:
             select(Module).where(Module.course_id == course.id).order_by(Module.position, Module.id)
         )
     )
+    # The outline shows titles: leave the lesson bodies (Markdown and HTML, the bulk of the
+    # rows) in the database.
     lessons = db.session.scalars(
-        select(Lesson).where(Lesson.course_id == course.id).order_by(Lesson.position, Lesson.id)
+        select(Lesson)
+        .options(defer(Lesson.body), defer(Lesson.body_html))
+        .where(Lesson.course_id == course.id)
+        .order_by(Lesson.position, Lesson.id)
     )
     quizzes = db.session.scalars(
         select(Quiz).where(Quiz.course_id == course.id).order_by(Quiz.position, Quiz.id)
