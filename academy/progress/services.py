@@ -110,13 +110,16 @@ def completion_rule(course: Any) -> Callable[[CourseStatus], bool]:
 # --- helpers -------------------------------------------------------------------------------
 
 
+def _insert_ignoring_duplicates(model: type) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING in the session's dialect (SQLite or PostgreSQL)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(model).on_conflict_do_nothing()
+    return sqlite_insert(model).on_conflict_do_nothing()
+
+
 def _insert_ignore(model: type, **values: Any) -> int:
     """INSERT ... ON CONFLICT DO NOTHING: two requests creating the same row cannot fail."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    result = db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    result = db.session.execute(_insert_ignoring_duplicates(model).values(**values))
     return result.rowcount or 0
 
 
@@ -169,22 +172,13 @@ def month_key(at: datetime) -> str:
     return (at + BANGKOK).strftime("%Y-%m")
 
 
-def _insert_ignoring_duplicates(table: Any):
-    """INSERT ... ON CONFLICT DO NOTHING in the session's dialect (SQLite or PostgreSQL)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql_insert(table).on_conflict_do_nothing()
-    return sqlite_insert(table).on_conflict_do_nothing()
-
-
 def log_event(user_id: int, course_id: int, kind: str, now: datetime, **fields: Any) -> None:
     """Append a progress event and, for activity, mark the learner active in that month and
     course (the rollup the monthly report reads), in the caller's transaction."""
     db.session.add(ProgressEvent(user_id=user_id, course_id=course_id, kind=kind, at=now, **fields))
     if kind != EVENT_ENROLLED:
-        db.session.execute(
-            _insert_ignoring_duplicates(LearnerMonthActivity).values(
-                month=month_key(now), user_id=user_id, course_id=course_id
-            )
+        _insert_ignore(
+            LearnerMonthActivity, month=month_key(now), user_id=user_id, course_id=course_id
         )
 
 
@@ -205,12 +199,15 @@ def rebuild_month_activity() -> int:
         .where(pe.c.kind != EVENT_ENROLLED)
         .distinct()
     )
-    result = db.session.execute(
+    count = select(func.count()).select_from(LearnerMonthActivity)
+    before = db.session.scalar(count) or 0
+    # Counted, not rowcount: drivers disagree on rowcount for INSERT ... SELECT.
+    db.session.execute(
         _insert_ignoring_duplicates(LearnerMonthActivity).from_select(
             ["month", "user_id", "course_id"], rows
         )
     )
-    return result.rowcount or 0
+    return (db.session.scalar(count) or 0) - before
 
 
 def course_status(user_id: int, course_id: int) -> CourseStatus:
