@@ -23,14 +23,12 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from academy.auth.models import User
 from academy.core import signals
 from academy.core.access import has_role
-from academy.core.db import utcnow
+from academy.core.db import insert_ignoring_duplicates, utcnow
 from academy.core.errors import ServiceError
 from academy.core.learning import LearnerCourseState, QuizMark
 from academy.courses.models import Course, Enrolment, Lesson, Module
@@ -110,16 +108,9 @@ def completion_rule(course: Any) -> Callable[[CourseStatus], bool]:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _insert_ignoring_duplicates(model: type) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING in the session's dialect (SQLite or PostgreSQL)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql_insert(model).on_conflict_do_nothing()
-    return sqlite_insert(model).on_conflict_do_nothing()
-
-
 def _insert_ignore(model: type, **values: Any) -> int:
     """INSERT ... ON CONFLICT DO NOTHING: two requests creating the same row cannot fail."""
-    result = db.session.execute(_insert_ignoring_duplicates(model).values(**values))
+    result = db.session.execute(insert_ignoring_duplicates(model).values(**values))
     return result.rowcount or 0
 
 
@@ -203,7 +194,7 @@ def rebuild_month_activity() -> int:
     before = db.session.scalar(count) or 0
     # Counted, not rowcount: drivers disagree on rowcount for INSERT ... SELECT.
     db.session.execute(
-        _insert_ignoring_duplicates(LearnerMonthActivity).from_select(
+        insert_ignoring_duplicates(LearnerMonthActivity).from_select(
             ["month", "user_id", "course_id"], rows
         )
     )
