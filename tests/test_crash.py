@@ -161,12 +161,15 @@ def run_crash_test(tmp_path: Path, database_url: str) -> dict[str, int]:
     try:
         for _ in range(200):
             try:
-                if requests.get(base + "/healthz", timeout=2).status_code == 200:
+                if requests.get(base + "/healthz", timeout=10).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or a busy machine
                 time.sleep(0.1)
-        workers_before = _workers(server.pid)
-        assert len(workers_before) == 2
+        for _ in range(100):  # both workers booted
+            if len(_workers(server.pid)) == 2:
+                break
+            time.sleep(0.1)
+        assert len(_workers(server.pid)) == 2
 
         def learner(user_id: int, ident: str) -> None:
             cookie, token = _session_for(app, ident)
@@ -227,6 +230,10 @@ def run_crash_test(tmp_path: Path, database_url: str) -> dict[str, int]:
         killed_at = counters["acknowledged"]
         for thread in threads:
             thread.join(timeout=300)
+        for _ in range(100):  # gunicorn respawns the killed worker
+            if len(_workers(server.pid) - {victim}) == 2:
+                break
+            time.sleep(0.1)
         workers_after = _workers(server.pid)
         assert victim not in workers_after and len(workers_after) == 2, "gunicorn respawned"
         assert not errors, errors[:5]

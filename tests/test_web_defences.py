@@ -50,6 +50,8 @@ def _check_headers(response, where):
     assert headers.get("X-Content-Type-Options") == "nosniff", where
     assert headers.get("Referrer-Policy") == "same-origin", where
     assert headers.get("X-Frame-Options") == "DENY", where
+    assert headers.get("X-XSS-Protection") == "0", where
+    assert "Strict-Transport-Security" not in headers  # plain HTTP on the school LAN
 
 
 @pytest.mark.parametrize("role", ["anonymous", "learner", "teacher", "admin"])
@@ -92,6 +94,9 @@ def test_session_cookie_is_secure_when_configured(tmp_path, monkeypatch, databas
         app.session_interface.save_session(app, session, response)
     cookie = _set_cookie(response)
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    with app.app_context():
+        page = app.test_client().get("/healthz", base_url="https://academy.example")
+    assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
 
 
 TEMPLATES = sorted(p for p in (ROOT / "academy").rglob("templates/**/*.html"))
@@ -162,3 +167,24 @@ def test_oversized_request_gets_a_friendly_413(app, client, world, language):
     page = response.get_data(as_text=True)
     assert response.mimetype == "text/html" and "Traceback" not in page
     assert ("ใหญ่" in page) if language == "th" else ("large" in page.lower())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/classes/99999999999999999999999",
+        "/quizzes/9223372036854775808",
+        "/attempts/99999999999999999999999/result",
+        "/classes?school=99999999999999999999999",
+        "/reports/?course=99999999999999999999999",
+    ],
+)
+def test_ids_beyond_64_bits_are_not_found(client, admin, url):
+    client.login(admin)
+    assert client.get(url).status_code == 404
+
+
+def test_form_ids_beyond_64_bits_are_not_found(client, world):
+    client.login(world.user("admin"))
+    url = f"/classes/{world.ids['class_id']}/courses"
+    assert client.post(url, data={"course": "99999999999999999999999"}).status_code == 404

@@ -54,10 +54,16 @@ def learners_of(instructor: Any) -> Any:
 
 
 def looks_after(instructor: Any, person: User) -> bool:
-    return (
-        db.session.scalar(select(User.id).where(User.id == person.id, learners_of(instructor)))
-        is not None
-    )
+    """One query per request however many rows a page asks about (the people list)."""
+    from flask import g, has_app_context
+
+    key = f"_learners_of_{instructor.id}"
+    if has_app_context() and key in g:
+        return person.id in g.get(key)
+    ids = set(db.session.scalars(select(User.id).where(learners_of(instructor))))
+    if has_app_context():
+        setattr(g, key, ids)
+    return person.id in ids
 
 
 def hash_password(password: str) -> str:

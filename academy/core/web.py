@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, redirect, render_template, request, url_for
+from flask import Flask, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from academy.core import access, compress
 from academy.core.i18n import format_date, format_datetime, localized, translated
@@ -59,6 +61,11 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
+    # Browsers' old XSS auditors are gone or harmful: say so explicitly (OWASP's advice).
+    headers.setdefault("X-XSS-Protection", "0")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        # Served over HTTPS (docs/security.md): browsers must never fall back to plain HTTP.
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if (
         request.endpoint not in ("static", "static_versioned")
         # A response that declares itself public (a published course's content-addressed
@@ -106,6 +113,37 @@ def _server_error(error: Exception):
     return render_template("errors/500.html"), 500
 
 
+# The largest id a row of ours can have (64-bit signed, on SQLite and PostgreSQL alike).
+MAX_ID = 2**63 - 1
+
+
+class _IdConverter(IntegerConverter):
+    """<int:...> in URLs: an id no row can have is no match (404), not a database overflow."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def _bound_url_ids(app: Flask) -> None:
+    app.url_map.converters["int"] = _IdConverter
+    for rule in app.url_map.iter_rules():  # rules registered before this ran
+        for converter in rule._converters.values():
+            if isinstance(converter, IntegerConverter) and converter.max is None:
+                converter.max = MAX_ID
+
+
+def _out_of_range(error: Exception):
+    """A number too big for the database (an id in a query string or form field): the row
+    cannot exist, so 404 rather than a 500. Other database errors stay 500s."""
+    from academy.extensions import db
+
+    if isinstance(error, DataError) and "out of range" not in str(error.orig).lower():
+        return _server_error(error)
+    db.session.rollback()
+    return _error_page(NotFound())
+
+
 def _csrf_error(error: CSRFError):
     if _wants_json():
         return {"error": "csrf", "description": error.description}, 400
@@ -119,7 +157,10 @@ def init_app(app: Flask) -> None:
     # after_request runs last-registered first: compress after the headers are final.
     compress.init_app(app)
     app.after_request(_security_headers)
+    _bound_url_ids(app)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(OverflowError, _out_of_range)  # SQLite: int beyond 64 bits
+    app.register_error_handler(DataError, _out_of_range)  # PostgreSQL: numeric out of range
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _server_error)
     app.jinja_env.globals.update(
