@@ -279,14 +279,16 @@ def fill(rule: str, *values: object) -> str:
 
 def attempt_questions(app, attempt_id: int) -> list[tuple[int, str]]:
     """(question id, type) of an attempt's questions, in the attempt's order."""
+    from sqlalchemy import select
+
     from academy.extensions import db
     from academy.quizzes.models import Attempt, Question
 
     with app.app_context():
         attempt = db.session.get(Attempt, attempt_id)
         ids = [int(item["question_id"]) for item in (attempt.layout if attempt else [])]
-        types = dict(db.session.execute(db.select(Question.id, Question.type).where(
-            Question.id.in_(ids))).tuples())  # fmt: skip
+        query = select(Question.id, Question.type).where(Question.id.in_(ids))
+        types = {qid: kind for qid, kind in db.session.execute(query).all()}
         return [(i, types.get(i, "")) for i in ids]
 
 
@@ -423,7 +425,13 @@ class Bench:
                  if r.endswith("/responses")]  # fmt: skip
         if self.quiz is None or not rules or not find_rule(self.app, "/quizzes/<int:quiz_id>"):
             return self._answers
-        values = {"single": 0, "truefalse": True, "multiple": [0], "short": "x", "numerical": 1}
+        values = {
+            "single": 0,
+            "truefalse": True,
+            "multiple": [0],
+            "short": "x",
+            "numerical": "1000",
+        }
         for s in self.sessions[: self.args.answer_learners]:
             status, headers, _body, _sec = http(
                 self.server.base, "POST", f"/quizzes/{self.quiz[0]}/start", s.cookie,
