@@ -109,7 +109,10 @@ def test_sign_out_everywhere(client, app, db, admin, learner):
     assert len(entries(db, audit.SIGN_OUT_EVERYWHERE)) == 1
 
 
-def test_reset_and_create_are_audited_without_the_password(client, db, instructor, learner):
+def test_reset_and_create_are_audited_without_the_password(
+    client, db, instructor, learner, make_class
+):
+    make_class(instructor=instructor, members=[learner])
     client.login(instructor)
     response = client.post(f"/people/{learner.id}/reset-password")
     assert response.status_code == 200

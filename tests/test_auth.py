@@ -199,7 +199,8 @@ def test_instructor_cannot_create_admins(client, instructor, db):
     assert db.session.scalar(select(User).where(User.username == "sneaky")) is None
 
 
-def test_reset_password_signs_the_learner_out(app, client, instructor, learner):
+def test_reset_password_signs_the_learner_out(app, client, instructor, learner, make_class):
+    make_class(instructor=instructor, members=[learner])
     learner_pc = app.test_client().login(learner)
     client.login(instructor)
     response = client.post(f"/people/{learner.id}/reset-password")
@@ -239,7 +240,9 @@ ACCESS = [
     ("GET", "/account/password", {ANON: 302, LEARNER: 200, INSTRUCTOR: 200, ADMIN: 200}),
     ("GET", "/people", {ANON: 302, LEARNER: 403, INSTRUCTOR: 200, ADMIN: 200}),
     ("GET", "/people/new", {ANON: 302, LEARNER: 403, INSTRUCTOR: 200, ADMIN: 200}),
+    # The instructor teaches the learner's class; another instructor's learner is out of reach.
     ("POST", "/people/{learner}/reset-password", {ANON: 302, LEARNER: 403, INSTRUCTOR: 200, ADMIN: 200}),
+    ("POST", "/people/{outsider}/reset-password", {ANON: 302, LEARNER: 403, INSTRUCTOR: 404, ADMIN: 200}),
     ("POST", "/people/{admin}/reset-password", {ANON: 302, LEARNER: 403, INSTRUCTOR: 404, ADMIN: 200}),
     ("GET", "/admin/", {ANON: 302, LEARNER: 403, INSTRUCTOR: 403, ADMIN: 200}),
 ]  # fmt: skip
@@ -247,10 +250,33 @@ ACCESS = [
 
 @pytest.mark.parametrize(("method", "url", "expected"), ACCESS)
 @pytest.mark.parametrize("role", [ANON, LEARNER, INSTRUCTOR, ADMIN])
-def test_access(client, make_user, method, url, expected, role):
+def test_access(client, make_user, make_class, method, url, expected, role):
     people = {r: make_user(r) for r in ("learner", "instructor", "admin")}
+    outsider = make_user("learner")
+    make_class(instructor=people["instructor"], members=[people["learner"]])
     if role != ANON:
-        client.login(make_user(role) if role != "admin" else people["admin"])
-    target = url.format(learner=people["learner"].id, admin=people["admin"].id)
+        client.login(people[role] if role != "learner" else make_user(role))
+    target = url.format(
+        learner=people["learner"].id, admin=people["admin"].id, outsider=outsider.id
+    )
     response = client.open(target, method=method)
     assert response.status_code == expected[role], f"{role} {method} {target}"
+
+
+def test_instructors_list_only_the_learners_they_teach(client, make_user, make_class):
+    teacher, taught, elsewhere = make_user("instructor"), make_user("learner"), make_user("learner")
+    make_class(instructor=teacher, members=[taught])
+    make_class(instructor=make_user("instructor"), members=[elsewhere])
+    page = client.login(teacher).get("/people").get_data(as_text=True)
+    assert taught.username in page and elsewhere.username not in page
+
+
+def test_people_list_pages_keep_the_search(client, admin, make_user):
+    for n in range(55):
+        make_user(full_name=f"นักเรียน ค้นหา {n}")
+    client.login(admin)
+    first = client.get("/people?q=ค้นหา").get_data(as_text=True)
+    assert "หน้า 1 จาก 2" in first
+    assert "/people?page=2&amp;q=" in first
+    second = client.get("/people?page=2&q=ค้นหา").get_data(as_text=True)
+    assert "หน้า 2 จาก 2" in second and "ก่อนหน้า" in second

@@ -506,3 +506,20 @@ def test_design_page(client, make_user, make_course):
     assert snapshot["signatories"][0]["signature"].endswith(".png")
     bad = dict(data, sig0_image=(BytesIO(b"<?php evil ?>"), "sig.png"))
     assert client.post(url, data=bad, content_type="multipart/form-data").status_code == 400
+
+
+def test_pdf_is_rendered_after_the_completing_response(client, make_user, make_course):
+    """Completing a course over HTTP issues the certificate in that request and renders its PDF
+    once the response has gone, so the first download and a class ZIP find it stored."""
+    learner, course = make_user(), make_course(modules=1, lessons=1)
+    client.login(learner)
+    assert client.post(f"/courses/{course.slug}/enrol").status_code == 302
+    response = client.post(f"/courses/{course.slug}/lessons/m1-l1/done")
+    assert response.status_code == 302
+    response.close()  # the server closes the response once it is sent
+    certificate = services.valid_certificate(learner.id, course.id)
+    assert certificate is not None
+    path = services.pdf_path(certificate)
+    assert path.is_file() and path.read_bytes().startswith(b"%PDF")
+    db.session.refresh(certificate)
+    assert certificate.pdf_sha256 is not None

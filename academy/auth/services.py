@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -28,6 +30,34 @@ PASSWORD_MAX = 128
 NAME_MAX = 200
 # Letters a child cannot misread on a printed card (no 0/o, 1/l/i).
 _TEMP_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+# Which learners an instructor looks after. Features that group learners (classes) register a
+# function giving, for an instructor, a SELECT of those learners' user ids; an instructor
+# manages (sees in /people, resets the password of) only those, never every learner of every
+# school. Without a registered scope an instructor manages nobody.
+_learner_scopes: list[Callable[[Any], Any]] = []
+
+
+def register_learner_scope(scope: Callable[[Any], Any]) -> None:
+    if scope not in _learner_scopes:
+        _learner_scopes.append(scope)
+
+
+def learners_of(instructor: Any) -> Any:
+    """A condition on User.id: the learners this instructor looks after."""
+    if not _learner_scopes:
+        return User.id.is_(None)
+    from sqlalchemy import or_
+
+    return or_(*(User.id.in_(scope(instructor)) for scope in _learner_scopes))
+
+
+def looks_after(instructor: Any, person: User) -> bool:
+    return (
+        db.session.scalar(select(User.id).where(User.id == person.id, learners_of(instructor)))
+        is not None
+    )
 
 
 def hash_password(password: str) -> str:

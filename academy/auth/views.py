@@ -36,11 +36,16 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 
 @rule("person.manage")
 def _may_manage_person(user: User, person: User) -> bool:
-    """Admins manage everyone; instructors manage learner accounts (schools have no e-mail, so
-    the teacher is the one who resets a forgotten password)."""
+    """Admins manage everyone; instructors manage the learners they teach (schools have no
+    e-mail, so the teacher is the one who resets a forgotten password), not every learner."""
     if user.role == ADMIN:
         return True
-    return user.role == INSTRUCTOR and person is not None and person.role == LEARNER
+    return (
+        user.role == INSTRUCTOR
+        and person is not None
+        and person.role == LEARNER
+        and services.looks_after(user, person)
+    )
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -149,7 +154,7 @@ def change_password():
 def people():
     query = select(User).order_by(User.role, User.username)
     if current_user.role != ADMIN:
-        query = query.where(User.role == LEARNER)
+        query = query.where(User.role == LEARNER, services.learners_of(current_user))
     term = (request.args.get("q") or "").strip()
     if term:
         like = f"%{term}%"

@@ -14,4 +14,5 @@ def init_app(app: Flask) -> None:
 
     # weak=False: the receiver is a module function, kept for the life of the process.
     signals.course_completed.connect(services.on_course_completed, weak=False)
+    app.after_request(services.render_after_response)
     register_nav(_l("My certificates"), "certificates.mine", roles=("learner",), order=60)

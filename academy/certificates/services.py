@@ -17,6 +17,7 @@ import re
 import secrets
 import tempfile
 import zipfile
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -24,7 +25,15 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
-from flask import current_app, has_request_context, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_app_context,
+    has_request_context,
+    request,
+)
 from flask_babel import gettext as _
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from PIL import Image, UnidentifiedImageError
@@ -169,7 +178,36 @@ def issue(user: User, course: Course, score: float | None = None) -> Certificate
 
 
 def on_course_completed(user: User, course: Course, score: float | None = None, **_: Any) -> None:
-    issue(user, course, score)
+    certificate = issue(user, course, score)
+    if has_request_context():
+        # Rendered once the response has gone (see render_after_response), so the learner's
+        # click is not slowed and the first download, and a class ZIP, find the PDF stored.
+        g.setdefault("certificates_to_render", []).append(certificate.code)
+
+
+def render_after_response(response: Response) -> Response:
+    """after_request hook: render the PDFs of certificates issued in this request, after the
+    response is sent and only if the request's transaction committed them."""
+    codes = g.pop("certificates_to_render", None)
+    if codes:
+        app = current_app._get_current_object()
+        response.call_on_close(lambda: _render_codes(app, codes))
+    return response
+
+
+def _render_codes(app: Flask, codes: list[str]) -> None:
+    # Servers close the response after the request's context is gone; the test client closes
+    # it inside the test's own context, whose session is then the one to use.
+    with nullcontext() if has_app_context() else app.app_context():
+        try:
+            for certificate in db.session.scalars(
+                select(Certificate).where(Certificate.code.in_(codes), Certificate.status == VALID)
+            ):
+                stored_pdf(certificate)
+            db.session.commit()
+        except Exception:  # the PDF is rendered again on first download; never lose the click
+            db.session.rollback()
+            app.logger.exception("could not pre-render certificates %s", codes)
 
 
 def find(code: str) -> Certificate | None:

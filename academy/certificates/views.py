@@ -22,6 +22,7 @@ from academy.auth.models import User
 from academy.certificates import services
 from academy.certificates.models import Certificate
 from academy.classes.models import Class, ClassInstructor, ClassMember
+from academy.core import audit
 from academy.core.access import ADMIN, authorize, role_required, rule
 from academy.core.errors import ServiceError
 from academy.courses.models import Course, CourseInstructor
@@ -199,6 +200,7 @@ def revoke(code: str):
         db.session.rollback()
         flash(str(exc.message), "error")
         return redirect(url_for("certificates.detail", code=code))
+    audit.record("certificate.revoke", certificate, reason=certificate.revoked_reason)
     db.session.commit()
     flash(_("The certificate has been revoked."), "success")
     return redirect(url_for("certificates.detail", code=code))
@@ -214,6 +216,7 @@ def reissue(code: str):
         db.session.rollback()
         flash(str(exc.message), "error")
         return redirect(url_for("certificates.detail", code=code))
+    audit.record("certificate.reissue", certificate, new_code=new.code)
     db.session.commit()
     flash(_("A new certificate has been issued with the current name."), "success")
     return redirect(url_for("certificates.detail", code=new.code))

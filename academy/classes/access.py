@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from academy.classes.models import Class, ClassInstructor
+from academy.classes.models import Class, ClassInstructor, ClassMember
 from academy.core.access import ADMIN, INSTRUCTOR, rule
 from academy.extensions import db
 
@@ -20,6 +20,15 @@ def teaches(user: Any, klass: Class) -> bool:
             )
         )
         is not None
+    )
+
+
+def learner_ids_taught_by(user: Any):
+    """SELECT of the user ids of the members of every class this person teaches."""
+    return (
+        select(ClassMember.user_id)
+        .join(ClassInstructor, ClassInstructor.class_id == ClassMember.class_id)
+        .where(ClassInstructor.user_id == user.id)
     )
 
 

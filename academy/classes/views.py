@@ -42,6 +42,7 @@ from academy.classes.forms import (
     SchoolForm,
 )
 from academy.classes.models import Class, ClassMember, School
+from academy.core import audit
 from academy.core.access import ADMIN, INSTRUCTOR, LEARNER, authorize, role_required
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
@@ -50,6 +51,13 @@ from academy.core.web import register_nav
 from academy.courses.models import PUBLISHED, Course
 from academy.extensions import db
 from academy.main.views import home_for
+
+# Audited actions (academy/core/audit.py): who changed a class's people, and when.
+CLASS_IMPORT = "class.import"
+CLASS_PASSWORDS_RESET = "class.passwords_reset"
+CLASS_MEMBER_REMOVE = "class.member_remove"
+CLASS_INSTRUCTOR_ADD = "class.instructor_add"
+CLASS_INSTRUCTOR_REMOVE = "class.instructor_remove"
 
 bp = Blueprint("classes", __name__, template_folder="templates")
 
@@ -226,6 +234,7 @@ def remove_member(class_id: int, user_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.remove_member(klass, user_id)
+    audit.record(CLASS_MEMBER_REMOVE, person, class_id=klass.id, class_name=klass.name)
     db.session.commit()
     flash(_("%(name)s left the class.", name=person.full_name), "success")
     return _back(klass)
@@ -286,6 +295,7 @@ def add_instructor(class_id: int):
             db.session.rollback()
             _form_error(form, exc, "username")
         else:
+            audit.record(CLASS_INSTRUCTOR_ADD, person, class_id=klass.id, class_name=klass.name)
             db.session.commit()
             flash(_("%(name)s now teaches this class.", name=person.full_name), "success")
             return _back(klass)
@@ -300,6 +310,7 @@ def remove_instructor(class_id: int, user_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.unassign_instructor(klass, user_id)
+    audit.record(CLASS_INSTRUCTOR_REMOVE, klass, user_id=user_id)
     db.session.commit()
     return _back(klass)
 
@@ -352,6 +363,7 @@ def confirm_import(class_id: int):
             web_max=importer.WEB_MAX_ROWS, confirm_form=ConfirmImportForm(),
         ), 400  # fmt: skip
     created = importer.apply(plan, klass)
+    audit.record(CLASS_IMPORT, klass, learners=len(created))
     db.session.commit()
     return render_template(
         "classes/credentials.html",
@@ -372,6 +384,7 @@ def reset_passwords(class_id: int):
         if person.role != LEARNER:
             continue
         people.append((person.id, person.username, person.full_name, auth.reset_password(person)))
+    audit.record(CLASS_PASSWORDS_RESET, klass, learners=len(people))
     db.session.commit()
     return render_template(
         "classes/credentials.html",
