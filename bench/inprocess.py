@@ -19,6 +19,10 @@ import tempfile
 import time
 
 
+def _with_gzip(extra: dict) -> dict:
+    return {**extra, "headers": {"Accept-Encoding": "gzip", **extra.get("headers", {})}}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=300)
@@ -58,8 +62,23 @@ def main(argv=None) -> int:
         s["_fresh"] = True
     anonymous = app.test_client()
     # A quiz attempt to look at and answer.
-    started = client.post(f"/quizzes/{quiz_id}/start", headers={"Accept-Encoding": "gzip"})
-    attempt_path = started.headers.get("Location", "").replace("http://localhost", "")
+    from bench.__main__ import csrf_from
+
+    token = csrf_from(client.get(f"/quizzes/{quiz_id}").get_data(as_text=True))
+    started = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
+    assert started.status_code == 302, started.status_code
+    with app.app_context():
+        from academy.quizzes.models import Attempt, Question
+
+        attempt = db.session.scalar(
+            select(Attempt).where(Attempt.user_id == user_id).order_by(Attempt.id.desc())
+        )
+        ids = [int(item["question_id"]) for item in attempt.layout]
+        kinds = dict(db.session.execute(select(Question.id, Question.type)).all())
+        values = {"single": 0, "truefalse": True, "multiple": [0], "short": "x"}
+        question = next(q for q in ids if kinds[q] in values)
+        answer = {"question_id": question, "value": values[kinds[question]]}
+        attempt_path = f"/attempts/{attempt.id}"
     pages = {
         "home": (client, "GET", "/"),
         "dashboard": (client, "GET", "/dashboard"),
@@ -68,6 +87,7 @@ def main(argv=None) -> int:
         "lesson": (client, "GET", f"/courses/{slug}/lessons/{key}"),
         "quiz": (client, "GET", f"/quizzes/{quiz_id}"),
         "attempt": (client, "GET", attempt_path),
+        "answer (JSON)": (client, "POST", attempt_path + "/responses"),
         "certificates": (client, "GET", "/certificates"),
         "sign-in": (anonymous, "GET", "/sign-in"),
     }
@@ -75,8 +95,9 @@ def main(argv=None) -> int:
         pages = {k: v for k, v in pages.items() if k in args.pages.split(",")}
     print(f"{'page':<14} {'status':>6} {'CPU median ms':>14} {'mean ms':>8} {'KB':>6}")
     for name, (c, method, path) in pages.items():
+        extra = {"json": answer, "headers": {"X-CSRFToken": token}} if method == "POST" else {}
         for _ in range(20):
-            r = c.open(path, method=method, headers={"Accept-Encoding": "gzip"})
+            r = c.open(path, method=method, **_with_gzip(extra))
         times = []
         profiler = None
         if args.profile == name:
@@ -86,7 +107,7 @@ def main(argv=None) -> int:
             profiler.start()
         for _ in range(args.n):
             t = time.thread_time()
-            r = c.open(path, method=method, headers={"Accept-Encoding": "gzip"})
+            r = c.open(path, method=method, **_with_gzip(extra))
             times.append(time.thread_time() - t)
         if profiler:
             profiler.stop()
