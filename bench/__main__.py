@@ -277,6 +277,21 @@ def fill(rule: str, *values: object) -> str:
     return re.sub(r"<[^>]+>", lambda _m: next(parts), rule)
 
 
+def attempt_questions(app, attempt_id: int) -> list[tuple[int, str]]:
+    """(question id, type) of an attempt's questions, in the attempt's order."""
+    from sqlalchemy import select
+
+    from academy.extensions import db
+    from academy.quizzes.models import Attempt, Question
+
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        ids = [int(item["question_id"]) for item in (attempt.layout if attempt else [])]
+        query = select(Question.id, Question.type).where(Question.id.in_(ids))
+        types = {qid: kind for qid, kind in db.session.execute(query).all()}
+        return [(i, types.get(i, "")) for i in ids]
+
+
 def first(app, sql: str):
     from sqlalchemy import text
 
@@ -399,6 +414,56 @@ class Bench:
         self.klass = first(app, "SELECT id FROM classes ORDER BY id")
         self.certificate = first(app, "SELECT code FROM certificates ORDER BY id")
 
+    def answers(self) -> list[tuple[Session, str, str]]:
+        """(session, save path, JSON body) per signed-in learner: each opens (or resumes) an
+        attempt at the first quiz through the real /start action, and answers its first
+        answerable question again and again (a learner changing an answer; autosave)."""
+        if getattr(self, "_answers", None) is not None:
+            return self._answers
+        self._answers = []
+        rules = [r for r in post_rules_under(self.app, "/attempts/<int:attempt_id>/")
+                 if r.endswith("/responses")]  # fmt: skip
+        if self.quiz is None or not rules or not find_rule(self.app, "/quizzes/<int:quiz_id>"):
+            return self._answers
+        values = {
+            "single": 0,
+            "truefalse": True,
+            "multiple": [0],
+            "short": "x",
+            "numerical": "1000",
+        }
+        for s in self.sessions[: self.args.answer_learners]:
+            status, headers, _body, _sec = http(
+                self.server.base, "POST", f"/quizzes/{self.quiz[0]}/start", s.cookie,
+                {"csrf_token": s.csrf},
+            )  # fmt: skip
+            match = re.search(r"/attempts/(\d+)", headers.get("Location") or "")
+            if status >= 400 or not match:
+                continue
+            attempt_id = int(match.group(1))
+            questions = attempt_questions(self.app, attempt_id)
+            question = next((q for q, kind in questions if kind in values), None)
+            if question is None:
+                continue
+            kind = dict(questions)[question]
+            body = json.dumps({"question_id": question, "value": values[kind]})
+            self._answers.append((s, fill(rules[0], attempt_id), body))
+        return self._answers
+
+    def answer_line(self, s, path, body):
+        headers = {"Content-Type": "application/json", "X-CSRFToken": s.csrf,
+                   "Accept": "application/json"}  # fmt: skip
+        return request_line("POST", path, s.cookie, body, headers)
+
+    def quiz_answer(self):
+        name = "quiz answer save (JSON POST)"
+        answers = self.answers()
+        if not answers:
+            return Result(name, note=NA if self.quiz is None else "n/a (no attempt to answer)")
+        result = self.wrk(name, [self.answer_line(*a) for a in answers])
+        result.note = f"{len(answers)} learners, one open attempt each"
+        return result
+
     def wrk(self, name, lines, connections=None):
         result = run_wrk(name, self.server, lines, self.args, self.workdir, connections)
         if connections:
@@ -460,6 +525,7 @@ class Bench:
         has_dashboard = find_rule(self.app, "/dashboard")
         has_quiz = find_rule(self.app, "/quizzes/<int:quiz_id>") and self.quiz is not None
         has_certs = find_rule(self.app, "/certificates")
+        answers = {a[0].user_id: a for a in self.answers()} if has_quiz else {}
         for n, s in enumerate(self.sessions):
             if has_dashboard:
                 lines.append(request_line("GET", "/dashboard", s.cookie))
@@ -473,6 +539,8 @@ class Bench:
                     lines.append(request_line("POST", done, s.cookie, body))
             if has_quiz:
                 lines.append(request_line("GET", f"/quizzes/{self.quiz[0]}", s.cookie))
+            if s.user_id in answers:
+                lines.append(self.answer_line(*answers[s.user_id]))
             if has_certs:
                 lines.append(request_line("GET", "/certificates", s.cookie))
             if n % 50 == 0:
@@ -485,6 +553,8 @@ class Bench:
             missing.append("mark done")
         if not has_quiz:
             missing.append("quiz")
+        elif not answers:
+            missing.append("quiz answers")
         if not has_certs:
             missing.append("certificates")
         result = self.wrk("mixed learner workload", lines)
@@ -544,7 +614,7 @@ class Bench:
 
 SCENARIOS = (
     "signin-page", "signin", "home", "dashboard", "lesson", "mixed", "quiz-burst",
-    "gradebook", "reports", "verify",
+    "quiz-answer", "gradebook", "reports", "verify",
 )  # fmt: skip
 
 
@@ -607,7 +677,8 @@ def run_database(args, kind: str, workdir: Path) -> list[Result]:
         runners = {
             "signin-page": bench.signin_page, "signin": bench.signin, "home": bench.home,
             "dashboard": bench.dashboard, "lesson": bench.lesson_page, "mixed": bench.mixed,
-            "quiz-burst": bench.quiz_burst, "gradebook": bench.gradebook,
+            "quiz-burst": bench.quiz_burst, "quiz-answer": bench.quiz_answer,
+            "gradebook": bench.gradebook,
             "reports": bench.reports, "verify": bench.certificate_verify,
         }  # fmt: skip
         for name in args.scenarios:
@@ -670,6 +741,8 @@ def main(argv=None) -> int:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS),
                         help=f"comma-separated, from: {', '.join(SCENARIOS)}")  # fmt: skip
     parser.add_argument("--no-hello", action="store_true", help="skip the hello ceiling")
+    parser.add_argument("--answer-learners", type=int, default=200,
+                        help="learners who open an attempt for the answer-save steps")  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     check_loopback(args.host)

@@ -23,13 +23,70 @@ def generate(app, preset: str, database_url: str) -> tuple[str, str | None]:
     with app.app_context():
         demo.seed_users()
         db.session.commit()
+        load_starter_courses()
     if importlib.util.find_spec("bench.gen_city") is not None:
         from bench import gen_city
 
         gen_city.generate(preset, database_url, echo=_stderr)
-        return "bench.gen_city", getattr(gen_city, "PASSWORD", None)
-    _minimal(app, preset)
-    return "bench.seed (minimal: accounts only)", PASSWORD
+        generator, password = "bench.gen_city", getattr(gen_city, "PASSWORD", None)
+    else:
+        _minimal(app, preset)
+        generator, password = "bench.seed (minimal: accounts only)", PASSWORD
+    with app.app_context():
+        enrol_learners(SESSIONS)
+    return generator + " + starter courses", password
+
+
+# The harness signs in this many learners; each is enrolled in every course (the lesson,
+# quiz and mark-done scenarios need an enrolled learner) and a few get a certificate.
+SESSIONS = 400
+
+
+def load_starter_courses() -> None:
+    """The starter courses in courses/, through the real loader (published, with quizzes)."""
+    from academy.courses.cli import course_folders
+    from academy.courses.loader import load_course
+
+    for folder in course_folders():
+        load_course(folder)
+
+
+def enrol_learners(limit: int) -> None:
+    """Enrol the first `limit` learners (by id) in every published course, and give the first
+    ten a certificate for the first course (the certificate pages need one)."""
+    from academy.auth.models import User
+    from academy.certificates import services as certificates
+    from academy.courses.models import Course, Enrolment
+    from academy.demo import DEMO_USERS
+    from academy.extensions import db
+
+    demo = [username for username, *_rest in DEMO_USERS]
+    learners = list(
+        db.session.scalars(
+            select(User).where(User.role == "learner", User.active.is_(True),
+                               User.username.not_in(demo))
+            .order_by(User.id).limit(limit)
+        )
+    )  # fmt: skip
+    courses = list(db.session.scalars(select(Course).where(Course.status == "published")))
+    enrolled = set(
+        db.session.execute(
+            select(Enrolment.user_id, Enrolment.course_id).where(
+                Enrolment.user_id.in_([u.id for u in learners])
+            )
+        ).tuples()
+    )
+    rows = [
+        {"user_id": u.id, "course_id": c.id, "source": "self"}
+        for u in learners
+        for c in courses
+        if (u.id, c.id) not in enrolled
+    ]
+    if rows:
+        db.session.execute(insert(Enrolment), rows)
+    for user in learners[:10]:
+        certificates.issue(user, courses[0])
+    db.session.commit()
 
 
 def _stderr(*args, **kwargs) -> None:

@@ -13,7 +13,13 @@ from academy.core.errors import ServiceError
 from academy.core.learning import learner_state
 from academy.extensions import db
 from academy.progress import services
-from academy.progress.models import CourseProgress, LessonProgress, ProgressEvent, QuizResult
+from academy.progress.models import (
+    CourseProgress,
+    LearnerMonthActivity,
+    LessonProgress,
+    ProgressEvent,
+    QuizResult,
+)
 from academy.quizzes.models import LAST
 from tests.fixtures.progress import (
     complete_lesson,
@@ -248,6 +254,56 @@ def test_history_keeps_every_event(learner, progress_course):
         ("lesson_done", lesson.id, None, None),
         ("course_completed", None, None, 95.0),
     ]
+
+
+def month_activity(user) -> list[tuple[str, int]]:
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(LearnerMonthActivity.month, LearnerMonthActivity.course_id)
+            .where(LearnerMonthActivity.user_id == user.id)
+            .order_by(LearnerMonthActivity.month)
+        )
+    ]
+
+
+def test_activity_rolls_up_once_per_month_and_course(learner, progress_course):
+    course = progress_course(modules=1, lessons=2, quizzes=1)
+    enrol(learner, course)
+    db.session.commit()
+    assert month_activity(learner) == []  # being enrolled is not activity
+    first, second = course_lessons(course)
+    view_lesson(learner, first)
+    view_lesson(learner, second)
+    fail_quiz(learner, course_quizzes(course)[0])
+    this_month = services.month_key(services.utcnow())
+    assert month_activity(learner) == [(this_month, course.id)]
+
+
+def test_month_key_is_bangkok_time():
+    from datetime import UTC, datetime
+
+    assert services.month_key(datetime(2026, 1, 31, 16, 59, tzinfo=UTC)) == "2026-01"
+    assert services.month_key(datetime(2026, 1, 31, 17, 0, tzinfo=UTC)) == "2026-02"
+
+
+def test_the_rollup_rebuilds_from_the_events(learner, progress_course):
+    from datetime import UTC, datetime
+
+    course = progress_course(modules=1, lessons=1, quizzes=0)
+    enrol(learner, course)
+    view_lesson(learner, course_lessons(course)[0])
+    # History loaded by hand (no rollup row): 31 Jan 17:00 UTC is February in Bangkok.
+    db.session.add(
+        ProgressEvent(user_id=learner.id, course_id=course.id, kind="lesson_viewed",
+                      at=datetime(2026, 1, 31, 17, 0, tzinfo=UTC))
+    )  # fmt: skip
+    db.session.commit()
+    before = month_activity(learner)
+    assert services.rebuild_month_activity() == 1
+    db.session.commit()
+    assert month_activity(learner) == sorted([("2026-02", course.id), *before])
+    assert services.rebuild_month_activity() == 0  # nothing missing: nothing added
 
 
 def test_learner_state_in_two_queries(learner, progress_course, count_queries):

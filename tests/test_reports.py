@@ -11,7 +11,8 @@ import pytest
 from academy.core.db import utcnow
 from academy.courses.models import Enrolment, Track
 from academy.extensions import db
-from academy.progress.models import CourseProgress, ProgressEvent
+from academy.progress.models import CourseProgress
+from academy.progress.services import log_event
 from academy.reports import services
 
 
@@ -42,8 +43,7 @@ def city(make_user, make_school, make_room, make_class, make_class_course, make_
                            first_activity_at=at, last_activity_at=at, completed_at=done,
                            percent=100 if done else 40)
         )  # fmt: skip
-        db.session.add(ProgressEvent(user_id=user.id, course_id=course.id, kind="lesson_viewed",
-                                     at=at))  # fmt: skip
+        log_event(user.id, course.id, "lesson_viewed", at)
 
     progress(pupils_a[0], x, done=now)
     progress(pupils_a[1], x)

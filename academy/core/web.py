@@ -71,8 +71,10 @@ def _security_headers(response: Response) -> Response:
         # A response that declares itself public (a published course's content-addressed
         # file) is the same for everyone and may be cached.
         and not (response.cache_control.public and response.status_code < 400)
+        # current_user last: after a commit it would reload the signed-in user (a query) to
+        # learn what a POST or an error already decides.
         and (
-            current_user.is_authenticated or request.method != "GET" or response.status_code >= 400
+            request.method != "GET" or response.status_code >= 400 or current_user.is_authenticated
         )
     ):
         # A shared PC must never show the previous learner's pages: nothing private is kept

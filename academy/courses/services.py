@@ -14,10 +14,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from academy.auth.models import User
 from academy.core import audit, signals
+from academy.core.db import insert_ignoring_duplicates
 from academy.core.errors import ServiceError
 from academy.core.markdown import render_markdown
 from academy.courses import files
@@ -204,8 +205,13 @@ def outline(course: Course, state: Any = None) -> list[OutlineModule]:
             select(Module).where(Module.course_id == course.id).order_by(Module.position, Module.id)
         )
     )
+    # The outline shows titles: leave the lesson bodies (Markdown and HTML, the bulk of the
+    # rows) in the database.
     lessons = db.session.scalars(
-        select(Lesson).where(Lesson.course_id == course.id).order_by(Lesson.position, Lesson.id)
+        select(Lesson)
+        .options(defer(Lesson.body), defer(Lesson.body_html))
+        .where(Lesson.course_id == course.id)
+        .order_by(Lesson.position, Lesson.id)
     )
     quizzes = db.session.scalars(
         select(Quiz).where(Quiz.course_id == course.id).order_by(Quiz.position, Quiz.id)
@@ -263,11 +269,15 @@ def enrol(user: User, course: Course, source: str = "self") -> bool:
     """Enrol the learner once; True when this call enrolled them. Sends `enrolled`."""
     if not course.is_published and not _may_edit(user, course):
         raise ServiceError(_("This course is not open yet."))
-    try:
-        with db.session.begin_nested():
-            db.session.add(Enrolment(user_id=user.id, course_id=course.id, source=source))
-    except IntegrityError:
-        return False  # already enrolled (two clicks, two tabs): the database said so
+    # Already enrolled (every "mark done" of an enrolled learner, two clicks, two tabs): the
+    # unique constraint says so and the INSERT does nothing; no error, no SAVEPOINT.
+    inserted = db.session.execute(
+        insert_ignoring_duplicates(Enrolment).values(
+            user_id=user.id, course_id=course.id, source=source
+        )
+    ).rowcount
+    if not inserted:
+        return False
     signals.enrolled.send(user, course=course)
     return True
 

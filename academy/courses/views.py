@@ -151,6 +151,9 @@ def lesson_done(slug: str, key: str):
     )
     if items[index].locked and not access.may_edit(current_user, course):
         abort(403)
+    # Translated before the commit: choosing the language reads the signed-in user, whom the
+    # commit expires (one query fewer on the hottest POST).
+    done_message = _("Marked as done.")
     try:
         services.mark_done(current_user, lesson, course)
     except ServiceError as exc:
@@ -158,7 +161,7 @@ def lesson_done(slug: str, key: str):
         flash(exc.message, "error")
         return redirect(url_for("courses.lesson", slug=slug, key=key))
     db.session.commit()
-    flash(_("Marked as done."), "success")
+    flash(done_message, "success")
     following = items[index + 1] if index + 1 < len(items) else None
     if following is not None and following.kind == "lesson":
         return redirect(url_for("courses.lesson", slug=slug, key=following.key))

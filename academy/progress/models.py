@@ -29,6 +29,23 @@ class ProgressEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class LearnerMonthActivity(db.Model):
+    """Rollup of progress_events for "active learners per month": one row per Bangkok month,
+    learner and course with any activity (an enrolment is not activity). Written with the event
+    in the same transaction (INSERT ... ON CONFLICT DO NOTHING), so the report counts rows per
+    month instead of scanning every event; `rebuild_month_activity()` rebuilds it from events."""
+
+    __tablename__ = "learner_month_activity"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "YYYY-MM", Bangkok time
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class LessonProgress(db.Model):
     __tablename__ = "lesson_progress"
     __table_args__ = (Index("ix_lesson_progress_course_user", "course_id", "user_id"),)

@@ -18,22 +18,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from academy.auth.models import User
 from academy.core import signals
 from academy.core.access import has_role
-from academy.core.db import utcnow
+from academy.core.db import insert_ignoring_duplicates, utcnow
 from academy.core.errors import ServiceError
 from academy.core.learning import LearnerCourseState, QuizMark
 from academy.courses.models import Course, Enrolment, Lesson, Module
 from academy.extensions import db
-from academy.progress.models import CourseProgress, LessonProgress, ProgressEvent, QuizResult
+from academy.progress.models import (
+    CourseProgress,
+    LearnerMonthActivity,
+    LessonProgress,
+    ProgressEvent,
+    QuizResult,
+)
 from academy.quizzes.models import LAST, OPEN, Attempt, Quiz
 
 EVENT_ENROLLED = "enrolled"
@@ -104,11 +110,7 @@ def completion_rule(course: Any) -> Callable[[CourseStatus], bool]:
 
 def _insert_ignore(model: type, **values: Any) -> int:
     """INSERT ... ON CONFLICT DO NOTHING: two requests creating the same row cannot fail."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    result = db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    result = db.session.execute(insert_ignoring_duplicates(model).values(**values))
     return result.rowcount or 0
 
 
@@ -153,8 +155,50 @@ def _touch(progress: CourseProgress, now: datetime, lesson_id: int | None = None
         progress.last_lesson_id = lesson_id
 
 
-def _event(user_id: int, course_id: int, kind: str, now: datetime, **fields: Any) -> None:
+BANGKOK = timedelta(hours=7)
+
+
+def month_key(at: datetime) -> str:
+    """'YYYY-MM' of a UTC time, in Bangkok time (the reports' months)."""
+    return (at + BANGKOK).strftime("%Y-%m")
+
+
+def log_event(user_id: int, course_id: int, kind: str, now: datetime, **fields: Any) -> None:
+    """Append a progress event and, for activity, mark the learner active in that month and
+    course (the rollup the monthly report reads), in the caller's transaction."""
     db.session.add(ProgressEvent(user_id=user_id, course_id=course_id, kind=kind, at=now, **fields))
+    if kind != EVENT_ENROLLED:
+        _insert_ignore(
+            LearnerMonthActivity, month=month_key(now), user_id=user_id, course_id=course_id
+        )
+
+
+def month_sql(column: Any) -> Any:
+    """month_key() in SQL, in the database's own dialect."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("Asia/Bangkok", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column, "+7 hours")
+
+
+def rebuild_month_activity() -> int:
+    """Add every (month, learner, course) with activity in progress_events that the rollup
+    lacks (after loading history by hand, or to check it); returns the rows added. The caller
+    commits."""
+    pe = ProgressEvent.__table__
+    rows = (
+        select(month_sql(pe.c.at), pe.c.user_id, pe.c.course_id)
+        .where(pe.c.kind != EVENT_ENROLLED)
+        .distinct()
+    )
+    count = select(func.count()).select_from(LearnerMonthActivity)
+    before = db.session.scalar(count) or 0
+    # Counted, not rowcount: drivers disagree on rowcount for INSERT ... SELECT.
+    db.session.execute(
+        insert_ignoring_duplicates(LearnerMonthActivity).from_select(
+            ["month", "user_id", "course_id"], rows
+        )
+    )
+    return (db.session.scalar(count) or 0) - before
 
 
 def course_status(user_id: int, course_id: int) -> CourseStatus:
@@ -211,7 +255,7 @@ def _recompute(user: User, progress: CourseProgress, now: datetime) -> CourseSta
     )
     if result.rowcount == 1:
         set_committed_value(progress, "completed_at", now)
-        _event(user.id, progress.course_id, EVENT_COMPLETED, now, value=status.score)
+        log_event(user.id, progress.course_id, EVENT_COMPLETED, now, value=status.score)
         signals.course_completed.send(user, course=course, score=status.score)
     return status
 
@@ -245,7 +289,9 @@ def record_view(user: User, lesson: Lesson, seconds: int | None = None) -> Lesso
             .values(seconds_spent=LessonProgress.seconds_spent + spent)
             .execution_options(synchronize_session=False)
         )
-    _event(user.id, lesson.course_id, EVENT_VIEWED, now, lesson_id=lesson.id, value=spent or None)
+    log_event(
+        user.id, lesson.course_id, EVENT_VIEWED, now, lesson_id=lesson.id, value=spent or None
+    )
     _touch(progress, now, lesson.id)
     _recompute(user, progress, now)
     return db.session.execute(
@@ -281,7 +327,7 @@ def mark_done(user: User, lesson: Lesson) -> bool:
         .execution_options(synchronize_session=False)
     ).rowcount
     if ticked:
-        _event(user.id, lesson.course_id, EVENT_DONE, now, lesson_id=lesson.id)
+        log_event(user.id, lesson.course_id, EVENT_DONE, now, lesson_id=lesson.id)
     _touch(progress, now, lesson.id)
     _recompute(user, progress, now)
     return bool(ticked)
@@ -319,7 +365,7 @@ def record_attempt(user: User, attempt: Attempt, quiz: Quiz) -> QuizResult | Non
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    _event(user.id, quiz.course_id, EVENT_QUIZ, now, quiz_id=quiz.id, value=attempt.percent)
+    log_event(user.id, quiz.course_id, EVENT_QUIZ, now, quiz_id=quiz.id, value=attempt.percent)
     _touch(progress, now)
     _recompute(user, progress, now)
     return db.session.execute(
@@ -343,7 +389,7 @@ def record_enrolment(user: User, course: Course) -> CourseProgress:
     )
     progress = _lock_course_progress(user.id, course.id, now)
     if created:
-        _event(user.id, course.id, EVENT_ENROLLED, now)
+        log_event(user.id, course.id, EVENT_ENROLLED, now)
     _recompute(user, progress, now)
     return progress
 

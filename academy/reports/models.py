@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import Index
 
-from academy.progress.models import CourseProgress, ProgressEvent
+from academy.progress.models import CourseProgress
 
-# "Active learners per month": the range scan on `at` reads user_id and kind from the index
-# itself (index-only scan on PostgreSQL, covering index on SQLite), never the table rows.
-ix_progress_events_at_user = Index(
-    "ix_progress_events_at_user", ProgressEvent.at, ProgressEvent.user_id, ProgressEvent.kind
-)
+# "Active learners per month" reads progress's learner_month_activity rollup (its primary key,
+# month first, serves the range), so progress_events needs no index of ours.
 # "Started per month": a learner has started a course at their first lesson or quiz activity
 # (enrolling alone creates the course_progress row with first_activity_at empty).
 ix_course_progress_first_activity_at = Index(

@@ -7,7 +7,7 @@ Definitions (also shown on the page):
 - started: pairs with a first lesson or quiz activity; completed: pairs with completed_at;
 - completion rate: completed / enrolled;
 - active learners in a month: distinct learners with at least one progress event that month
-  (Bangkok time).
+  (Bangkok time), read from the learner_month_activity rollup progress writes with each event.
 By room and by programme, the pairs are the class's members times the class's courses.
 """
 
@@ -25,7 +25,8 @@ from academy.classes.models import Class, ClassCourse, ClassMember, Programme, R
 from academy.core.db import utcnow
 from academy.courses.models import Course, Enrolment, Track
 from academy.extensions import db
-from academy.progress.models import CourseProgress, ProgressEvent
+from academy.progress.models import CourseProgress, LearnerMonthActivity
+from academy.progress.services import month_key
 
 DIMENSIONS = ("school", "room", "programme", "track", "course")
 BANGKOK = timedelta(hours=7)
@@ -181,16 +182,17 @@ def _since(months: int, now: datetime | None = None) -> datetime:
 
 
 def active_query(filters: Filters, since: datetime) -> Select:
-    month = month_of(ProgressEvent.at)
+    """Distinct learners per month from the rollup progress keeps as events arrive (one row
+    per month, learner and course; enrolments are not activity): it grows with learners, not
+    with events."""
+    activity = LearnerMonthActivity
     return (
-        select(month.label("month"), func.count(distinct(ProgressEvent.user_id)).label("n"))
+        select(activity.month.label("month"), func.count(distinct(activity.user_id)).label("n"))
         .where(
-            ProgressEvent.at >= since,
-            # Being enrolled (often by a class) is not activity; opening a lesson is.
-            ProgressEvent.kind != "enrolled",
-            *_filter_clauses(filters, ProgressEvent.user_id, ProgressEvent.course_id),
+            activity.month >= month_key(since),
+            *_filter_clauses(filters, activity.user_id, activity.course_id),
         )
-        .group_by(month)
+        .group_by(activity.month)
     )
 
 

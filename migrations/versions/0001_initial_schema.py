@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 01:40:42.865426
+Create Date: 2026-11-22 01:46:44.427731
 
 """
 from alembic import op
@@ -238,6 +238,14 @@ def upgrade():
     with op.batch_alter_table('enrolments', schema=None) as batch_op:
         batch_op.create_index('ix_enrolments_course_id', ['course_id'], unique=False)
 
+    op.create_table('learner_month_activity',
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_learner_month_activity_course_id_courses'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_learner_month_activity_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('month', 'user_id', 'course_id', name=op.f('pk_learner_month_activity'))
+    )
     op.create_table('modules',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('course_id', sa.Integer(), nullable=False),
@@ -408,7 +416,6 @@ def upgrade():
     )
     with op.batch_alter_table('progress_events', schema=None) as batch_op:
         batch_op.create_index('ix_progress_events_at', ['at'], unique=False)
-        batch_op.create_index('ix_progress_events_at_user', ['at', 'user_id', 'kind'], unique=False)
         batch_op.create_index('ix_progress_events_course_at', ['course_id', 'at'], unique=False)
         batch_op.create_index('ix_progress_events_user_course', ['user_id', 'course_id'], unique=False)
 
@@ -484,7 +491,6 @@ def downgrade():
     with op.batch_alter_table('progress_events', schema=None) as batch_op:
         batch_op.drop_index('ix_progress_events_user_course')
         batch_op.drop_index('ix_progress_events_course_at')
-        batch_op.drop_index('ix_progress_events_at_user')
         batch_op.drop_index('ix_progress_events_at')
 
     op.drop_table('progress_events')
@@ -529,6 +535,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_modules_course_id'))
 
     op.drop_table('modules')
+    op.drop_table('learner_month_activity')
     with op.batch_alter_table('enrolments', schema=None) as batch_op:
         batch_op.drop_index('ix_enrolments_course_id')
 
