@@ -144,6 +144,17 @@ def _out_of_range(error: Exception):
     return _error_page(NotFound())
 
 
+def _nul_in_input(error: ValueError):
+    """PostgreSQL refuses NUL characters in text; input holding one is bad input (400),
+    rolled back, not a 500. Any other ValueError stays a 500."""
+    from academy.extensions import db
+
+    if "NUL" not in str(error):
+        return _server_error(error)
+    db.session.rollback()
+    return render_template("errors/error.html", error=error, code=400), 400
+
+
 def _csrf_error(error: CSRFError):
     if _wants_json():
         return {"error": "csrf", "description": error.description}, 400
@@ -161,6 +172,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(OverflowError, _out_of_range)  # SQLite: int beyond 64 bits
     app.register_error_handler(DataError, _out_of_range)  # PostgreSQL: numeric out of range
+    app.register_error_handler(ValueError, _nul_in_input)  # PostgreSQL: NUL in text
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _server_error)
     app.jinja_env.globals.update(
