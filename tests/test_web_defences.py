@@ -188,3 +188,20 @@ def test_form_ids_beyond_64_bits_are_not_found(client, world):
     client.login(world.user("admin"))
     url = f"/classes/{world.ids['class_id']}/courses"
     assert client.post(url, data={"course": "99999999999999999999999"}).status_code == 404
+
+
+def test_nul_in_any_input_is_refused_before_anything_is_written(client, db, admin):
+    from sqlalchemy import func, select
+
+    from academy.auth.models import User
+
+    client.login(admin)
+    before = db.session.scalar(select(func.count(User.id)))
+    response = client.post(
+        "/people/new", data={"full_name": "bad\x00name", "username": "nul-user", "role": "learner"}
+    )
+    assert response.status_code == 400
+    assert client.get("/people?q=a\x00b").status_code == 400
+    response = client.post("/language", json={"language": "th\u0000"})
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count(User.id))) == before

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, current_app, redirect, render_template, request, url_for
+from flask import Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -144,15 +144,14 @@ def _out_of_range(error: Exception):
     return _error_page(NotFound())
 
 
-def _nul_in_input(error: ValueError):
-    """PostgreSQL refuses NUL characters in text; input holding one is bad input (400),
-    rolled back, not a 500. Any other ValueError stays a 500."""
-    from academy.extensions import db
-
-    if "NUL" not in str(error):
-        return _server_error(error)
-    db.session.rollback()
-    return render_template("errors/error.html", error=error, code=400), 400
+def _refuse_nul_in_input():
+    """No text Academy stores may hold a NUL character (PostgreSQL refuses it, SQLite would
+    keep it invisibly): refuse such input as a bad request before any service sees it."""
+    values = [*request.args.values(), *request.form.values()]
+    if request.is_json:
+        values.append(request.get_data(as_text=True).replace("\\u0000", "\x00"))
+    if any("\x00" in value for value in values):
+        abort(400, description="The request holds a NUL character, which no field may contain.")
 
 
 def _csrf_error(error: CSRFError):
@@ -168,11 +167,11 @@ def init_app(app: Flask) -> None:
     # after_request runs last-registered first: compress after the headers are final.
     compress.init_app(app)
     app.after_request(_security_headers)
+    app.before_request(_refuse_nul_in_input)
     _bound_url_ids(app)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(OverflowError, _out_of_range)  # SQLite: int beyond 64 bits
     app.register_error_handler(DataError, _out_of_range)  # PostgreSQL: numeric out of range
-    app.register_error_handler(ValueError, _nul_in_input)  # PostgreSQL: NUL in text
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _server_error)
     app.jinja_env.globals.update(
