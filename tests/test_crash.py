@@ -163,7 +163,8 @@ def run_crash_test(tmp_path: Path, database_url: str) -> dict[str, int]:
             try:
                 if requests.get(base + "/healthz", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # Not up yet; a worker still starting on a busy machine may also be slow.
                 time.sleep(0.1)
         workers_before = _workers(server.pid)
         assert len(workers_before) == 2
