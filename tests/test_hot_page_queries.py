@@ -31,7 +31,8 @@ def _learner_in(make_user, make_course, make_quiz_in, modules: int, lessons: int
 
 @pytest.mark.parametrize(
     ("page", "expected"),
-    [("course", 9), ("lesson", 8), ("done", 17)],
+    # (SQLite, PostgreSQL): the same today; a dialect may need its own (row locks).
+    [("course", (9, 9)), ("lesson", (8, 8)), ("done", (17, 17))],
 )
 def test_course_pages_do_not_grow_with_lessons(
     client, count_queries, make_user, make_course, make_quiz_in, page, expected
@@ -48,7 +49,7 @@ def test_course_pages_do_not_grow_with_lessons(
         }[page]
         counts.append(_count(client, count_queries, path, "POST" if page == "done" else "GET"))
     assert counts[0] == counts[1], f"{counts[0]} queries for 3 lessons, {counts[1]} for 30"
-    assert counts[0] == expected, counts
+    assert counts[0] == expected[db.engine.dialect.name == "postgresql"], counts
 
 
 def test_catalogue_does_not_grow_with_courses(client, count_queries, make_user, make_course):

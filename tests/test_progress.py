@@ -306,6 +306,18 @@ def test_the_rollup_rebuilds_from_the_events(learner, progress_course):
     assert services.rebuild_month_activity() == 0  # nothing missing: nothing added
 
 
+def test_rebuild_activity_command(learner, progress_course, runner):
+    course = progress_course(modules=1, lessons=1, quizzes=0)
+    enrol(learner, course)
+    view_lesson(learner, course_lessons(course)[0])
+    db.session.execute(db.delete(LearnerMonthActivity))
+    db.session.commit()
+    result = runner.invoke(args=["academy", "rebuild-activity"])
+    assert result.exit_code == 0, result.output
+    assert "1 row(s) added" in result.output
+    assert len(month_activity(learner)) == 1
+
+
 def test_learner_state_in_two_queries(learner, progress_course, count_queries):
     course = progress_course(modules=2, lessons=3, quizzes=1)
     enrol(learner, course)

@@ -271,12 +271,13 @@ def enrol(user: User, course: Course, source: str = "self") -> bool:
         raise ServiceError(_("This course is not open yet."))
     # Already enrolled (every "mark done" of an enrolled learner, two clicks, two tabs): the
     # unique constraint says so and the INSERT does nothing; no error, no SAVEPOINT.
+    # RETURNING, not rowcount: drivers disagree on rowcount here.
     inserted = db.session.execute(
-        insert_ignoring_duplicates(Enrolment).values(
-            user_id=user.id, course_id=course.id, source=source
-        )
-    ).rowcount
-    if not inserted:
+        insert_ignoring_duplicates(Enrolment)
+        .values(user_id=user.id, course_id=course.id, source=source)
+        .returning(Enrolment.id)
+    ).scalar()
+    if inserted is None:
         return False
     signals.enrolled.send(user, course=course)
     return True

@@ -1,4 +1,5 @@
-"""`flask --app wsgi academy recompute-progress SLUG`: after a course's items changed."""
+"""`flask --app wsgi academy recompute-progress SLUG`: after a course's items changed;
+`flask --app wsgi academy rebuild-activity`: the monthly activity rollup from the events."""
 
 from __future__ import annotations
 
@@ -23,3 +24,15 @@ def recompute_progress_command(slug: str) -> None:
     count = services.recompute_course(course)
     db.session.commit()
     click.echo(f"{slug}: progress recounted for {count} learner(s)")
+
+
+@academy_cli.command("rebuild-activity")
+def rebuild_activity_command() -> None:
+    """Add to the monthly activity rollup (learner_month_activity) every month, learner and
+    course that progress_events show activity for and the rollup lacks (after loading history
+    by hand). Safe to run at any time: it only adds what is missing."""
+    from academy.progress import services
+
+    added = services.rebuild_month_activity()
+    db.session.commit()
+    click.echo(f"learner_month_activity: {added} row(s) added")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 01:46:44.427731
+Create Date: 2026-11-22 02:38:48.231997
 
 """
 from alembic import op
