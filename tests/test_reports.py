@@ -34,7 +34,9 @@ def city(make_user, make_school, make_room, make_class, make_class_course, make_
     programme = make_programme("Bobae 1")
     make_class(members=[seller], courses=[y], programme=programme)
     now = utcnow()
-    last_month = now - timedelta(days=35)
+    # The middle of the previous Bangkok month, whatever day of the month today is.
+    local = now + services.BANGKOK
+    last_month = now - timedelta(days=local.day + 14)
 
     def progress(user, course, done=None, at=now):
         # Enrolling made the row; the learner's first activity makes it "started".
