@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-__version__ = "0.1.0"
+from academy.core import __version__  # noqa: F401 - the version lives with the shared code
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -162,7 +162,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_features(app: Flask) -> None:
-    from academy.cli import academy_cli
+    from academy.core.cli import academy_cli
 
     importlib.import_module("academy.core.models")
     for name in FEATURES:
@@ -176,6 +176,7 @@ def _register_features(app: Flask) -> None:
         init = getattr(importlib.import_module(package), "init_app", None)
         if init is not None:
             init(app)
+    importlib.import_module("academy.demo")  # the seed-demo command
     app.cli.add_command(academy_cli)
 
 

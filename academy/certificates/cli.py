@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from academy.cli import academy_cli, fail
+from academy.core.cli import academy_cli, fail
 from academy.core.errors import ServiceError
 from academy.extensions import db
 

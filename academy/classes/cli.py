@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from academy.cli import academy_cli, fail
+from academy.core.cli import academy_cli, fail
 from academy.extensions import db
 
 

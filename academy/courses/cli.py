@@ -7,19 +7,10 @@ from pathlib import Path
 import click
 import yaml
 
-from academy import ROOT
-from academy.cli import academy_cli, fail
+from academy.core.cli import academy_cli, fail
 from academy.courses import loader, services
+from academy.courses.loader import COURSES_DIR, course_folders
 from academy.extensions import db
-
-COURSES_DIR = ROOT / "courses"
-
-
-def course_folders(base: Path = COURSES_DIR) -> list[Path]:
-    """Every course folder under courses/ (a folder with a course.yml), in name order."""
-    if not base.is_dir():
-        return []
-    return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
 @academy_cli.command("import-course")

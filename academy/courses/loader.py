@@ -32,6 +32,8 @@ from academy.courses.models import (
 )
 from academy.extensions import db
 
+# The project's own course folders (`flask academy import-courses`, the demo seed).
+COURSES_DIR = Path(__file__).resolve().parents[2] / "courses"
 NUMBERED = re.compile(r"^(\d{1,4})-([^/]+)$")
 LANGUAGES = ("th", "en")
 TITLE_MAX = 300
@@ -51,6 +53,13 @@ QUIZ_KEYS = (
     "grading",
     "show_feedback",
 )
+
+
+def course_folders(base: Path = COURSES_DIR) -> list[Path]:
+    """Every course folder under `base` (a folder with a course.yml), in name order."""
+    if not base.is_dir():
+        return []
+    return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
 class CourseFormatError(ValueError):

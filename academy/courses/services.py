@@ -273,7 +273,7 @@ def enrol(user: User, course: Course, source: str = "self") -> bool:
     # unique constraint says so and the INSERT does nothing; no error, no SAVEPOINT.
     # RETURNING, not rowcount: drivers disagree on rowcount here.
     inserted = db.session.execute(
-        insert_ignoring_duplicates(Enrolment)
+        insert_ignoring_duplicates(db.session, Enrolment)
         .values(user_id=user.id, course_id=course.id, source=source)
         .returning(Enrolment.id)
     ).scalar()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from academy.cli import academy_cli, fail
+from academy.core.cli import academy_cli, fail
 from academy.courses.models import Course
 from academy.extensions import db
 

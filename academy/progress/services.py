@@ -110,7 +110,7 @@ def completion_rule(course: Any) -> Callable[[CourseStatus], bool]:
 
 def _insert_ignore(model: type, **values: Any) -> int:
     """INSERT ... ON CONFLICT DO NOTHING: two requests creating the same row cannot fail."""
-    result = db.session.execute(insert_ignoring_duplicates(model).values(**values))
+    result = db.session.execute(insert_ignoring_duplicates(db.session, model).values(**values))
     return result.rowcount or 0
 
 
@@ -194,7 +194,7 @@ def rebuild_month_activity() -> int:
     before = db.session.scalar(count) or 0
     # Counted, not rowcount: drivers disagree on rowcount for INSERT ... SELECT.
     db.session.execute(
-        insert_ignoring_duplicates(LearnerMonthActivity).from_select(
+        insert_ignoring_duplicates(db.session, LearnerMonthActivity).from_select(
             ["month", "user_id", "course_id"], rows
         )
     )

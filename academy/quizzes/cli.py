@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from sqlalchemy import or_, select
 
-from academy.cli import academy_cli, fail
+from academy.core.cli import academy_cli, fail
 from academy.core.errors import ServiceError
 from academy.courses.models import Course
 from academy.extensions import db
