@@ -32,6 +32,7 @@ FEATURES = (
     "courses",
     "quizzes",
     "classes",
+    "studio",
     "progress",
     "certificates",
     "reports",

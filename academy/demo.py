@@ -9,9 +9,9 @@ from sqlalchemy import select
 from academy.auth import services as auth
 from academy.auth.models import SELLER, STUDENT, User
 from academy.core.cli import academy_cli, fail
-from academy.courses import loader
 from academy.courses.models import CourseInstructor
 from academy.extensions import db
+from academy.studio import loader
 
 # Demo sign-ins, printed by `make run`. Only for a demo database: change them on a real server.
 DEMO_USERS = (

@@ -37,9 +37,9 @@ def main() -> None:
 
     from academy import ROOT, create_app
     from academy.auth import services as auth
-    from academy.courses import loader
     from academy.courses.models import Lesson
     from academy.extensions import db
+    from academy.studio import loader
 
     folder = (
         Path(args.course)

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from academy import ROOT
-from academy.courses import loader, services
-from academy.courses.loader import CourseFormatError, load_course
+from academy.courses import services
 from academy.courses.models import Course, CourseAsset, Lesson, Module, Track
 from academy.extensions import db
+from academy.studio import loader
+from academy.studio.loader import CourseFormatError, load_course
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"

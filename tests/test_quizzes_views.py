@@ -420,6 +420,20 @@ def test_export_pages(client, world):
     assert data["settings"]["pass_mark"] == quiz.pass_mark
 
 
+def test_quiz_page_export_is_the_course_folder_quiz_file(client, world):
+    # The quiz page and the course folder export wrote the settings header apart, and the page
+    # dropped @draw_category; both now write the one header.
+    from academy.quizzes.transfer import quiz_text
+
+    quiz = world["quiz"]
+    quiz.draw_count, quiz.draw_category = 1, "Geography"
+    db.session.commit()
+    client.login(world["teacher"])
+    gift = client.get(f"/quizzes/{quiz.id}/export.gift").get_data(as_text=True)
+    assert "// @draw_category: Geography" in gift
+    assert gift == quiz_text(quiz)
+
+
 def test_results_and_marking_pages(client, world, make_attempt):
     quiz = world["quiz"]
     attempt = make_attempt(quiz, world["learner"], answers=RIGHT, submit=True)

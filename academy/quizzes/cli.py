@@ -64,7 +64,7 @@ def export_quiz_command(slug: str, quiz_name: str, fmt: str, output: Path | None
     if quiz is None:
         fail(f"no quiz {quiz_name!r} in {slug}")
     if fmt == "gift":
-        text = transfer.export_gift(quiz)
+        text = transfer.quiz_text(quiz)
     else:
         text = json.dumps(transfer.export_json(quiz), ensure_ascii=False, indent=2) + "\n"
     if output:

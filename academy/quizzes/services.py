@@ -105,6 +105,14 @@ def may_take(user: Any, quiz: Quiz) -> bool:
     return is_enrolled(user, quiz.course_id) or may_edit(user, quiz)
 
 
+def outline_items(course: Course) -> list[tuple[int | None, int, str, int, str, Quiz]]:
+    """The course's quizzes for its outline (the `outline_items` signal)."""
+    quizzes = db.session.scalars(
+        select(Quiz).where(Quiz.course_id == course.id).order_by(Quiz.position, Quiz.id)
+    )
+    return [(q.module_id, q.position, "quiz", q.id, q.key, q) for q in quizzes]
+
+
 # --------------------------------------------------------------------------- questions
 
 

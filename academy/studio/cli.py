@@ -8,9 +8,10 @@ import click
 import yaml
 
 from academy.core.cli import academy_cli, fail
-from academy.courses import loader, services
-from academy.courses.loader import COURSES_DIR, course_folders
+from academy.courses import services
 from academy.extensions import db
+from academy.studio import loader
+from academy.studio.loader import COURSES_DIR, course_folders
 
 
 @academy_cli.command("import-course")
