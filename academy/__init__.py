@@ -113,7 +113,7 @@ def _configure_database(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from academy.core import assets
+    from academy.core import assets, transaction
     from academy.core.db import configure_sqlite
     from academy.core.i18n import select_locale
     from academy.extensions import babel, csrf, db, login_manager, migrate
@@ -135,6 +135,7 @@ def _init_extensions(app: Flask) -> None:
         default_translation_directories=";".join(translation_dirs),
     )
     assets.init_app(app)
+    transaction.init_app(app)
 
     with app.app_context():
         engine = db.engine

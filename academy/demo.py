@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from academy.auth import services as auth
 from academy.auth.models import SELLER, STUDENT, User
+from academy.core import transaction
 from academy.core.cli import academy_cli, fail
 from academy.courses.models import CourseInstructor
 from academy.extensions import db
@@ -39,12 +40,12 @@ def seed_courses() -> list[str]:
     teacher = db.session.scalar(select(User).where(User.username == "teacher"))
     loaded = []
     for folder in loader.course_folders():
-        course = loader.load_course(folder, commit=False)
-        if teacher is not None:
-            exists = db.session.get(CourseInstructor, (course.id, teacher.id))
-            if exists is None:
-                db.session.add(CourseInstructor(course_id=course.id, user_id=teacher.id))
-        db.session.commit()
+        with transaction.unit_of_work():
+            course = loader.load_course(folder)
+            if teacher is not None:
+                exists = db.session.get(CourseInstructor, (course.id, teacher.id))
+                if exists is None:
+                    db.session.add(CourseInstructor(course_id=course.id, user_id=teacher.id))
         loaded.append(course.slug)
     return loaded
 
@@ -52,8 +53,8 @@ def seed_courses() -> list[str]:
 @academy_cli.command("seed-demo")
 def seed_demo_command():
     """Create the demo accounts and load the starter courses (safe to run again)."""
-    users = seed_users()
-    db.session.commit()
+    with transaction.unit_of_work():
+        users = seed_users()
     try:
         courses = seed_courses()
     except loader.CourseFormatError as exc:

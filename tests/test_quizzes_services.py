@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from academy.core import signals
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
+from academy.core.transaction import unit_of_work
 from academy.extensions import db
 from academy.quizzes import services
 from academy.quizzes.models import OPEN, SUBMITTED, Attempt, Response
@@ -320,7 +321,10 @@ def _race(app, n, target):
         with app.app_context():
             barrier.wait()
             try:
-                results.append(target())
+                # Each thread is one unit of work, as each request is (the request commits).
+                with unit_of_work():
+                    value = target()
+                results.append(value)
             except ServiceError as error:
                 errors.append(str(error))
             finally:
@@ -369,9 +373,12 @@ def test_concurrent_start_and_submit_respects_limit(app, make_quiz, learner, enr
         user = db.session.get(User, user_id)
         ids = []
         for _ in range(4):
-            attempt = services.start_attempt(user, db.session.get(Quiz, quiz_id))
+            # Each start and each submit is a request of its own: its own unit of work.
+            with unit_of_work():
+                attempt = services.start_attempt(user, db.session.get(Quiz, quiz_id))
             ids.append(attempt.id)
-            services.submit(attempt, user)
+            with unit_of_work():
+                services.submit(attempt, user)
         return ids
 
     _results, errors = _race(app, 10, start_and_submit)

@@ -9,7 +9,6 @@ import click
 from academy.auth import services
 from academy.core.cli import academy_cli, fail
 from academy.core.errors import ServiceError
-from academy.extensions import db
 
 
 @academy_cli.command("create-user")
@@ -29,5 +28,4 @@ def create_user_command(username: str, role: str, full_name: str | None, passwor
         )
     except ServiceError as exc:
         fail(str(exc.message))
-    db.session.commit()
     click.echo(f"created {user.role} {user.username}")

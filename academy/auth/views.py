@@ -71,10 +71,8 @@ def sign_in():
         try:
             user = services.authenticate(form.username.data, form.password.data, _client_address())
         except ServiceError as exc:
-            db.session.commit()  # the failure counts even though sign-in failed
             error = exc.message
         else:
-            db.session.commit()
             # A fresh session on every sign-in: nothing of the previous learner on this PC stays.
             session.clear()
             login_user(user)
@@ -117,10 +115,8 @@ def register():
                 locale=request.cookies.get("lang"),
             )
         except ServiceError as exc:
-            db.session.rollback()
             getattr(form, exc.field or "username").errors.append(exc.message)
         else:
-            db.session.commit()
             session.clear()
             login_user(user)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
@@ -137,10 +133,8 @@ def change_password():
         try:
             services.change_password(user, form.current_password.data, form.password.data)
         except ServiceError as exc:
-            db.session.rollback()
             getattr(form, exc.field or "password").errors.append(exc.message)
         else:
-            db.session.commit()
             # The version in the cookie changed with the password; sign this browser in again
             # so only the other sessions end.
             login_user(user)
@@ -186,11 +180,9 @@ def new_person():
                 phone=form.phone.data,
             )
         except ServiceError as exc:
-            db.session.rollback()
             getattr(form, exc.field or "username").errors.append(exc.message)
         else:
             audit.record(audit.USER_CREATE, user, role=user.role)
-            db.session.commit()
             return render_template("auth/temporary_password.html", person=user, password=temp)
     return render_template("auth/new_person.html", form=form), (400 if form.errors else 200)
 
@@ -211,7 +203,6 @@ def reset_password(person_id: int):
         abort(400)
     temp = services.reset_password(person)
     audit.record(audit.PASSWORD_RESET, person)
-    db.session.commit()
     # Shown once, never stored in clear: the page is no-store like every signed-in page.
     return render_template("auth/temporary_password.html", person=person, password=temp)
 
@@ -233,12 +224,10 @@ def change_role(person_id: int):
     try:
         old = services.set_role(person, role, by=current_user)
     except ServiceError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
     else:
         if old != role:
             audit.record(audit.ROLE_CHANGE, person, old=old, new=role)
-        db.session.commit()
         flash(_("%(name)s's role has been changed.", name=person.full_name), "success")
     return redirect(url_for("auth.people", q=request.args.get("q") or None))
 
@@ -251,11 +240,9 @@ def change_active(person_id: int):
     try:
         services.set_active(person, active, by=current_user)
     except ServiceError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
     else:
         audit.record(audit.ACTIVE_CHANGE, person, active=active)
-        db.session.commit()
         if active:
             flash(_("%(name)s's account is switched on.", name=person.full_name), "success")
         else:
@@ -269,6 +256,5 @@ def sign_out_person_everywhere(person_id: int):
     person = _admin_action(person_id)
     services.sign_out_everywhere(person)
     audit.record(audit.SIGN_OUT_EVERYWHERE, person)
-    db.session.commit()
     flash(_("%(name)s has been signed out on every device.", name=person.full_name), "success")
     return redirect(url_for("auth.people", q=request.args.get("q") or None))

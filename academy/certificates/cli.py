@@ -6,7 +6,6 @@ import click
 
 from academy.core.cli import academy_cli, fail
 from academy.core.errors import ServiceError
-from academy.extensions import db
 
 
 @academy_cli.command("issue-certificate")
@@ -20,7 +19,6 @@ def issue_certificate_command(username: str, slug: str):
         certificate, created = services.issue_manually(username, slug)
     except ServiceError as exc:
         fail(str(exc.message))
-    db.session.commit()
     word = "issued" if created else "already issued"
     click.echo(f"{word} {certificate.display_code} {services.verify_url(certificate.code)}")
 
@@ -32,5 +30,4 @@ def render_certificates_command(limit: int | None):
     from academy.certificates import services
 
     count = services.render_missing(limit)
-    db.session.commit()
     click.echo(f"rendered {count} certificate(s)")

@@ -74,7 +74,6 @@ def _lookup(code: str) -> Certificate:
         abort(make_response(body, status))
     certificate = services.lookup_for_verification(code, _address())
     if certificate is None:
-        db.session.commit()  # the failure counts
         abort(404)
     return certificate
 
@@ -89,7 +88,6 @@ def verify_form():
         return _too_many(wait)
     certificate = services.lookup_for_verification(code, _address())
     if certificate is None:
-        db.session.commit()
         message = _("No certificate has the code %(code)s. Please check it and try again.",
                     code=code[:40])  # fmt: skip
         return render_template("certificates/verify.html", error=message, code=code[:40]), 404
@@ -151,10 +149,8 @@ def pdf(code: str):
     certificate = _get(code)
     if not certificate.is_valid and current_user.role != ADMIN:
         abort(404)
-    had_hash = certificate.pdf_sha256
+    # A newly rendered PDF's hash is saved by the request's commit.
     path = services.stored_pdf(certificate)
-    if certificate.pdf_sha256 != had_hash:
-        db.session.commit()
     # Read into memory (a certificate is ~100 kB): no file handle outlives the request.
     return send_file(
         io.BytesIO(path.read_bytes()),
@@ -173,7 +169,6 @@ def class_zip(class_id: int):
     authorize("class.teach", klass, hide=True)
     certificates = services.for_class(class_id)
     handle = services.build_zip(certificates)
-    db.session.commit()  # hashes of newly rendered PDFs
     return send_file(
         handle,
         mimetype="application/zip",
@@ -197,11 +192,9 @@ def revoke(code: str):
     try:
         services.revoke(certificate, request.form.get("reason", ""))
     except ServiceError as exc:
-        db.session.rollback()
         flash(str(exc.message), "error")
         return redirect(url_for("certificates.detail", code=code))
     audit.record("certificate.revoke", certificate, reason=certificate.revoked_reason)
-    db.session.commit()
     flash(_("The certificate has been revoked."), "success")
     return redirect(url_for("certificates.detail", code=code))
 
@@ -213,11 +206,9 @@ def reissue(code: str):
     try:
         new = services.reissue(certificate)
     except ServiceError as exc:
-        db.session.rollback()
         flash(str(exc.message), "error")
         return redirect(url_for("certificates.detail", code=code))
     audit.record("certificate.reissue", certificate, new_code=new.code)
-    db.session.commit()
     flash(_("A new certificate has been issued with the current name."), "success")
     return redirect(url_for("certificates.detail", code=new.code))
 
@@ -282,10 +273,8 @@ def design(slug: str):
                 else [],
             )
         except ServiceError as exc:
-            db.session.rollback()
             error = exc.message
         else:
-            db.session.commit()
             flash(_("Saved. New certificates of this course will use this design."), "success")
             return redirect(url_for("certificates.design", slug=slug))
     status = 400 if (error or form.errors) else 200

@@ -2,7 +2,7 @@
 
 Senders pass the learner (a User) as the sender and the objects as keyword arguments.
 Receivers run inside the sender's transaction: they add to `db.session` and never commit; the
-sender commits once, so the event and everything it causes are saved together or not at all.
+request commits once, so the event and everything it causes are saved together or not at all.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, insert, select
 
+from academy.core import transaction
 from academy.core.db import utcnow
 from academy.core.models import ThrottleFailure
 from academy.extensions import db
@@ -28,6 +29,8 @@ def seconds_blocked(key: str, limit: int, window_seconds: int) -> int:
 
 
 def record_failure(*keys: str) -> None:
+    # A counted failure is saved although the request that counts it is refused.
+    transaction.keep_on_refusal()
     # One statement for all keys: a failed sign-in is on the hot path of a guessing attack.
     db.session.execute(
         insert(ThrottleFailure), [{"key": key, "failed_at": utcnow()} for key in keys]

@@ -91,10 +91,8 @@ def enrol(slug: str):
         if services.enrol(current_user, course):
             flash(_("You are enrolled. Enjoy the course!"), "success")
     except ServiceError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("courses.course", slug=slug))
-    db.session.commit()
     return redirect(url_for("courses.course", slug=slug))
 
 
@@ -157,10 +155,8 @@ def lesson_done(slug: str, key: str):
     try:
         services.mark_done(current_user, lesson, course)
     except ServiceError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("courses.lesson", slug=slug, key=key))
-    db.session.commit()
     flash(done_message, "success")
     following = items[index + 1] if index + 1 < len(items) else None
     if following is not None and following.kind == "lesson":
@@ -179,8 +175,6 @@ def lesson_viewed(slug: str, key: str):
     raw = request.form.get("seconds", "")
     seconds = int(raw) if raw.isdigit() else None
     services.lesson_viewed(current_user, lesson, seconds)
-    if db.session.new or db.session.dirty or db.session.deleted:
-        db.session.commit()
     return "", 204
 
 

@@ -168,16 +168,13 @@ def import_gift(quiz: Quiz, text: str | bytes, source: str = "<gift>") -> list[Q
     try:
         parsed = parse_gift(text, source)
     except GiftError as error:
-        db.session.rollback()
         raise ServiceError(
             _("Nothing was imported. %(where)s:%(line)d: %(reason)s",
               where=error.source, line=error.line, reason=error.reason)
         ) from None  # fmt: skip
     if not parsed.questions:
         raise ServiceError(_("Nothing was imported: the file has no questions."))
-    added = services.add_questions(quiz, parsed.questions)
-    db.session.commit()
-    return added
+    return services.add_questions(quiz, parsed.questions)
 
 
 # --- writing -----------------------------------------------------------------------------------

@@ -89,7 +89,6 @@ def _fields(form: CourseForm) -> authoring.CourseFields:
 
 
 def _error(form, exc: ServiceError) -> None:
-    db.session.rollback()
     target = getattr(form, exc.field or "", None) if form is not None else None
     if target is not None and hasattr(target, "errors"):
         if isinstance(target.errors, tuple):
@@ -134,7 +133,6 @@ def new_course():
         except ServiceError as exc:
             _error(form, exc)
         else:
-            db.session.commit()
             flash(_("Course created. Add a module and lessons."), "success")
             return redirect(url_for("studio.course", course_id=course.id))
     return render_template("studio/new_course.html", form=form), (400 if form.errors else 200)
@@ -157,7 +155,6 @@ def course(course_id: int):
         except ServiceError as exc:
             _error(form, exc)
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("studio.course", course_id=course.id))
     return render_template(
@@ -180,7 +177,6 @@ def set_status(course_id: int):
     except ServiceError as exc:
         _error(None, exc)
     else:
-        db.session.commit()
         flash(
             _("Published.") if course.is_published else _("Unpublished: back to draft."), "success"
         )
@@ -191,7 +187,6 @@ def set_status(course_id: int):
 def duplicate(course_id: int):
     course = _course(course_id)
     copy = authoring.duplicate_course(course, current_user)
-    db.session.commit()
     flash(_("This is your copy. It is a draft until you publish it."), "success")
     return redirect(url_for("studio.course", course_id=copy.id))
 
@@ -206,7 +201,6 @@ def add_author(course_id: int):
         except ServiceError as exc:
             _error(None, exc)
         else:
-            db.session.commit()
             flash(_("%(name)s can now edit this course.", name=user.full_name), "success")
     else:
         flash(_("Please enter a username."), "error")
@@ -221,7 +215,6 @@ def remove_author(course_id: int, user_id: int):
     except ServiceError as exc:
         _error(None, exc)
     else:
-        db.session.commit()
         flash(_("Author removed."), "success")
     if user_id == current_user.id and current_user.role != ADMIN:
         return redirect(url_for("studio.index"))
@@ -234,7 +227,6 @@ def add_module(course_id: int):
     form = NewModuleForm()
     if form.validate_on_submit():
         module = authoring.add_module(course, form.title_th.data, form.title_en.data)
-        db.session.commit()
         return redirect(url_for("studio.course", course_id=course.id) + f"#module-{module.id}")
     flash(_("Please give the module a Thai title."), "error")
     return redirect(url_for("studio.course", course_id=course.id))
@@ -251,7 +243,6 @@ def module(module_id: int):
         except ServiceError as exc:
             _error(form, exc)
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("studio.course", course_id=course.id) + f"#module-{module.id}")
     return render_template("studio/module.html", course=course, module=module, form=form), (
@@ -270,7 +261,6 @@ def add_quiz(module_id: int):
     except ServiceError as exc:
         _error(None, exc)
         return redirect(url_for("studio.course", course_id=course.id) + f"#module-{module.id}")
-    db.session.commit()
     return redirect(url_for(editor, quiz_id=quiz.id))
 
 
@@ -278,7 +268,6 @@ def add_quiz(module_id: int):
 def move_module(module_id: int):
     course, module = _module(module_id)
     authoring.move_module(module, request.form.get("direction", ""))
-    db.session.commit()
     return redirect(url_for("studio.course", course_id=course.id) + f"#module-{module.id}")
 
 
@@ -286,7 +275,6 @@ def move_module(module_id: int):
 def delete_module(module_id: int):
     course, module = _module(module_id)
     authoring.delete_module(module)
-    db.session.commit()
     flash(_("Module deleted."), "success")
     return redirect(url_for("studio.course", course_id=course.id))
 
@@ -317,7 +305,6 @@ def _edit_lesson(course: Course, module: Module, lesson: Lesson | None):
             except ServiceError as exc:
                 _error(form, exc)
             else:
-                db.session.commit()
                 flash(_("Lesson saved."), "success")
                 return redirect(url_for("studio.lesson", lesson_id=saved.id))
     elif lesson is not None:
@@ -332,7 +319,6 @@ def _edit_lesson(course: Course, module: Module, lesson: Lesson | None):
 def move_lesson(lesson_id: int):
     course, lesson = _lesson(lesson_id)
     authoring.move_item(lesson, request.form.get("direction", ""))
-    db.session.commit()
     return redirect(url_for("studio.course", course_id=course.id) + f"#module-{lesson.module_id}")
 
 
@@ -343,7 +329,6 @@ def move_quiz(quiz_id: int):
         abort(404)
     course = _course(quiz.course_id)
     authoring.move_item(quiz, request.form.get("direction", ""))
-    db.session.commit()
     return redirect(url_for("studio.course", course_id=course.id) + f"#module-{quiz.module_id}")
 
 
@@ -351,7 +336,6 @@ def move_quiz(quiz_id: int):
 def delete_lesson(lesson_id: int):
     course, lesson = _lesson(lesson_id)
     authoring.delete_lesson(lesson)
-    db.session.commit()
     flash(_("Lesson deleted."), "success")
     return redirect(url_for("studio.course", course_id=course.id))
 
@@ -379,7 +363,6 @@ def course_files(course_id: int):
             except ServiceError as exc:
                 _error(form, exc)
             else:
-                db.session.commit()
                 flash(_("File added: %(path)s", path=added.path), "success")
                 return redirect(url_for("studio.course_files", course_id=course.id))
     return render_template(
@@ -398,7 +381,6 @@ def delete_file(course_id: int, asset_id: int):
     except ServiceError as exc:
         _error(None, exc)
     else:
-        db.session.commit()
         flash(_("File deleted."), "success")
     return redirect(url_for("studio.course_files", course_id=course.id))
 
@@ -422,7 +404,6 @@ def tracks():
         except ServiceError as exc:
             _error(form, exc)
         else:
-            db.session.commit()
             flash(_("Track added."), "success")
             return redirect(url_for("studio.tracks"))
     return render_template("studio/tracks.html", form=form, tracks=services.list_tracks()), (

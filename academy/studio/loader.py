@@ -457,18 +457,11 @@ def _read_quiz(reader: _Reader, path: Path) -> QuizData:
 # --- storing ----------------------------------------------------------------------------------
 
 
-def load_course(path: str | os.PathLike[str], *, commit: bool = True) -> Course:
-    """Load or update one course folder in one transaction (see the module docstring)."""
+def load_course(path: str | os.PathLike[str]) -> Course:
+    """Load or update one course folder (see the module docstring); the whole folder is read
+    and checked before anything is stored, and the caller's unit of work commits it."""
     services.ensure_standard_tracks()
-    try:
-        data = read_course(path)
-        course = store_course(data)
-    except BaseException:
-        db.session.rollback()
-        raise
-    if commit:
-        db.session.commit()
-    return course
+    return store_course(read_course(path))
 
 
 def store_course(data: CourseData) -> Course:

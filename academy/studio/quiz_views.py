@@ -30,7 +30,6 @@ def quiz_settings(quiz_id: int):
             setattr(quiz, name, getattr(quiz, name) or 0)
         quiz.title_en = quiz.title_en or None
         quiz.draw_category = (quiz.draw_category or "").strip() or None
-        db.session.commit()
         flash(_("Quiz settings saved."), "success")
         return redirect(url_for("studio.quiz_questions", quiz_id=quiz.id))
     return render_template("studio/quiz_settings.html", quiz=quiz, form=form)
@@ -85,7 +84,6 @@ def _question_page(quiz: Quiz, kind: str, question: Question | None):
                     question.points = float(form.points.data)
                 else:
                     services.set_question(question, built, float(form.points.data))
-                db.session.commit()
                 flash(_("Question saved."), "success")
                 return redirect(url_for("studio.quiz_questions", quiz_id=quiz.id))
     status = 400 if request.method == "POST" and (error or form.errors) else 200
@@ -131,7 +129,6 @@ def delete_question(quiz_id: int, question_id: int):
     quiz = editable_quiz(quiz_id)
     question = _quiz_question(quiz, question_id)
     db.session.delete(question)
-    db.session.commit()
     flash(_("Question deleted."), "success")
     return redirect(url_for("studio.quiz_questions", quiz_id=quiz.id))
 
