@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from academy.core import signals
 from academy.core.learning import LearnerCourseState, QuizMark, register_state_provider
-from academy.courses import services
+from academy.courses import access, services
 from academy.courses.models import Enrolment
 from academy.extensions import db
 from academy.studio import services as authoring
@@ -217,7 +217,7 @@ def test_mark_done_sends_signal_enrols_and_goes_to_next(client, learner, make_co
         signals.lesson_done.disconnect(on_done)
     assert response.headers["Location"] == f"/courses/{course.slug}/lessons/m1-l2"
     assert done == [(learner.id, "m1-l1")]
-    assert services.is_enrolled(learner, course)
+    assert access.is_enrolled(learner, course.id)
 
 
 def test_lesson_view_is_a_post_beacon_not_a_get_write(client, learner, make_course):

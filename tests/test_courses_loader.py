@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from academy import ROOT
-from academy.courses import services
+from academy.courses import access, services
 from academy.courses.models import Course, CourseAsset, Lesson, Module, Track
 from academy.extensions import db
 from academy.studio import loader
@@ -370,7 +370,7 @@ def test_reimport_keeps_ids_and_progress_rows(app, tmp_path, make_user):
     db.session.refresh(quiz)
     assert quiz.pass_mark == 50 and [q.id for q in quiz.questions] == question_ids
     assert db.session.scalar(select(func.count(Question.id))) == 2
-    assert services.is_enrolled(learner, course)
+    assert access.is_enrolled(learner, course.id)
 
 
 def test_progress_rows_survive_reimport(app, tmp_path, make_user):

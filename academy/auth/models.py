@@ -47,13 +47,5 @@ class User(UserMixin, TimestampMixin, db.Model):
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def is_instructor(self) -> bool:
-        return self.role in ("instructor", "admin")
-
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,7 +13,7 @@ from sqlalchemy import func, select
 
 from academy.auth.models import LEARNER_KINDS, User
 from academy.core import throttle
-from academy.core.access import LEARNER, ROLES
+from academy.core.access import LEARNER, ROLES, is_admin
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
 from academy.extensions import db
@@ -30,40 +28,6 @@ PASSWORD_MAX = 128
 NAME_MAX = 200
 # Letters a child cannot misread on a printed card (no 0/o, 1/l/i).
 _TEMP_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-
-
-# Which learners an instructor looks after. Features that group learners (classes) register a
-# function giving, for an instructor, a SELECT of those learners' user ids; an instructor
-# manages (sees in /people, resets the password of) only those, never every learner of every
-# school. Without a registered scope an instructor manages nobody.
-_learner_scopes: list[Callable[[Any], Any]] = []
-
-
-def register_learner_scope(scope: Callable[[Any], Any]) -> None:
-    if scope not in _learner_scopes:
-        _learner_scopes.append(scope)
-
-
-def learners_of(instructor: Any) -> Any:
-    """A condition on User.id: the learners this instructor looks after."""
-    if not _learner_scopes:
-        return User.id.is_(None)
-    from sqlalchemy import or_
-
-    return or_(*(User.id.in_(scope(instructor)) for scope in _learner_scopes))
-
-
-def looks_after(instructor: Any, person: User) -> bool:
-    """One query per request however many rows a page asks about (the people list)."""
-    from flask import g, has_app_context
-
-    key = f"_learners_of_{instructor.id}"
-    if has_app_context() and key in g:
-        return person.id in g.get(key)
-    ids = set(db.session.scalars(select(User.id).where(learners_of(instructor))))
-    if has_app_context():
-        setattr(g, key, ids)
-    return person.id in ids
 
 
 def hash_password(password: str) -> str:
@@ -267,7 +231,7 @@ def set_active(user: User, active: bool, *, by: User | None = None) -> None:
     """Switch an account off (it cannot sign in; its sessions end at once) or on again."""
     if not active and by is not None and by.id == user.id:
         raise ServiceError(_("You cannot switch off your own account."))
-    if not active and user.role == "admin" and user.active and not _other_active_admins(user):
+    if not active and is_admin(user) and user.active and not _other_active_admins(user):
         raise ServiceError(_("This is the last admin account; make another admin first."))
     if bool(user.active) != active:
         user.active = active

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from academy.auth import services
+from academy.auth import access, services
 from academy.auth.forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -25,27 +25,12 @@ from academy.core.access import (
     ROLES,
     authorize,
     role_required,
-    rule,
 )
 from academy.core.errors import ServiceError
 from academy.core.settings import self_registration_open
 from academy.extensions import db
 
 bp = Blueprint("auth", __name__, template_folder="templates")
-
-
-@rule("person.manage")
-def _may_manage_person(user: User, person: User) -> bool:
-    """Admins manage everyone; instructors manage the learners they teach (schools have no
-    e-mail, so the teacher is the one who resets a forgotten password), not every learner."""
-    if user.role == ADMIN:
-        return True
-    return (
-        user.role == INSTRUCTOR
-        and person is not None
-        and person.role == LEARNER
-        and services.looks_after(user, person)
-    )
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -146,9 +131,8 @@ def change_password():
 @bp.route("/people")
 @role_required(INSTRUCTOR)
 def people():
-    query = select(User).order_by(User.role, User.username)
-    if current_user.role != ADMIN:
-        query = query.where(User.role == LEARNER, services.learners_of(current_user))
+    query = select(User).where(access.manageable_filter(current_user))
+    query = query.order_by(User.role, User.username)
     term = (request.args.get("q") or "").strip()
     if term:
         like = f"%{term}%"
@@ -159,7 +143,7 @@ def people():
 
 def _role_choices():
     choices = [SelectChoice("learner", _("Learner"))]
-    if current_user.role == ADMIN:
+    if access.may_set_role(current_user):
         choices += [SelectChoice("instructor", _("Instructor")), SelectChoice("admin", _("Admin"))]
     return choices
 

@@ -18,40 +18,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from academy.auth.models import User
-from academy.certificates import services
+from academy.certificates import access, services
 from academy.certificates.models import Certificate
-from academy.classes.models import Class, ClassInstructor, ClassMember
+from academy.classes.models import Class
 from academy.core import audit
-from academy.core.access import ADMIN, authorize, role_required, rule
+from academy.core.access import ADMIN, authorize, role_required
 from academy.core.errors import ServiceError
-from academy.courses.models import Course, CourseInstructor
+from academy.courses.models import Course
 from academy.extensions import db
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
-
-
-@rule("certificate.view")
-def _may_view(user: User, certificate: Certificate) -> bool:
-    """The owner, admins, and instructors of a class the learner belongs to."""
-    if user.role == ADMIN or certificate.user_id == user.id:
-        return True
-    return (
-        db.session.scalar(
-            select(ClassInstructor.class_id)
-            .join(ClassMember, ClassMember.class_id == ClassInstructor.class_id)
-            .where(ClassInstructor.user_id == user.id, ClassMember.user_id == certificate.user_id)
-            .limit(1)
-        )
-        is not None
-    )
-
-
-@rule("certificate.design")
-def _may_design(user: User, course: Course) -> bool:
-    if user.role == ADMIN:
-        return True
-    return db.session.get(CourseInstructor, (course.id, user.id)) is not None
 
 
 def _address() -> str:
@@ -147,7 +123,7 @@ def detail(code: str):
 @login_required
 def pdf(code: str):
     certificate = _get(code)
-    if not certificate.is_valid and current_user.role != ADMIN:
+    if not access.may_download(current_user, certificate):
         abort(404)
     # A newly rendered PDF's hash is saved by the request's commit.
     path = services.stored_pdf(certificate)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 
 from academy.classes.models import Class, ClassInstructor, ClassMember
-from academy.core.access import ADMIN, INSTRUCTOR, rule
+from academy.core.access import INSTRUCTOR, is_admin, role_is, rule
 from academy.extensions import db
 
 
@@ -32,15 +32,28 @@ def learner_ids_taught_by(user: Any):
     )
 
 
+def taught_filter(user: Any) -> ColumnElement[bool]:
+    """The rows of class.teach (the class list): every class for an admin, else those taught."""
+    if is_admin(user):
+        return true()
+    return Class.id.in_(select(ClassInstructor.class_id).where(ClassInstructor.user_id == user.id))
+
+
+def teaches_learner(user: Any, learner_id: int) -> bool:
+    """The learner is a member of a class this person teaches."""
+    taught = learner_ids_taught_by(user).where(ClassMember.user_id == learner_id).limit(1)
+    return db.session.scalar(taught) is not None
+
+
 @rule("class.teach")
-def _may_teach(user: Any, klass: Class | None) -> bool:
+def may_teach(user: Any, klass: Class | None) -> bool:
     """The class's instructors and admins: see learners, enrol, move, import, print cards."""
-    if user.role == ADMIN:
+    if is_admin(user):
         return True
-    return user.role == INSTRUCTOR and klass is not None and teaches(user, klass)
+    return role_is(user, INSTRUCTOR) and klass is not None and teaches(user, klass)
 
 
 @rule("class.manage_org")
-def _may_manage_org(user: Any, _obj: Any = None) -> bool:
+def may_manage_org(user: Any, _obj: Any = None) -> bool:
     """Schools, rooms, programmes and who teaches which class: admins only."""
-    return user.role == ADMIN
+    return is_admin(user)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from academy.auth.models import User
+from academy.classes import access
 from academy.classes.models import (
     Class,
     ClassCourse,
@@ -25,7 +26,7 @@ from academy.classes.models import (
     School,
 )
 from academy.core import signals, throttle, transaction
-from academy.core.access import ADMIN, INSTRUCTOR, LEARNER
+from academy.core.access import INSTRUCTOR, LEARNER, has_role
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
 from academy.courses.models import Course, Enrolment
@@ -160,7 +161,7 @@ def create_class(
     )
     db.session.add(klass)
     db.session.flush()
-    if creator.role in (INSTRUCTOR, ADMIN):
+    if has_role(creator, INSTRUCTOR):
         db.session.add(ClassInstructor(class_id=klass.id, user_id=creator.id))
     new_join_code(klass)
     return klass
@@ -185,10 +186,7 @@ def classes_for(user: User, school_id: int | None = None) -> list[tuple[Class, i
         .where(Class.archived.is_(False))
         .order_by(School.name, Room.name, Programme.name, Class.name)
     )
-    if user.role != ADMIN:
-        query = query.where(
-            Class.id.in_(select(ClassInstructor.class_id).where(ClassInstructor.user_id == user.id))
-        )
+    query = query.where(access.taught_filter(user))
     if school_id:
         query = query.where(Room.school_id == school_id)
     return [tuple(row) for row in db.session.execute(query)]
@@ -235,7 +233,7 @@ def courses_of(klass: Class) -> list[Course]:
 
 def assign_instructor(klass: Class, username: str) -> User:
     person = db.session.scalar(select(User).where(User.username == username.strip().lower()))
-    if person is None or person.role not in (INSTRUCTOR, ADMIN):
+    if person is None or not has_role(person, INSTRUCTOR):
         raise ServiceError(_("No instructor has the username %(name)s.", name=username), "username")
     if db.session.get(ClassInstructor, (klass.id, person.id)) is None:
         db.session.add(ClassInstructor(class_id=klass.id, user_id=person.id))

@@ -26,7 +26,7 @@ from wtforms import SelectChoice
 from academy.auth import services as auth
 from academy.auth.forms import ConfirmForm
 from academy.auth.models import User
-from academy.classes import importer, services
+from academy.classes import access, importer, services
 from academy.classes.cards import cards_pdf
 from academy.classes.forms import (
     ClassForm,
@@ -43,7 +43,7 @@ from academy.classes.forms import (
 )
 from academy.classes.models import Class, ClassMember, School
 from academy.core import audit
-from academy.core.access import ADMIN, INSTRUCTOR, LEARNER, authorize, role_required
+from academy.core.access import ADMIN, INSTRUCTOR, LEARNER, authorize, role_is, role_required
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
 from academy.core.i18n import translated
@@ -91,12 +91,9 @@ def _status(form) -> int:
 @role_required(INSTRUCTOR)
 def my_classes():
     school_id = request.args.get("school", type=int)
-    rows = services.classes_for(current_user, school_id if current_user.role == ADMIN else None)
-    schools = (
-        list(db.session.scalars(select(School).order_by(School.name)))
-        if current_user.role == ADMIN
-        else []
-    )
+    every_school = access.may_manage_org(current_user)
+    rows = services.classes_for(current_user, school_id if every_school else None)
+    schools = list(db.session.scalars(select(School).order_by(School.name))) if every_school else []
     return render_template("classes/list.html", rows=rows, schools=schools, school_id=school_id)
 
 
@@ -368,7 +365,7 @@ def reset_passwords(class_id: int):
         abort(400)
     people = []
     for person in services.members_of(klass):
-        if person.role != LEARNER:
+        if not role_is(person, LEARNER):
             continue
         people.append((person.id, person.username, person.full_name, auth.reset_password(person)))
     audit.record(CLASS_PASSWORDS_RESET, klass, learners=len(people))

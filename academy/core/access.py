@@ -51,6 +51,21 @@ def authorize(permission: str, obj: Any = None, *, hide: bool = False) -> None:
         abort(404 if hide else 403)
 
 
+def role_is(user: Any, *roles: str) -> bool:
+    """Signed in with exactly one of these roles (no admin pass): the one raw role comparison,
+    for the features' access modules."""
+    return bool(getattr(user, "is_authenticated", False)) and user.role in roles
+
+
+def is_admin(user: Any) -> bool:
+    return role_is(user, ADMIN)
+
+
+def has_role(user: Any, *roles: str) -> bool:
+    """One of these roles, or an admin (admins pass every role check)."""
+    return is_admin(user) or role_is(user, *roles)
+
+
 def role_required(*roles: str) -> Callable:
     """Sign-in required, and one of these roles (admins pass every role check)."""
 
@@ -59,16 +74,10 @@ def role_required(*roles: str) -> Callable:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 abort(401)
-            if current_user.role != ADMIN and current_user.role not in roles:
+            if not has_role(current_user, *roles):
                 abort(403)
             return view(*args, **kwargs)
 
         return wrapped
 
     return decorator
-
-
-def has_role(user: Any, *roles: str) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and (
-        user.role == ADMIN or user.role in roles
-    )

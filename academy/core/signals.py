@@ -32,3 +32,7 @@ enrolled = _signals.signal("enrolled")  # sender=user, course=Course
 # in a course's modules beside its lessons. Each receiver returns a list of
 # (module_id, position, kind, id, key, obj); the quizzes feature answers with the quizzes.
 outline_items = _signals.signal("outline-items")  # sender=Course
+
+# auth <- classes (a question): which learners does this instructor look after? Each receiver
+# returns a SELECT of user ids (the classes feature: the members of the classes they teach).
+learner_scope = _signals.signal("learner-scope")  # sender=instructor (User)

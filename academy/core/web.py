@@ -177,6 +177,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         can=access.can,
         has_role=access.has_role,
+        is_admin=access.is_admin,
         nav_items=nav_items,
         current_language=lambda: str(get_locale()),
     )

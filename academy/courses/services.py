@@ -21,13 +21,12 @@ from academy.core import audit, signals
 from academy.core.db import insert_ignoring_duplicates
 from academy.core.errors import ServiceError
 from academy.core.markdown import render_markdown
-from academy.courses import files
+from academy.courses import access, files
 from academy.courses.models import (
     DRAFT,
     PUBLISHED,
     Course,
     CourseAsset,
-    CourseInstructor,
     Enrolment,
     Lesson,
     Module,
@@ -146,14 +145,7 @@ def catalogue(
 ) -> list[tuple[Track | None, list[Course]]]:
     """Published courses (plus the drafts this person may edit), grouped by track in order."""
     query = select(Course).options(selectinload(Course.track)).order_by(Course.title_th)
-    visible = Course.status == PUBLISHED
-    if getattr(user, "is_authenticated", False):
-        if user.role == "admin":
-            visible = Course.id.is_not(None)
-        elif user.role == "instructor":
-            mine = select(CourseInstructor.course_id).where(CourseInstructor.user_id == user.id)
-            visible = or_(visible, Course.id.in_(mine))
-    query = query.where(visible)
+    query = query.where(access.viewable_filter(user))
     term = (term or "").strip()
     if term:
         like = f"%{term}%"
@@ -248,25 +240,12 @@ def lesson_by_key(course: Course, key: str) -> Lesson | None:
     return db.session.scalar(select(Lesson).where(Lesson.course_id == course.id, Lesson.key == key))
 
 
-def is_enrolled(user: Any, course: Course) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return (
-        db.session.scalar(
-            select(Enrolment.id).where(
-                Enrolment.user_id == user.id, Enrolment.course_id == course.id
-            )
-        )
-        is not None
-    )
-
-
 # --- learner actions --------------------------------------------------------------------------
 
 
 def enrol(user: User, course: Course, source: str = "self") -> bool:
     """Enrol the learner once; True when this call enrolled them. Sends `enrolled`."""
-    if not course.is_published and not _may_edit(user, course):
+    if not access.may_view(user, course):
         raise ServiceError(_("This course is not open yet."))
     # Already enrolled (every "mark done" of an enrolled learner, two clicks, two tabs): the
     # unique constraint says so and the INSERT does nothing; no error, no SAVEPOINT.
@@ -280,12 +259,6 @@ def enrol(user: User, course: Course, source: str = "self") -> bool:
         return False
     signals.enrolled.send(user, course=course)
     return True
-
-
-def _may_edit(user: Any, course: Course) -> bool:
-    from academy.courses.access import may_edit
-
-    return bool(getattr(user, "is_authenticated", False)) and may_edit(user, course)
 
 
 def mark_done(user: User, lesson: Lesson, course: Course) -> None:

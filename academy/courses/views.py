@@ -33,7 +33,7 @@ YEAR = 365 * 24 * 3600
 
 def _visible_course(slug: str):
     course = services.course_by_slug(slug)
-    if course is None or not access.visible(current_user, course):
+    if course is None or not access.may_view(current_user, course):
         abort(404)
     return course
 
@@ -75,11 +75,11 @@ def course(slug: str):
         course=course,
         modules=modules,
         state=state,
-        enrolled=services.is_enrolled(current_user, course),
+        enrolled=access.is_enrolled(current_user, course.id),
         resume=resume,
         first=first,
         quiz_url=quiz_url,
-        may_edit=current_user.is_authenticated and access.may_edit(current_user, course),
+        may_edit=access.may_edit(current_user, course),
     )
 
 

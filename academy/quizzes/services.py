@@ -27,13 +27,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from academy.core import signals, transaction
-from academy.core.access import ADMIN, rule
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
 from academy.core.markdown import render_markdown
-from academy.courses.models import Course, CourseInstructor, Enrolment, Module
+from academy.courses.models import Course, Module
 from academy.extensions import db
 from academy.quizzes import grading
+from academy.quizzes.access import may_edit, may_take
 from academy.quizzes.models import (
     AFTER_LAST_ATTEMPT,
     AFTER_SUBMIT,
@@ -66,44 +66,6 @@ _RETRIES = 8
 
 FEEDBACK_CHOICES = (AFTER_SUBMIT, AFTER_LAST_ATTEMPT, NEVER)
 GRADING_CHOICES = (BEST, LAST)
-
-
-# --------------------------------------------------------------------------- permissions
-
-
-@rule("quiz.edit")
-def _may_edit_quiz(user: Any, obj: Any) -> bool:
-    """The course's instructors and admins edit its quizzes, see results and mark essays."""
-    if user.role == ADMIN:
-        return True
-    course_id = getattr(obj, "course_id", None) if not isinstance(obj, Course) else obj.id
-    if course_id is None:
-        return False
-    return (
-        db.session.get(CourseInstructor, {"course_id": course_id, "user_id": user.id}) is not None
-    )
-
-
-def may_edit(user: Any, quiz: Quiz) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and _may_edit_quiz(user, quiz)
-
-
-def is_enrolled(user: Any, course_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(Enrolment.id).where(
-                Enrolment.user_id == user.id, Enrolment.course_id == course_id
-            )
-        )
-        is not None
-    )
-
-
-def may_take(user: Any, quiz: Quiz) -> bool:
-    """Enrolled learners take the quiz; the course's instructors and admins may preview it."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return is_enrolled(user, quiz.course_id) or may_edit(user, quiz)
 
 
 def outline_items(course: Course) -> list[tuple[int | None, int, str, int, str, Quiz]]:

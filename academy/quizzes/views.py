@@ -25,7 +25,7 @@ from academy.core.db import utcnow
 from academy.core.errors import ServiceError
 from academy.courses.models import Course
 from academy.extensions import db
-from academy.quizzes import services
+from academy.quizzes import access, services
 from academy.quizzes.access import editable_quiz, quiz_or_404
 from academy.quizzes.forms import MarkForm
 from academy.quizzes.models import OPEN, Attempt, Question, Quiz
@@ -70,7 +70,7 @@ def _own_attempt(attempt_id: int) -> Attempt:
 @login_required
 def quiz(quiz_id: int):
     quiz = quiz_or_404(quiz_id)
-    if not services.may_take(current_user, quiz):
+    if not access.may_take(current_user, quiz):
         abort(403)
     attempts = services.attempts_of(current_user, quiz)
     for attempt in attempts:
@@ -84,7 +84,7 @@ def quiz(quiz_id: int):
         open_attempt=next((a for a in attempts if a.status == OPEN), None),
         left=services.attempts_left(quiz, attempts),
         kept=services.kept_attempt(quiz, attempts),
-        editor=services.may_edit(current_user, quiz),
+        editor=access.may_edit(current_user, quiz),
         question_count=sum(1 for q in quiz.questions if q.type != "description"),
     )
 
@@ -93,7 +93,7 @@ def quiz(quiz_id: int):
 @login_required
 def start(quiz_id: int):
     quiz = quiz_or_404(quiz_id)
-    if not services.may_take(current_user, quiz):
+    if not access.may_take(current_user, quiz):
         abort(403)
     try:
         attempt = services.start_attempt(current_user, quiz)
@@ -242,7 +242,7 @@ def result(attempt_id: int):
     if attempt is None:
         abort(404)
     quiz = db.session.get(Quiz, attempt.quiz_id)
-    editor = services.may_edit(current_user, quiz)
+    editor = access.may_edit(current_user, quiz)
     if attempt.user_id != current_user.id and not editor:
         abort(404)
     services.close_if_expired(attempt)

@@ -18,7 +18,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from academy.core.access import ADMIN, INSTRUCTOR, authorize, role_required
+from academy.core.access import ADMIN, INSTRUCTOR, authorize, is_admin, role_required
 from academy.core.errors import ServiceError
 from academy.core.i18n import current_language
 from academy.core.markdown import render_markdown
@@ -216,7 +216,7 @@ def remove_author(course_id: int, user_id: int):
         _error(None, exc)
     else:
         flash(_("Author removed."), "success")
-    if user_id == current_user.id and current_user.role != ADMIN:
+    if user_id == current_user.id and not is_admin(current_user):
         return redirect(url_for("studio.index"))
     return redirect(url_for("studio.course", course_id=course.id) + "#authors")
 

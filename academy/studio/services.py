@@ -16,8 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from academy.auth.models import User
 from academy.core import audit
+from academy.core.access import has_role
 from academy.core.errors import ServiceError
-from academy.courses import files, services
+from academy.courses import access, files, services
 from academy.courses.models import (
     DRAFT,
     PUBLISHED,
@@ -49,11 +50,8 @@ def _clean(value: str | None) -> str | None:
 
 
 def my_courses(user: User) -> list[Course]:
-    query = select(Course).order_by(Course.updated_at.desc(), Course.id.desc())
-    if user.role != "admin":
-        mine = select(CourseInstructor.course_id).where(CourseInstructor.user_id == user.id)
-        query = query.where(Course.id.in_(mine))
-    return list(db.session.scalars(query))
+    query = select(Course).where(access.editable_filter(user))
+    return list(db.session.scalars(query.order_by(Course.updated_at.desc(), Course.id.desc())))
 
 
 def _apply(course: Course, fields: CourseFields) -> None:
@@ -135,7 +133,7 @@ def add_instructor(course: Course, username: str) -> User:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         raise ServiceError(_("There is no account with this username."), "username")
-    if user.role not in ("instructor", "admin"):
+    if not has_role(user, "instructor"):
         raise ServiceError(_("Only instructors can be co-authors."), "username")
     try:
         with db.session.begin_nested():
