@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from academy.core import signals
-from academy.core.learning import LearnerCourseState, QuizMark, register_state_provider
+from academy.core.learning import LearnerCourseState, QuizMark
 from academy.courses import access, services
 from academy.courses.models import Enrolment
 from academy.extensions import db
@@ -34,17 +34,19 @@ def as_(client, people, who):
 
 @pytest.fixture
 def state_provider():
-    """Stand in for the progress feature's learner-state provider (a real function, set
-    through the documented hook), restored afterwards."""
-    from academy.core import learning
+    """Stand in for the progress feature's answer to the learner_state signal (a real
+    receiver, connected the documented way), restored afterwards."""
+    from academy.progress import services as progress
 
     states: dict[tuple[int, int], LearnerCourseState] = {}
-    previous = learning._provider
-    register_state_provider(
-        lambda user, course: states.get((user.id, course.id), LearnerCourseState())
-    )
-    yield states
-    learning._provider = previous
+
+    def state(user, course):
+        return states.get((user.id, course.id), LearnerCourseState())
+
+    signals.learner_state.disconnect(progress.learner_state)
+    with signals.learner_state.connected_to(state):
+        yield states
+    signals.learner_state.connect(progress.learner_state)
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,24 @@
 """The admin area: site settings, and (from the hardening work) the audit log."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from academy.core.access import ADMIN, INSTRUCTOR
+from academy.core.web import NavEntry
+
+
+def _menu(_sender: Any) -> list[NavEntry]:
+    return [
+        NavEntry(_l("People"), "auth.people", (INSTRUCTOR,), 80),
+        NavEntry(_l("Admin"), "admin.index", (ADMIN,), 90),
+    ]
+
 
 def init_app(app: Flask) -> None:
-    from academy.core.access import ADMIN, INSTRUCTOR
-    from academy.core.web import register_nav
+    from academy.core import signals
 
-    register_nav(_l("People"), "auth.people", (INSTRUCTOR,), order=80)
-    register_nav(_l("Admin"), "admin.index", (ADMIN,), order=90)
+    signals.nav_items.connect(_menu)

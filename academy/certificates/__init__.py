@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from academy.core.access import LEARNER
+from academy.core.web import NavEntry
+
+
+def _menu(_sender: Any) -> list[NavEntry]:
+    return [NavEntry(_l("My certificates"), "certificates.mine", (LEARNER,), 60)]
 
 
 def init_app(app: Flask) -> None:
-    from flask_babel import lazy_gettext as _l
-
     from academy.certificates import services
     from academy.core import signals
-    from academy.core.web import register_nav
 
     # weak=False: the receiver is a module function, kept for the life of the process.
     signals.course_completed.connect(services.on_course_completed, weak=False)
+    signals.nav_items.connect(_menu)
     app.after_request(services.render_after_response)
-    register_nav(_l("My certificates"), "certificates.mine", roles=("learner",), order=60)

@@ -18,7 +18,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -47,10 +46,8 @@ from academy.core.access import ADMIN, INSTRUCTOR, LEARNER, authorize, role_is, 
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
 from academy.core.i18n import translated
-from academy.core.web import register_nav
 from academy.courses.models import PUBLISHED, Course
 from academy.extensions import db
-from academy.main.views import home_for
 
 # Audited actions (academy/core/audit.py): who changed a class's people, and when.
 CLASS_IMPORT = "class.import"
@@ -60,11 +57,6 @@ CLASS_INSTRUCTOR_ADD = "class.instructor_add"
 CLASS_INSTRUCTOR_REMOVE = "class.instructor_remove"
 
 bp = Blueprint("classes", __name__, template_folder="templates")
-
-register_nav(_l("Classes"), "classes.my_classes", (INSTRUCTOR,), order=30)
-register_nav(_l("Schools"), "classes.schools", (ADMIN,), order=70)
-register_nav(_l("Join a class"), "classes.join", (LEARNER,), order=40)
-home_for("instructor", "classes.my_classes")
 
 
 def _class_or_404(class_id: int) -> Class:

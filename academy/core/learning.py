@@ -1,13 +1,14 @@
 """What a learner has done in a course, as lower features (the course outline, the lesson
-page, the quiz page) need to show it. The progress feature, which sits above them, registers
-the real provider at start-up; until then every learner looks like they have just begun."""
+page, the quiz page) need to show it. The progress feature, which sits above them, answers the
+`learner_state` signal; without an answer every learner looks like they have just begun."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from academy.core import signals
 
 
 @dataclass
@@ -26,15 +27,10 @@ class LearnerCourseState:
     resume_lesson_id: int | None = None  # "continue where you left off"
 
 
-_provider: Callable[[Any, Any], LearnerCourseState] | None = None
-
-
-def register_state_provider(provider: Callable[[Any, Any], LearnerCourseState]) -> None:
-    global _provider
-    _provider = provider
-
-
 def learner_state(user: Any, course: Any) -> LearnerCourseState:
-    if _provider is None or not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False):
         return LearnerCourseState()
-    return _provider(user, course)
+    for _receiver, state in signals.learner_state.send(user, course=course):
+        if state is not None:
+            return state
+    return LearnerCourseState()

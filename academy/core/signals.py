@@ -36,3 +36,12 @@ outline_items = _signals.signal("outline-items")  # sender=Course
 # auth <- classes (a question): which learners does this instructor look after? Each receiver
 # returns a SELECT of user ids (the classes feature: the members of the classes they teach).
 learner_scope = _signals.signal("learner-scope")  # sender=instructor (User)
+
+# Questions the shell and main ask every feature (as Indico's modules fill its menus):
+# nav_items: the header menu; each receiver returns a list of core.web.NavEntry.
+nav_items = _signals.signal("nav-items")  # sender=None
+# role_home: where this person works; a receiver returns an endpoint name, or None.
+role_home = _signals.signal("role-home")  # sender=user
+# learner_state: what a learner has done in a course (core.learning.LearnerCourseState), for
+# the outline and lesson page below progress; the progress feature answers.
+learner_state = _signals.signal("learner-state")  # sender=user, course=Course

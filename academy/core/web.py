@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from academy.core import access, compress
+from academy.core import access, compress, signals
 from academy.core.i18n import format_date, format_datetime, localized, translated
 
 # No inline script or style anywhere: every script is a file the app serves.
@@ -34,19 +34,14 @@ class NavEntry:
     order: int
 
 
-_nav: list[NavEntry] = []
-
-
-def register_nav(label: Any, endpoint: str, roles: tuple[str, ...] = (), order: int = 50) -> None:
-    """Features add their main pages to the header menu; the menu shows what the role may use."""
-    if not any(e.endpoint == endpoint for e in _nav):
-        _nav.append(NavEntry(label, endpoint, roles, order))
-        _nav.sort(key=lambda e: e.order)
-
-
 def nav_items() -> list[dict[str, Any]]:
+    """The header menu: every feature's entries (the `nav_items` signal) this role may use."""
+    entries = sorted(
+        (entry for _receiver, answer in signals.nav_items.send() for entry in answer),
+        key=lambda e: e.order,
+    )
     items = []
-    for entry in _nav:
+    for entry in entries:
         if entry.roles and not access.has_role(current_user, *entry.roles):
             continue
         url = url_for(entry.endpoint)

@@ -1,14 +1,24 @@
 """Courses, modules and lessons: the models, the catalogue and the lesson reader (the
 instructor's side is the studio feature)."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from academy.core.web import NavEntry
+
+
+def _menu(_sender: Any) -> list[NavEntry]:
+    return [NavEntry(_l("Courses"), "courses.catalogue", (), 10)]
+
 
 def init_app(app: Flask) -> None:
+    from academy.core import signals
     from academy.core.markdown import render_markdown
-    from academy.core.web import register_nav
     from academy.courses import access  # noqa: F401 - registers course.view / course.edit
 
     app.jinja_env.filters.setdefault("markdown", render_markdown)
-    register_nav(_l("Courses"), "courses.catalogue", (), order=10)
+    signals.nav_items.connect(_menu)

@@ -13,25 +13,21 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import text
 
+from academy.core import signals
 from academy.core.i18n import LANG_COOKIE
 from academy.extensions import csrf, db
 
 bp = Blueprint("main", __name__, template_folder="templates")
 
-# Where each role works. Features that own these pages register them with `home_for`.
-_homes: dict[str, str] = {}
-
-
-def home_for(role: str, endpoint: str) -> None:
-    _homes[role] = endpoint
-
 
 @bp.route("/")
 def home():
+    """Signed-in people go where they work; the feature that owns that page says which
+    (the `role_home` signal)."""
     if current_user.is_authenticated:
-        endpoint = _homes.get(current_user.role)
-        if endpoint and endpoint in current_app.view_functions:
-            return redirect(url_for(endpoint))
+        for _receiver, endpoint in signals.role_home.send(current_user._get_current_object()):
+            if endpoint and endpoint in current_app.view_functions:
+                return redirect(url_for(endpoint))
     return render_template("main/home.html")
 
 

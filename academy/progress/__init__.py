@@ -3,16 +3,25 @@ dashboard and the class gradebook."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from academy.core.access import LEARNER, role_is
+from academy.core.web import NavEntry
+
+
+def _menu(_sender: Any) -> list[NavEntry]:
+    return [NavEntry(_l("My learning"), "progress.dashboard", (LEARNER,), 20)]
+
+
+def _home(user: Any) -> str | None:
+    return "progress.dashboard" if role_is(user, LEARNER) else None
 
 
 def init_app(app: Flask) -> None:
-    from flask_babel import lazy_gettext as _l
-
     from academy.core import signals
-    from academy.core.learning import register_state_provider
-    from academy.core.web import register_nav
-    from academy.main.views import home_for
     from academy.progress import services
 
     # Receivers are module functions (blinker keeps only weak references) and connecting the
@@ -21,6 +30,6 @@ def init_app(app: Flask) -> None:
     signals.lesson_done.connect(services.on_lesson_done)
     signals.attempt_graded.connect(services.on_attempt_graded)
     signals.enrolled.connect(services.on_enrolled)
-    register_state_provider(services.learner_state)
-    home_for("learner", "progress.dashboard")
-    register_nav(_l("My learning"), "progress.dashboard", roles=("learner",), order=20)
+    signals.learner_state.connect(services.learner_state)
+    signals.nav_items.connect(_menu)
+    signals.role_home.connect(_home)

@@ -11,12 +11,10 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from flask_babel import lazy_gettext as _l
 
 from academy.core.access import ADMIN, role_required
-from academy.core.web import register_nav
 from academy.reports import charts, services
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
 
-register_nav(_l("Reports"), "reports.index", (ADMIN,), order=80)
 
 TITLES = {
     "school": _l("By school"),
