@@ -57,7 +57,7 @@ def seed(instance: str, learners: int) -> tuple[int, list[str], dict[int, object
     from academy.auth.services import hash_password
     from academy.courses.models import Course, Enrolment, Module
     from academy.extensions import db
-    from academy.quizzes import services
+    from academy.quizzes import bank
     from academy.quizzes.models import Question, Quiz
     from academy.quizzes.questions import Question as QuestionData
     from tests.fixtures.quizzes import RIGHT, SAMPLE_QUESTIONS
@@ -84,7 +84,7 @@ def seed(instance: str, learners: int) -> tuple[int, list[str], dict[int, object
         answers = {}
         for position, data in enumerate(SAMPLE_QUESTIONS, start=1):
             question = Question(quiz_id=quiz.id, position=position)
-            services.set_question(question, QuestionData.from_dict(data))
+            bank.set_question(question, QuestionData.from_dict(data))
             db.session.add(question)
             db.session.flush()
             if data["title"] in RIGHT:

@@ -26,7 +26,7 @@ from academy.auth.models import User
 from academy.auth.services import hash_password
 from academy.courses.models import PUBLISHED, Course, Enrolment, Module
 from academy.extensions import db
-from academy.quizzes import services
+from academy.quizzes import bank, taking
 from academy.quizzes.models import Attempt, Question, Quiz, Response
 from academy.quizzes.questions import Question as QuestionData
 
@@ -64,7 +64,7 @@ def _seed(app) -> tuple[int, list[User]]:
         db.session.flush()
         for n in range(QUESTIONS):
             question = Question(quiz_id=quiz.id, position=n + 1, points=1)
-            services.set_question(
+            bank.set_question(
                 question,
                 QuestionData.from_dict(
                     {
@@ -195,7 +195,7 @@ def run_crash_test(tmp_path: Path, database_url: str) -> dict[str, int]:
             )
             attempt_id = int(started.headers["Location"].rstrip("/").split("/")[-1])
             with app.app_context():
-                question_ids = services.layout_ids(db.session.get(Attempt, attempt_id))
+                question_ids = taking.layout_ids(db.session.get(Attempt, attempt_id))
                 db.session.remove()
             for round_no in range(ROUNDS):
                 for question_id in question_ids:
@@ -260,7 +260,7 @@ def run_crash_test(tmp_path: Path, database_url: str) -> dict[str, int]:
         ).all()
         assert not duplicates
         for attempt in db.session.scalars(select(Attempt)):
-            layout = set(services.layout_ids(attempt))
+            layout = set(taking.layout_ids(attempt))
             answered = {q for (a, q) in stored if a == attempt.id}
             assert answered <= layout, f"attempt {attempt.id} has answers outside its layout"
         per_learner = db.session.execute(

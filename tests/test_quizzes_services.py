@@ -13,7 +13,7 @@ from academy.core.db import utcnow
 from academy.core.errors import ServiceError
 from academy.core.transaction import unit_of_work
 from academy.extensions import db
-from academy.quizzes import services
+from academy.quizzes import display, marking, taking
 from academy.quizzes.models import OPEN, SUBMITTED, Attempt, Response
 from tests.fixtures.quizzes import RIGHT
 
@@ -57,33 +57,33 @@ def _sample():
 def test_not_enrolled_refused(make_quiz, learner):
     quiz = make_quiz()
     with pytest.raises(ServiceError):
-        services.start_attempt(learner, quiz)
+        taking.start_attempt(learner, quiz)
     assert db.session.scalar(select(func.count(Attempt.id))) == 0
 
 
 def test_instructor_of_course_may_preview(make_quiz, make_quiz_course, instructor, make_user):
     course = make_quiz_course(instructor=instructor)
     quiz = make_quiz(course=course, attempts_allowed=1)
-    first = services.start_attempt(instructor, quiz)
-    services.submit(first)
-    second = services.start_attempt(instructor, quiz)  # previews are not limited
+    first = taking.start_attempt(instructor, quiz)
+    taking.submit(first)
+    second = taking.start_attempt(instructor, quiz)  # previews are not limited
     assert second.number == 2
     other = make_user("instructor")
     with pytest.raises(ServiceError):
-        services.start_attempt(other, quiz)
+        taking.start_attempt(other, quiz)
 
 
 def test_resume_open_attempt_and_limit(make_quiz, learner, enrol):
     quiz = make_quiz(attempts_allowed=2)
     enrol(learner, quiz_course(quiz))
-    first = services.start_attempt(learner, quiz)
-    assert services.start_attempt(learner, quiz).id == first.id
-    services.submit(first, learner)
-    second = services.start_attempt(learner, quiz)
+    first = taking.start_attempt(learner, quiz)
+    assert taking.start_attempt(learner, quiz).id == first.id
+    taking.submit(first, learner)
+    second = taking.start_attempt(learner, quiz)
     assert second.number == 2
-    services.submit(second, learner)
+    taking.submit(second, learner)
     with pytest.raises(ServiceError, match="2"):
-        services.start_attempt(learner, quiz)
+        taking.start_attempt(learner, quiz)
 
 
 def quiz_course(quiz):
@@ -105,13 +105,13 @@ def test_layout_fixed_draw_and_shuffle(make_quiz, learner, enrol):
     ]
     quiz = make_quiz(questions=questions, draw_count=3, draw_category="a", shuffle_questions=True)
     enrol(learner, quiz_course(quiz))
-    attempt = services.start_attempt(learner, quiz)
-    ids = services.layout_ids(attempt)
+    attempt = taking.start_attempt(learner, quiz)
+    ids = taking.layout_ids(attempt)
     assert len(ids) == 3
     in_a = {q.id for q in quiz.questions if q.category == "a"}
     assert set(ids) <= in_a
     db.session.expire_all()
-    assert services.layout_ids(services.start_attempt(learner, quiz)) == ids
+    assert taking.layout_ids(taking.start_attempt(learner, quiz)) == ids
 
 
 def test_answer_order_shuffled_per_attempt(make_quiz, learner, enrol):
@@ -123,10 +123,10 @@ def test_answer_order_shuffled_per_attempt(make_quiz, learner, enrol):
     enrol(learner, quiz_course(quiz))
     orders = set()
     for _ in range(5):
-        attempt = services.start_attempt(learner, quiz)
+        attempt = taking.start_attempt(learner, quiz)
         orders.add(tuple(attempt.layout[0]["order"]))
         assert sorted(attempt.layout[0]["order"]) == list(range(8))
-        services.submit(attempt)
+        taking.submit(attempt)
     assert len(orders) > 1
 
 
@@ -134,7 +134,7 @@ def test_save_is_idempotent_upsert(make_quiz, learner, make_attempt):
     quiz = make_quiz()
     attempt = make_attempt(quiz, learner)
     for value in (1, 0, 0):
-        services.save_response(attempt, _qid(quiz, "Capital"), value, learner)
+        taking.save_response(attempt, _qid(quiz, "Capital"), value, learner)
     rows = db.session.scalars(select(Response).where(Response.attempt_id == attempt.id)).all()
     assert [r.value for r in rows] == [0]
 
@@ -160,7 +160,7 @@ def test_forged_values_refused_nothing_saved(make_quiz, learner, make_attempt, t
     quiz = make_quiz()
     attempt = make_attempt(quiz, learner)
     with pytest.raises(ServiceError):
-        services.save_response(attempt, _qid(quiz, title), value, learner)
+        taking.save_response(attempt, _qid(quiz, title), value, learner)
     assert db.session.scalar(select(func.count(Response.id))) == 0
 
 
@@ -169,16 +169,16 @@ def test_refusals_other_learner_foreign_question_closed(make_quiz, make_user, ma
     owner, other = make_user(), make_user()
     attempt = make_attempt(quiz, owner)
     with pytest.raises(ServiceError, match="คนอื่น"):
-        services.save_response(attempt, _qid(quiz, "Capital"), 0, other)
+        taking.save_response(attempt, _qid(quiz, "Capital"), 0, other)
     other_quiz = make_quiz()
     with pytest.raises(ServiceError, match="ไม่ได้อยู่"):
-        services.save_response(attempt, other_quiz.questions[0].id, 0, owner)
+        taking.save_response(attempt, other_quiz.questions[0].id, 0, owner)
     with pytest.raises(ServiceError, match="ไม่ได้อยู่"):
-        services.save_response(attempt, "abc", 0, owner)
-    services.save_response(attempt, _qid(quiz, "Capital"), 0, owner)
-    services.submit(attempt, owner)
+        taking.save_response(attempt, "abc", 0, owner)
+    taking.save_response(attempt, _qid(quiz, "Capital"), 0, owner)
+    taking.submit(attempt, owner)
     with pytest.raises(ServiceError, match="ปิดแล้ว"):
-        services.save_response(attempt, _qid(quiz, "Capital"), 1, owner)
+        taking.save_response(attempt, _qid(quiz, "Capital"), 1, owner)
     response = db.session.scalar(select(Response))
     assert response.value == 0
 
@@ -186,9 +186,9 @@ def test_refusals_other_learner_foreign_question_closed(make_quiz, make_user, ma
 def test_submit_once(make_quiz, learner, make_attempt):
     quiz = make_quiz()
     attempt = make_attempt(quiz, learner, answers={"Capital": 0})
-    first = services.submit(attempt, learner)
+    first = taking.submit(attempt, learner)
     submitted_at, points = attempt.submitted_at, attempt.points
-    second = services.submit(attempt, learner)
+    second = taking.submit(attempt, learner)
     assert first.changed and not second.changed
     assert "ไปแล้ว" in second.message
     assert (attempt.submitted_at, attempt.points) == (submitted_at, points)
@@ -201,11 +201,11 @@ def test_time_limit_closes_with_saved_answers(make_quiz, learner, make_attempt):
     attempt.deadline_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     with pytest.raises(ServiceError, match="หมดเวลาแล้ว"):
-        services.save_response(attempt, _qid(quiz, "Rice"), "ข้าว", learner)
+        taking.save_response(attempt, _qid(quiz, "Rice"), "ข้าว", learner)
     assert attempt.status == SUBMITTED
     assert attempt.points == 2
     assert attempt.submitted_at == attempt.deadline_at
-    late = services.submit(attempt, learner)
+    late = taking.submit(attempt, learner)
     assert not late.changed
 
 
@@ -214,7 +214,7 @@ def test_late_submit_says_so(make_quiz, learner, make_attempt):
     attempt = make_attempt(quiz, learner, answers={"Capital": 0})
     attempt.deadline_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    result = services.submit(attempt, learner)
+    result = taking.submit(attempt, learner)
     assert not result.changed and "หมดเวลาไปแล้ว" in result.message
     assert attempt.status == SUBMITTED and attempt.points == 1
 
@@ -225,7 +225,7 @@ def test_close_expired_attempts(make_quiz, make_user, make_attempt):
     b = make_attempt(quiz, make_user())
     a.deadline_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    assert services.close_expired_attempts() == 1
+    assert taking.close_expired_attempts() == 1
     assert (a.status, b.status) == (SUBMITTED, OPEN)
 
 
@@ -235,7 +235,7 @@ def test_start_after_expiry_closes_and_counts(make_quiz, learner, make_attempt):
     attempt.deadline_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     with pytest.raises(ServiceError, match="ครบ 1"):
-        services.start_attempt(learner, quiz)
+        taking.start_attempt(learner, quiz)
     db.session.refresh(attempt)
     assert attempt.status == SUBMITTED
 
@@ -247,27 +247,27 @@ def test_mark_essay_rescores(make_quiz, learner, make_attempt, make_quiz_course,
     )
     attempt = make_attempt(quiz, learner, answers={"Sun": True, "Essay": "text"}, submit=True)
     assert (attempt.percent, attempt.needs_marking, attempt.passed) == (50.0, True, None)
-    queue = services.marking_queue(quiz)
+    queue = marking.marking_queue(quiz)
     assert len(queue) == 1
     response = queue[0][0]
     with pytest.raises(ServiceError):
-        services.mark_essay(response, 1.0, "", learner)
+        marking.mark_essay(response, 1.0, "", learner)
     with pytest.raises(ServiceError):
-        services.mark_essay(response, 1.5, "", instructor)
-    services.mark_essay(response, 0.5, "Good start", instructor)
+        marking.mark_essay(response, 1.5, "", instructor)
+    marking.mark_essay(response, 0.5, "Good start", instructor)
     assert (attempt.percent, attempt.needs_marking, attempt.passed) == (75.0, False, True)
     assert response.comment == "Good start"
-    assert services.marking_queue(quiz) == []
+    assert marking.marking_queue(quiz) == []
 
 
 def test_kept_attempt_best_or_last(make_quiz, learner, make_attempt):
     quiz = make_quiz(questions=[q for q in _sample() if q["type"] == "truefalse"])
     make_attempt(quiz, learner, answers={"Sun": True}, submit=True)
     make_attempt(quiz, learner, answers={"Sun": False}, submit=True)
-    attempts = services.attempts_of(learner, quiz)
-    assert services.kept_attempt(quiz, attempts).number == 1
+    attempts = taking.attempts_of(learner, quiz)
+    assert marking.kept_attempt(quiz, attempts).number == 1
     quiz.grading = "last"
-    assert services.kept_attempt(quiz, attempts).number == 2
+    assert marking.kept_attempt(quiz, attempts).number == 2
 
 
 @pytest.mark.parametrize(
@@ -288,17 +288,17 @@ def test_feedback_visibility(make_quiz, learner, make_attempt, show, allowed, ta
     )
     for _ in range(taken):
         attempt = make_attempt(quiz, learner, answers={"Sun": True}, submit=True)
-    attempts = services.attempts_of(learner, quiz)
-    assert services.feedback_visible(quiz, attempt, attempts, learner) is visible
+    attempts = taking.attempts_of(learner, quiz)
+    assert marking.feedback_visible(quiz, attempt, attempts, learner) is visible
 
 
 def test_view_model_has_no_answers(make_quiz, learner, make_attempt):
     quiz = make_quiz()
     attempt = make_attempt(quiz, learner)
-    text = repr(services.attempt_questions(attempt))
+    text = repr(display.attempt_questions(attempt))
     for secret in ("fraction", "GENERALFEEDBACK", "Yes, Krung Thep", "correct"):
         assert secret not in text
-    revealed = repr(services.attempt_questions(attempt, reveal=True))
+    revealed = repr(display.attempt_questions(attempt, reveal=True))
     assert "GENERALFEEDBACK" in revealed
 
 
@@ -306,7 +306,7 @@ def test_question_stats(make_quiz, make_user, make_attempt):
     quiz = make_quiz(questions=[q for q in _sample() if q["title"] in ("Sun", "Capital")])
     make_attempt(quiz, make_user(), answers={"Sun": True, "Capital": 1}, submit=True)
     make_attempt(quiz, make_user(), answers={"Sun": True, "Capital": 0}, submit=True)
-    stats = {s["question"].title: s for s in services.question_stats(quiz)}
+    stats = {s["question"].title: s for s in marking.question_stats(quiz)}
     assert stats["Sun"]["share_correct"] == 1.0
     assert stats["Capital"]["share_correct"] == 0.5
     assert stats["Capital"]["mean"] == 0.5
@@ -351,9 +351,7 @@ def test_concurrent_start_one_open_attempt(app, make_quiz, learner, enrol):
         from academy.auth.models import User
         from academy.quizzes.models import Quiz
 
-        return services.start_attempt(
-            db.session.get(User, user_id), db.session.get(Quiz, quiz_id)
-        ).id
+        return taking.start_attempt(db.session.get(User, user_id), db.session.get(Quiz, quiz_id)).id
 
     results, errors = _race(app, 10, start)
     assert errors == []
@@ -375,10 +373,10 @@ def test_concurrent_start_and_submit_respects_limit(app, make_quiz, learner, enr
         for _ in range(4):
             # Each start and each submit is a request of its own: its own unit of work.
             with unit_of_work():
-                attempt = services.start_attempt(user, db.session.get(Quiz, quiz_id))
+                attempt = taking.start_attempt(user, db.session.get(Quiz, quiz_id))
             ids.append(attempt.id)
             with unit_of_work():
-                services.submit(attempt, user)
+                taking.submit(attempt, user)
         return ids
 
     _results, errors = _race(app, 10, start_and_submit)
@@ -391,4 +389,4 @@ def test_empty_essay_scores_zero_and_holds_nothing_up(make_quiz, learner, make_a
     quiz = make_quiz(questions=[q for q in _sample() if q["title"] in ("Sun", "Essay")])
     attempt = make_attempt(quiz, learner, answers={"Sun": True, "Essay": "   "}, submit=True)
     assert (attempt.percent, attempt.needs_marking, attempt.passed) == (50.0, False, False)
-    assert services.marking_queue(quiz) == []
+    assert marking.marking_queue(quiz) == []

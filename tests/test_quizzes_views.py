@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from academy.core.db import utcnow
 from academy.extensions import db
-from academy.quizzes import services
+from academy.quizzes import taking
 from academy.quizzes.models import SUBMITTED, Attempt, Question, Response
 from tests.fixtures.quizzes import RIGHT
 
@@ -99,7 +99,7 @@ def test_instructor_pages_access(client, world, make_user, path, statuses):
     ),
 )
 def test_attempt_page_access(client, world, make_user, who, status):
-    attempt = services.start_attempt(world["learner"], world["quiz"])
+    attempt = taking.start_attempt(world["learner"], world["quiz"])
     _sign_in(client, world, who, make_user)
     assert client.get(f"/attempts/{attempt.id}").status_code == status
     response = client.post(
@@ -163,7 +163,7 @@ def test_start_resume_and_take(client, world):
 
 def test_answer_key_never_in_attempt_html(client, world):
     quiz, learner = world["quiz"], world["learner"]
-    attempt = services.start_attempt(learner, quiz)
+    attempt = taking.start_attempt(learner, quiz)
     client.login(learner)
     page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
     assert "What is the capital of Thailand?" in page
@@ -204,7 +204,7 @@ def test_result_feedback_visibility(client, world, make_quiz, make_attempt, show
 )
 def test_forged_answers_refused(client, world, payload):
     quiz, learner = world["quiz"], world["learner"]
-    attempt = services.start_attempt(learner, quiz)
+    attempt = taking.start_attempt(learner, quiz)
     if isinstance(payload, dict) and isinstance(payload.get("question_id"), str):
         payload = dict(payload, question_id=_qid(quiz, payload["question_id"]))
     client.login(learner)
@@ -215,7 +215,7 @@ def test_forged_answers_refused(client, world, payload):
 
 
 def test_json_save_needs_csrf(client, world):
-    attempt = services.start_attempt(world["learner"], world["quiz"])
+    attempt = taking.start_attempt(world["learner"], world["quiz"])
     client.login(world["learner"])
     response = client.post(
         f"/attempts/{attempt.id}/responses",
@@ -230,8 +230,8 @@ def test_closed_and_late_answers_refused(client, world):
     quiz, learner = world["quiz"], world["learner"]
     quiz.time_limit_minutes = 5
     db.session.commit()
-    attempt = services.start_attempt(learner, quiz)
-    services.save_response(attempt, _qid(quiz, "Capital"), 0, learner)
+    attempt = taking.start_attempt(learner, quiz)
+    taking.save_response(attempt, _qid(quiz, "Capital"), 0, learner)
     attempt.deadline_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     client.login(learner)
@@ -250,7 +250,7 @@ def test_timer_rendered_by_server(client, world):
     quiz, learner = world["quiz"], world["learner"]
     quiz.time_limit_minutes = 20
     db.session.commit()
-    attempt = services.start_attempt(learner, quiz)
+    attempt = taking.start_attempt(learner, quiz)
     client.login(learner)
     page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
     assert 'role="timer"' in page and 'data-remaining="1' in page
@@ -258,7 +258,7 @@ def test_timer_rendered_by_server(client, world):
 
 def test_form_post_without_javascript(client, world):
     quiz, learner = world["quiz"], world["learner"]
-    attempt = services.start_attempt(learner, quiz)
+    attempt = taking.start_attempt(learner, quiz)
     client.login(learner)
     ids = {title: _qid(quiz, title) for title in RIGHT}
     form = {
@@ -507,7 +507,7 @@ def test_cli_close_expired(runner, world):
     quiz = world["quiz"]
     quiz.time_limit_minutes = 1
     db.session.commit()
-    attempt = services.start_attempt(world["learner"], quiz)
+    attempt = taking.start_attempt(world["learner"], quiz)
     attempt.deadline_at = utcnow() - timedelta(minutes=5)
     db.session.commit()
     result = runner.invoke(args=["academy", "close-expired-attempts"])
@@ -531,7 +531,7 @@ def test_gift_export_carries_the_settings(client, world):
 
 def test_timeup_post_saves_and_submits(client, world):
     quiz, learner = world["quiz"], world["learner"]
-    attempt = services.start_attempt(learner, quiz)
+    attempt = taking.start_attempt(learner, quiz)
     client.login(learner)
     response = client.post(
         f"/attempts/{attempt.id}",

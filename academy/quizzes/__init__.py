@@ -6,7 +6,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from academy.core import signals
-    from academy.quizzes import services
+    from academy.quizzes import bank
 
     # The course outline lists the quizzes beside the lessons (courses cannot import quizzes).
-    signals.outline_items.connect(services.outline_items)
+    signals.outline_items.connect(bank.outline_items)

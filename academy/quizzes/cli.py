@@ -12,7 +12,7 @@ from academy.core.cli import academy_cli, fail
 from academy.core.errors import ServiceError
 from academy.courses.models import Course
 from academy.extensions import db
-from academy.quizzes import services, transfer
+from academy.quizzes import bank, taking, transfer
 from academy.quizzes.models import Quiz
 
 
@@ -46,7 +46,7 @@ def import_gift_command(file: Path, slug: str, title: str | None):
     quiz = _find_quiz(course, title)
     try:
         if quiz is None:
-            quiz = services.create_quiz(course, title)
+            quiz = bank.create_quiz(course, title)
         added = transfer.import_gift(quiz, file.read_bytes(), str(file))
     except ServiceError as error:
         fail(str(error.message))
@@ -77,5 +77,5 @@ def export_quiz_command(slug: str, quiz_name: str, fmt: str, output: Path | None
 @academy_cli.command("close-expired-attempts")
 def close_expired_command():
     """Close every attempt whose time limit has passed, grading what was saved (cron)."""
-    count = services.close_expired_attempts()
+    count = taking.close_expired_attempts()
     click.echo(f"{count} attempts closed")

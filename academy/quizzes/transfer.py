@@ -14,7 +14,7 @@ from sqlalchemy import select
 from academy.core.errors import ServiceError
 from academy.courses.services import KEY_RULE, TITLE_MAX
 from academy.extensions import db
-from academy.quizzes import services
+from academy.quizzes import bank
 from academy.quizzes.gift import GiftError, GiftFile, parse_gift, write_gift
 from academy.quizzes.models import Question, Quiz
 
@@ -174,7 +174,7 @@ def import_gift(quiz: Quiz, text: str | bytes, source: str = "<gift>") -> list[Q
         ) from None  # fmt: skip
     if not parsed.questions:
         raise ServiceError(_("Nothing was imported: the file has no questions."))
-    return services.add_questions(quiz, parsed.questions)
+    return bank.add_questions(quiz, parsed.questions)
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def quiz_header(quiz: Quiz) -> dict[str, str]:
 
 def quiz_text(quiz: Quiz) -> str:
     """The quiz as its GIFT file: the settings header, then the questions."""
-    return write_gift([services.question_data(q) for q in quiz.questions], quiz_header(quiz))
+    return write_gift([bank.question_data(q) for q in quiz.questions], quiz_header(quiz))
 
 
 def export_json(quiz: Quiz) -> dict[str, Any]:
@@ -219,6 +219,6 @@ def export_json(quiz: Quiz) -> dict[str, Any]:
         "title_en": quiz.title_en,
         "settings": {name: getattr(quiz, name) for name in SETTINGS},
         "questions": [
-            {"points": q.points, **services.question_data(q).to_dict()} for q in quiz.questions
+            {"points": q.points, **bank.question_data(q).to_dict()} for q in quiz.questions
         ],
     }

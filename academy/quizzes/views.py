@@ -1,4 +1,5 @@
-"""Quiz pages: thin views over academy.quizzes.services."""
+"""Quiz pages for learners (take, save, submit, see the result) and the marker's results and
+marking queue: thin views over taking, display and marking."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from academy.core.db import utcnow
 from academy.core.errors import ServiceError
 from academy.courses.models import Course
 from academy.extensions import db
-from academy.quizzes import access, services
+from academy.quizzes import access, bank, display, taking
+from academy.quizzes import marking as marks
 from academy.quizzes.access import editable_quiz, quiz_or_404
 from academy.quizzes.forms import MarkForm
 from academy.quizzes.models import OPEN, Attempt, Question, Quiz
@@ -72,9 +74,9 @@ def quiz(quiz_id: int):
     quiz = quiz_or_404(quiz_id)
     if not access.may_take(current_user, quiz):
         abort(403)
-    attempts = services.attempts_of(current_user, quiz)
+    attempts = taking.attempts_of(current_user, quiz)
     for attempt in attempts:
-        services.close_if_expired(attempt)
+        taking.close_if_expired(attempt)
     course = db.session.get(Course, quiz.course_id)
     return render_template(
         "quizzes/quiz.html",
@@ -82,8 +84,8 @@ def quiz(quiz_id: int):
         course=course,
         attempts=attempts,
         open_attempt=next((a for a in attempts if a.status == OPEN), None),
-        left=services.attempts_left(quiz, attempts),
-        kept=services.kept_attempt(quiz, attempts),
+        left=taking.attempts_left(quiz, attempts),
+        kept=marks.kept_attempt(quiz, attempts),
         editor=access.may_edit(current_user, quiz),
         question_count=sum(1 for q in quiz.questions if q.type != "description"),
     )
@@ -96,7 +98,7 @@ def start(quiz_id: int):
     if not access.may_take(current_user, quiz):
         abort(403)
     try:
-        attempt = services.start_attempt(current_user, quiz)
+        attempt = taking.start_attempt(current_user, quiz)
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("quizzes.quiz", quiz_id=quiz.id))
@@ -114,7 +116,7 @@ def _remaining(attempt: Attempt) -> int | None:
 def attempt(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     quiz = db.session.get(Quiz, attempt.quiz_id)
-    if services.close_if_expired(attempt):
+    if taking.close_if_expired(attempt):
         flash(_("Time is over: the answers saved before the end were graded."), "error")
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
     if attempt.status != OPEN:
@@ -124,14 +126,14 @@ def attempt(attempt_id: int):
     if request.method == "POST":
         # Without JavaScript the whole form arrives here: save everything, then go on.
         values = _form_values(attempt)
-        problems = services.save_many(attempt, values, current_user)
+        problems = taking.save_many(attempt, values, current_user)
         for problem in problems:
             flash(problem, "error")
         if attempt.status != OPEN:
             return redirect(url_for("quizzes.result", attempt_id=attempt.id))
         if request.form.get("action") == "timeup":
             # The page's timer reached zero: save what the form holds and submit now.
-            outcome = services.submit(attempt, current_user)
+            outcome = taking.submit(attempt, current_user)
             flash(outcome.message, "success" if outcome.changed else "error")
             return redirect(url_for("quizzes.result", attempt_id=attempt.id))
         if request.form.get("action") == "finish":
@@ -143,7 +145,7 @@ def attempt(attempt_id: int):
         "quizzes/attempt.html",
         quiz=quiz,
         attempt=attempt,
-        items=services.attempt_questions(attempt),
+        items=display.attempt_questions(attempt),
         remaining=_remaining(attempt),
     )
 
@@ -153,7 +155,7 @@ def _form_values(attempt: Attempt) -> dict[int, Any]:
     form = request.form
     rows = db.session.execute(
         select(Question.id, Question.type, Question.data).where(
-            Question.id.in_(services.layout_ids(attempt))
+            Question.id.in_(taking.layout_ids(attempt))
         )
     ).all()
     values: dict[int, Any] = {}
@@ -197,7 +199,7 @@ def save(attempt_id: int):
     if not isinstance(payload, dict) or "question_id" not in payload:
         return jsonify(error=_("The answer could not be read.")), 400
     try:
-        response = services.save_response(
+        response = taking.save_response(
             attempt, payload["question_id"], payload.get("value"), current_user
         )
     except ServiceError as error:
@@ -215,16 +217,16 @@ def save(attempt_id: int):
 @login_required
 def confirm(attempt_id: int):
     attempt = _own_attempt(attempt_id)
-    services.close_if_expired(attempt)
+    taking.close_if_expired(attempt)
     if attempt.status != OPEN:
         flash(_("This attempt was already submitted."), "error")
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
     if request.method == "POST":
-        outcome = services.submit(attempt, current_user)
+        outcome = taking.submit(attempt, current_user)
         flash(outcome.message, "success" if outcome.changed else "error")
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
     quiz = db.session.get(Quiz, attempt.quiz_id)
-    items = services.attempt_questions(attempt)
+    items = display.attempt_questions(attempt)
     unanswered = [i for i in items if i["number"] and not i["answered"]]
     return render_template(
         "quizzes/confirm.html",
@@ -245,21 +247,21 @@ def result(attempt_id: int):
     editor = access.may_edit(current_user, quiz)
     if attempt.user_id != current_user.id and not editor:
         abort(404)
-    services.close_if_expired(attempt)
+    taking.close_if_expired(attempt)
     if attempt.status == OPEN:
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
     learner = db.session.get(User, attempt.user_id)
-    attempts = services.attempts_of(learner, quiz)
-    reveal = services.feedback_visible(quiz, attempt, attempts, current_user)
+    attempts = taking.attempts_of(learner, quiz)
+    reveal = marks.feedback_visible(quiz, attempt, attempts, current_user)
     return render_template(
         "quizzes/result.html",
         quiz=quiz,
         attempt=attempt,
         learner=learner,
         reveal=reveal,
-        items=services.attempt_questions(attempt, reveal=reveal),
-        left=services.attempts_left(quiz, attempts),
-        kept=services.kept_attempt(quiz, attempts),
+        items=display.attempt_questions(attempt, reveal=reveal),
+        left=taking.attempts_left(quiz, attempts),
+        kept=marks.kept_attempt(quiz, attempts),
     )
 
 
@@ -280,8 +282,8 @@ def results(quiz_id: int):
         "quizzes/results.html",
         quiz=quiz,
         rows=rows,
-        stats=services.question_stats(quiz),
-        pending=len(services.marking_queue(quiz)),
+        stats=marks.question_stats(quiz),
+        pending=len(marks.marking_queue(quiz)),
     )
 
 
@@ -289,7 +291,7 @@ def results(quiz_id: int):
 @login_required
 def marking(quiz_id: int):
     quiz = editable_quiz(quiz_id)
-    queue = services.marking_queue(quiz)
+    queue = marks.marking_queue(quiz)
     users = {
         u.id: u
         for u in db.session.scalars(
@@ -302,7 +304,7 @@ def marking(quiz_id: int):
             "attempt": attempt,
             "learner": users.get(attempt.user_id),
             "question": question,
-            "text_html": services.preview_items(services.question_data(question))[0]["text_html"],
+            "text_html": display.preview_items(bank.question_data(question))[0]["text_html"],
             "form": MarkForm(prefix=f"r{response.id}"),
         }
         for response, attempt, question in queue
@@ -324,7 +326,7 @@ def mark(response_id: int):
         flash(_("Give a mark from 0 to 100%."), "error")
         return redirect(url_for("quizzes.marking", quiz_id=quiz.id))
     try:
-        services.mark_essay(response, form.percent.data / 100, form.comment.data, current_user)
+        marks.mark_essay(response, form.percent.data / 100, form.comment.data, current_user)
     except ServiceError as error:
         flash(error.message, "error")
     else:

@@ -11,7 +11,7 @@ from flask_login import login_required
 
 from academy.core.errors import ServiceError
 from academy.extensions import db
-from academy.quizzes import editing, services, transfer
+from academy.quizzes import bank, display, editing, transfer
 from academy.quizzes.access import editable_quiz
 from academy.quizzes.models import Question, Quiz
 from academy.quizzes.questions import QUESTION_TYPES
@@ -50,7 +50,7 @@ def _question_page(quiz: Quiz, kind: str, question: Question | None):
     error = None
     if request.method == "GET":
         if question is not None:
-            data = services.question_data(question)
+            data = bank.question_data(question)
             form.title.data = data.title
             form.category.data = data.category
             form.points.data = question.points
@@ -69,7 +69,7 @@ def _question_page(quiz: Quiz, kind: str, question: Question | None):
                 form.answers.data or "",
                 form.text_after.data or "",
                 form.category.data or "",
-                services.question_data(question).text_format if question else "markdown",
+                bank.question_data(question).text_format if question else "markdown",
             )
         except ServiceError as exc:
             error = exc.message
@@ -77,13 +77,13 @@ def _question_page(quiz: Quiz, kind: str, question: Question | None):
                 getattr(form, exc.field).errors = [exc.message]
         else:
             if request.form.get("action") == "preview":
-                preview = services.preview_items(built)
+                preview = display.preview_items(built)
             else:
                 if question is None:
-                    question = services.add_questions(quiz, [built])[0]
+                    question = bank.add_questions(quiz, [built])[0]
                     question.points = float(form.points.data)
                 else:
-                    services.set_question(question, built, float(form.points.data))
+                    bank.set_question(question, built, float(form.points.data))
                 flash(_("Question saved."), "success")
                 return redirect(url_for("studio.quiz_questions", quiz_id=quiz.id))
     status = 400 if request.method == "POST" and (error or form.errors) else 200
@@ -138,7 +138,7 @@ def delete_question(quiz_id: int, question_id: int):
 def move_question(quiz_id: int, question_id: int):
     quiz = editable_quiz(quiz_id)
     question = _quiz_question(quiz, question_id)
-    services.move_question(question, -1 if request.form.get("direction") == "up" else 1)
+    bank.move_question(question, -1 if request.form.get("direction") == "up" else 1)
     return redirect(url_for("studio.quiz_questions", quiz_id=quiz.id, _anchor=f"q{question.id}"))
 
 

@@ -7,7 +7,7 @@ import time
 from sqlalchemy import select
 
 from academy.extensions import db
-from academy.quizzes import services
+from academy.quizzes import taking
 from academy.quizzes.models import SUBMITTED, Attempt, Response
 from tests.browser.conftest import assert_accessible, external_requests, sign_in
 from tests.fixtures.auth import PASSWORD
@@ -98,7 +98,7 @@ def test_network_drop_same_page_sends_when_online(page, make_user, make_quiz, en
     learner = make_user()
     quiz = make_quiz(questions=SMALL)
     enrol(learner, quiz_course(quiz))
-    attempt = services.start_attempt(learner, quiz)
+    attempt = taking.start_attempt(learner, quiz)
     sign_in(page, learner.username, PASSWORD)
     _offline_answers(page, quiz, attempt)
     page.context.set_offline(False)
@@ -110,7 +110,7 @@ def test_network_drop_page_closed_then_reopened(page, make_user, make_quiz, enro
     learner = make_user()
     quiz = make_quiz(questions=SMALL)
     enrol(learner, quiz_course(quiz))
-    attempt = services.start_attempt(learner, quiz)
+    attempt = taking.start_attempt(learner, quiz)
     sign_in(page, learner.username, PASSWORD)
     _offline_answers(page, quiz, attempt)
     context = page.context
@@ -184,7 +184,7 @@ def test_timer_submits_when_time_is_over(page, make_user, make_quiz, enrol):
     learner = make_user()
     quiz = make_quiz(questions=SMALL, time_limit_minutes=30)
     enrol(learner, quiz_course(quiz))
-    attempt = services.start_attempt(learner, quiz)
+    attempt = taking.start_attempt(learner, quiz)
     attempt.deadline_at = utcnow() + timedelta(seconds=5)
     db.session.commit()
     sign_in(page, learner.username, PASSWORD)

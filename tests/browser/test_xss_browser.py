@@ -11,7 +11,7 @@ from academy.classes.models import Class, School
 from academy.core.markdown import render_markdown
 from academy.courses.models import Course, Lesson, Module
 from academy.extensions import db
-from academy.quizzes import services as quizzes
+from academy.quizzes import bank
 from academy.quizzes.models import Question
 from academy.quizzes.questions import Question as QuestionData
 from academy.studio import services as authoring
@@ -55,7 +55,7 @@ def hostile(world):
     authoring.save_lesson(course, module, lesson, "บทเรียน " + LINE[:200], None, 5, MARKDOWN)
     lesson.body_html = str(render_markdown(LINKS))
     question = db.session.get(Question, world.ids["question_id"])
-    quizzes.set_question(
+    bank.set_question(
         question,
         QuestionData.from_dict(
             {

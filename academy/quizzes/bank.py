@@ -1,0 +1,97 @@
+"""The question bank: a quiz's questions as data, adding, editing and ordering them, new
+quizzes, and the quizzes of a course's outline. Functions never commit (core/transaction.py)."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from academy.core.errors import ServiceError
+from academy.courses.models import Course, Module
+from academy.extensions import db
+from academy.quizzes.models import (
+    Question,
+    Quiz,
+)
+from academy.quizzes.questions import Question as QuestionData
+
+# Answers that arrive this long after the deadline still count: the page saves as the learner
+# types, and a request may leave the browser a moment before the clock runs out.
+
+
+def outline_items(course: Course) -> list[tuple[int | None, int, str, int, str, Quiz]]:
+    """The course's quizzes for its outline (the `outline_items` signal)."""
+    quizzes = db.session.scalars(
+        select(Quiz).where(Quiz.course_id == course.id).order_by(Quiz.position, Quiz.id)
+    )
+    return [(q.module_id, q.position, "quiz", q.id, q.key, q) for q in quizzes]
+
+
+# --------------------------------------------------------------------------- questions
+
+
+def question_data(question: Question) -> QuestionData:
+    return QuestionData.from_dict(question.data)
+
+
+def set_question(question: Question, data: QuestionData, points: float | None = None) -> None:
+    question.type = data.type
+    question.title = data.title[:300]
+    question.category = data.category[:200]
+    question.data = data.to_dict()
+    if points is not None:
+        question.points = points
+
+
+def add_questions(quiz: Quiz, items: list[QuestionData]) -> list[Question]:
+    """Append questions to a quiz (the caller commits)."""
+    last = db.session.scalar(select(func.max(Question.position)).where(Question.quiz_id == quiz.id))
+    position = (last or 0) + 1
+    added = []
+    for item in items:
+        question = Question(quiz_id=quiz.id, position=position, points=1.0)
+        set_question(question, item)
+        db.session.add(question)
+        added.append(question)
+        position += 1
+    db.session.flush()
+    return added
+
+
+def move_question(question: Question, direction: int) -> None:
+    questions = list(
+        db.session.scalars(
+            select(Question)
+            .where(Question.quiz_id == question.quiz_id)
+            .order_by(Question.position, Question.id)
+        )
+    )
+    index = questions.index(question)
+    other = index + direction
+    if 0 <= other < len(questions):
+        questions[index], questions[other] = questions[other], questions[index]
+    for position, item in enumerate(questions, start=1):
+        item.position = position
+
+
+def create_quiz(course: Course, title: str, module: Module | None = None) -> Quiz:
+    """A new quiz at the end of a module (the course's last module by default)."""
+    if module is None:
+        module = db.session.scalars(
+            select(Module)
+            .where(Module.course_id == course.id)
+            .order_by(Module.position.desc(), Module.id.desc())
+        ).first()
+        if module is None:
+            raise ServiceError(_("The course has no module to put the quiz in."))
+    count = db.session.scalar(select(func.count(Quiz.id)).where(Quiz.course_id == course.id))
+    quiz = Quiz(
+        course_id=course.id,
+        module_id=module.id,
+        key=f"quiz-{count + 1}",
+        position=1000 + count,
+        title_th=title,
+    )
+    db.session.add(quiz)
+    db.session.flush()
+    return quiz
