@@ -22,7 +22,7 @@ def main() -> None:
         instance_path=tmp,
     )
     from academy.auth.models import User
-    from academy.certificates import services
+    from academy.certificates import issuing, rendering
     from academy.classes.models import Class, ClassCourse, ClassInstructor, ClassMember
     from academy.courses.models import Course
     from academy.extensions import db
@@ -47,7 +47,7 @@ def main() -> None:
             db.session.flush()
             if i:
                 db.session.add(ClassMember(class_id=klass.id, user_id=user.id))
-            certificates.append(services.issue(user, course))
+            certificates.append(issuing.issue(user, course))
         db.session.commit()
         first_user_id = certificates[0].user_id
         code = certificates[0].code
@@ -55,11 +55,11 @@ def main() -> None:
 
         # A warm-up render in another certificate: the process's fonts are loaded once.
         with app.test_request_context():
-            services.render(certificates[1])
+            rendering.render(certificates[1])
             times = []
             for cert in certificates[1:6]:
                 t = time.perf_counter()
-                services.render(cert)
+                rendering.render(cert)
                 times.append(time.perf_counter() - t)
         print(f"render one (warm process): median {statistics.median(times) * 1000:.0f} ms")
 

@@ -56,7 +56,7 @@ def enrol_learners(limit: int) -> None:
     """Enrol the first `limit` learners (by id) in every published course, and give the first
     ten a certificate for the first course (the certificate pages need one)."""
     from academy.auth.models import User
-    from academy.certificates import services as certificates
+    from academy.certificates import issuing
     from academy.courses.models import Course, Enrolment
     from academy.demo import DEMO_USERS
     from academy.extensions import db
@@ -86,7 +86,7 @@ def enrol_learners(limit: int) -> None:
     if rows:
         db.session.execute(insert(Enrolment), rows)
     for user in learners[:10]:
-        certificates.issue(user, courses[0])
+        issuing.issue(user, courses[0])
     db.session.commit()
 
 

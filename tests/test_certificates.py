@@ -10,7 +10,7 @@ from io import BytesIO
 import pytest
 from sqlalchemy import func, select
 
-from academy.certificates import services
+from academy.certificates import design, issuing, rendering, verification
 from academy.certificates.models import REPLACED, REVOKED, VALID, Certificate
 from academy.classes.models import Class, ClassCourse, ClassInstructor, ClassMember
 from academy.core.errors import ServiceError
@@ -36,8 +36,8 @@ def test_completion_issues_one_certificate(learner, make_course, complete_course
     assert first.course_title_th == course.title_th
     assert first.issuers == [{"th": "กรุงเทพมหานคร", "en": "Bangkok Metropolitan Administration"}]
     assert first.score == 87.5 and first.status == VALID
-    assert len(first.code) == 10 and set(first.code) <= set(services.CODE_ALPHABET)
-    assert services.normalize_code(first.display_code.lower()) == first.code
+    assert len(first.code) == 10 and set(first.code) <= set(issuing.CODE_ALPHABET)
+    assert issuing.normalize_code(first.display_code.lower()) == first.code
 
 
 def test_configured_issuers(app, learner, make_course, complete_course):
@@ -65,7 +65,7 @@ def test_concurrent_completion_gives_one_certificate(app, learner, make_course):
             with app.app_context(), app.test_request_context(method="POST"):
                 user = db.session.get(User, user_id)
                 c = db.session.get(Course, course_id)
-                services.issue(user, c)
+                issuing.issue(user, c)
                 db.session.commit()
                 db.session.remove()
         except Exception as exc:  # reported below
@@ -95,18 +95,18 @@ def test_integrity_error_keeps_outer_transaction(learner, make_course):
     db.session.add(existing)
     db.session.commit()
     # Simulate the race: the pre-check finds nothing (another transaction inserts first).
-    original = services.valid_certificate
+    original = issuing.valid_certificate
     calls = []
 
     def first_miss(user_id, course_id):
         calls.append(1)
         return None if len(calls) == 1 else original(user_id, course_id)
 
-    services.valid_certificate = first_miss
+    issuing.valid_certificate = first_miss
     try:
-        result = services.issue(learner, course)
+        result = issuing.issue(learner, course)
     finally:
-        services.valid_certificate = original
+        issuing.valid_certificate = original
     assert result.id == existing.id
     learner.full_name = "still in the outer transaction"
     db.session.commit()
@@ -116,13 +116,13 @@ def test_integrity_error_keeps_outer_transaction(learner, make_course):
 def test_revoke_and_reissue(learner, make_course, complete_course):
     cert = complete_course(learner, make_course())
     with pytest.raises(ServiceError):
-        services.revoke(cert, "  ")
+        issuing.revoke(cert, "  ")
     learner.full_name = "ชื่อที่แก้แล้ว"
-    new = services.reissue(cert)
+    new = issuing.reissue(cert)
     db.session.commit()
     assert cert.status == REPLACED and cert.replaced_by_id == new.id
     assert new.learner_name == "ชื่อที่แก้แล้ว" and new.status == VALID
-    services.revoke(new, "ทุจริตในการสอบ")
+    issuing.revoke(new, "ทุจริตในการสอบ")
     db.session.commit()
     assert new.status == REVOKED and new.revoked_at is not None
 
@@ -138,7 +138,7 @@ def test_empty_name_uses_username(make_user, make_course, complete_course):
     ["k7m4-p9x2-qr", " K7M4 P9X2 QR ", "K7M4—P9X2—QR", "าึทภขยตป/ขๆพ"],
 )
 def test_normalize_code(typed):
-    assert services.normalize_code(typed) == "K7M4P9X2QR"
+    assert issuing.normalize_code(typed) == "K7M4P9X2QR"
 
 
 def test_cli_issue_and_render(runner, learner, make_course):
@@ -153,7 +153,7 @@ def test_cli_issue_and_render(runner, learner, make_course):
     result = runner.invoke(args=["academy", "render-certificates"])
     assert "rendered 1" in result.output
     cert = db.session.scalar(select(Certificate))
-    assert services.pdf_path(cert).is_file()
+    assert rendering.pdf_path(cert).is_file()
 
 
 # --- Verification ----------------------------------------------------------------------------
@@ -166,11 +166,11 @@ def test_verify_states(client, learner, make_course, complete_course):
     text = page.get_data(as_text=True)
     assert cert.learner_name in text and cert.course_title_th in text
     assert "กรุงเทพมหานคร" in text
-    new = services.reissue(cert)
+    new = issuing.reissue(cert)
     db.session.commit()
     text = client.get(f"/verify/{cert.code.lower()}").get_data(as_text=True)
     assert new.display_code in text
-    services.revoke(new, "ตรวจพบการคัดลอก")
+    issuing.revoke(new, "ตรวจพบการคัดลอก")
     db.session.commit()
     text = client.get(f"/verify/{new.code}").get_data(as_text=True)
     assert "ตรวจพบการคัดลอก" in text
@@ -218,7 +218,7 @@ def test_assertion_json(client, learner, make_course, complete_course):
         assert learner.full_name not in json.dumps(data, ensure_ascii=False)
         assert data["badge"]["type"] == "BadgeClass"
         assert data["issuedOn"].endswith("Z")
-    services.revoke(cert, "reason x")
+    issuing.revoke(cert, "reason x")
     db.session.commit()
     data = client.get(f"/verify/{cert.code}.json").get_json()
     assert data["revoked"] is True and data["revocationReason"] == "reason x"
@@ -346,7 +346,7 @@ def test_class_zip(client, world, make_user, make_course, complete_course):
 
 def _pdf(cert, tmp_path):
     path = tmp_path / "c.pdf"
-    path.write_bytes(services.render(cert))
+    path.write_bytes(rendering.render(cert))
     return path
 
 
@@ -396,7 +396,7 @@ def test_pdf_qr_decodes_to_verify_url(learner, make_course, complete_course, tmp
     subprocess.run(["pdftoppm", "-png", "-r", "150", str(path), str(tmp_path / "p")], check=True)
     image = Image.open(next(tmp_path.glob("p*.png")))
     results = zxingcpp.read_barcodes(image)
-    assert [r.text for r in results] == [services.verify_url(cert.code)]
+    assert [r.text for r in results] == [verification.verify_url(cert.code)]
 
 
 def test_stored_pdf_served_again(client, learner, make_course, complete_course):
@@ -404,7 +404,7 @@ def test_stored_pdf_served_again(client, learner, make_course, complete_course):
     client.login(learner)
     first = client.get(f"/certificates/{cert.code}.pdf")
     assert first.status_code == 200 and first.data.startswith(b"%PDF")
-    path = services.pdf_path(cert)
+    path = rendering.pdf_path(cert)
     mtime = os.stat(path).st_mtime_ns
     second = client.get(f"/certificates/{cert.code}.pdf")
     assert second.data == first.data
@@ -434,13 +434,13 @@ def _png(size=(40, 20)):
 def test_design_applies_to_new_certificates_only(make_user, make_course, complete_course, tmp_path):
     course = make_course()
     before = complete_course(make_user(), course)
-    services.save_design(
+    design.save_design(
         course,
         title_th="วุฒิบัตร",
         title_en="Certificate of Achievement",
         accent_color="#123ABC",
         issuers_text="สำนักงานเขต | District Office",
-        signatories=[services.SignatoryInput("นางสาวสมหญิง", "ผู้อำนวยการ", _png())],
+        signatories=[design.SignatoryInput("นางสาวสมหญิง", "ผู้อำนวยการ", _png())],
         new_logos=[_png((80, 80))],
         remove_logos=[],
     )
@@ -464,7 +464,7 @@ def test_design_applies_to_new_certificates_only(make_user, make_course, complet
 def test_design_bad_input(make_course, color, data):
     course = make_course()
     with pytest.raises(ServiceError):
-        services.save_design(
+        design.save_design(
             course,
             title_th=None,
             title_en=None,
@@ -501,7 +501,7 @@ def test_design_page(client, make_user, make_course):
     }
     response = client.post(url, data=data, content_type="multipart/form-data")
     assert response.status_code == 302
-    snapshot = services.design_snapshot(course)
+    snapshot = design.design_snapshot(course)
     assert snapshot["accent_color"] == "#aa3300"
     assert snapshot["signatories"][0]["signature"].endswith(".png")
     bad = dict(data, sig0_image=(BytesIO(b"<?php evil ?>"), "sig.png"))
@@ -517,9 +517,9 @@ def test_pdf_is_rendered_after_the_completing_response(client, make_user, make_c
     response = client.post(f"/courses/{course.slug}/lessons/m1-l1/done")
     assert response.status_code == 302
     response.close()  # the server closes the response once it is sent
-    certificate = services.valid_certificate(learner.id, course.id)
+    certificate = issuing.valid_certificate(learner.id, course.id)
     assert certificate is not None
-    path = services.pdf_path(certificate)
+    path = rendering.pdf_path(certificate)
     assert path.is_file() and path.read_bytes().startswith(b"%PDF")
     db.session.refresh(certificate)
     assert certificate.pdf_sha256 is not None

@@ -16,10 +16,10 @@ def _menu(_sender: Any) -> list[NavEntry]:
 
 
 def init_app(app: Flask) -> None:
-    from academy.certificates import services
+    from academy.certificates import issuing, rendering
     from academy.core import signals
 
     # weak=False: the receiver is a module function, kept for the life of the process.
-    signals.course_completed.connect(services.on_course_completed, weak=False)
+    signals.course_completed.connect(issuing.on_course_completed, weak=False)
     signals.nav_items.connect(_menu)
-    app.after_request(services.render_after_response)
+    app.after_request(rendering.render_after_response)

@@ -13,21 +13,21 @@ from academy.core.errors import ServiceError
 @click.argument("slug")
 def issue_certificate_command(username: str, slug: str):
     """Issue a learner's certificate for a course by hand (once: an existing one is kept)."""
-    from academy.certificates import services
+    from academy.certificates import issuing, verification
 
     try:
-        certificate, created = services.issue_manually(username, slug)
+        certificate, created = issuing.issue_manually(username, slug)
     except ServiceError as exc:
         fail(str(exc.message))
     word = "issued" if created else "already issued"
-    click.echo(f"{word} {certificate.display_code} {services.verify_url(certificate.code)}")
+    click.echo(f"{word} {certificate.display_code} {verification.verify_url(certificate.code)}")
 
 
 @academy_cli.command("render-certificates")
 @click.option("--limit", type=int, default=None, help="Render at most this many.")
 def render_certificates_command(limit: int | None):
     """Render and store the PDFs of valid certificates that have none yet."""
-    from academy.certificates import services
+    from academy.certificates import rendering
 
-    count = services.render_missing(limit)
+    count = rendering.render_missing(limit)
     click.echo(f"rendered {count} certificate(s)")

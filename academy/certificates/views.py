@@ -18,7 +18,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from academy.certificates import access, services
+from academy.certificates import access, issuing, rendering, verification
+from academy.certificates import design as designs
 from academy.certificates.models import Certificate
 from academy.classes.models import Class
 from academy.core import audit
@@ -44,11 +45,11 @@ def _too_many(wait: int):
 
 def _lookup(code: str) -> Certificate:
     """The certificate for a public lookup: throttled, and 404 for unknown codes."""
-    wait = services.verify_blocked(_address())
+    wait = verification.verify_blocked(_address())
     if wait:
         body, status = _too_many(wait)
         abort(make_response(body, status))
-    certificate = services.lookup_for_verification(code, _address())
+    certificate = verification.lookup_for_verification(code, _address())
     if certificate is None:
         abort(404)
     return certificate
@@ -59,10 +60,10 @@ def verify_form():
     code = (request.values.get("code") or "").strip()
     if not code:
         return render_template("certificates/verify.html", error=None, code="")
-    wait = services.verify_blocked(_address())
+    wait = verification.verify_blocked(_address())
     if wait:
         return _too_many(wait)
-    certificate = services.lookup_for_verification(code, _address())
+    certificate = verification.lookup_for_verification(code, _address())
     if certificate is None:
         message = _("No certificate has the code %(code)s. Please check it and try again.",
                     code=code[:40])  # fmt: skip
@@ -81,7 +82,7 @@ def verify(code: str):
 @bp.route("/verify/<code>/badge.json")
 def verify_json(code: str):
     certificate = _lookup(code)
-    return jsonify(services.assertion(certificate))
+    return jsonify(verification.assertion(certificate))
 
 
 @bp.route("/courses/<slug>/badge.json")
@@ -89,23 +90,23 @@ def badge_class(slug: str):
     course = db.session.scalar(select(Course).where(Course.slug == slug))
     if course is None:
         abort(404)
-    return jsonify(services.badge_class(course))
+    return jsonify(verification.badge_class(course))
 
 
 @bp.route("/certificates/issuer.json")
 def issuer():
-    return jsonify(services.issuer_profile())
+    return jsonify(verification.issuer_profile())
 
 
 @bp.route("/certificates")
 @login_required
 def mine():
-    certificates = services.for_learner(current_user)
+    certificates = issuing.for_learner(current_user)
     return render_template("certificates/mine.html", certificates=certificates)
 
 
 def _get(code: str) -> Certificate:
-    certificate = services.find(code)
+    certificate = issuing.find(code)
     if certificate is None:
         abort(404)
     authorize("certificate.view", certificate, hide=True)
@@ -126,12 +127,12 @@ def pdf(code: str):
     if not access.may_download(current_user, certificate):
         abort(404)
     # A newly rendered PDF's hash is saved by the request's commit.
-    path = services.stored_pdf(certificate)
+    path = rendering.stored_pdf(certificate)
     # Read into memory (a certificate is ~100 kB): no file handle outlives the request.
     return send_file(
         io.BytesIO(path.read_bytes()),
         mimetype="application/pdf",
-        download_name=services.download_name(certificate),
+        download_name=rendering.download_name(certificate),
         as_attachment=request.args.get("download") == "1",
     )
 
@@ -143,8 +144,8 @@ def class_zip(class_id: int):
     if klass is None:
         abort(404)
     authorize("class.teach", klass, hide=True)
-    certificates = services.for_class(class_id)
-    handle = services.build_zip(certificates)
+    certificates = issuing.for_class(class_id)
+    handle = rendering.build_zip(certificates)
     return send_file(
         handle,
         mimetype="application/zip",
@@ -157,7 +158,7 @@ def class_zip(class_id: int):
 @role_required(ADMIN)
 def admin_list():
     term = (request.args.get("q") or "").strip()
-    page = db.paginate(services.search_query(term), per_page=50, error_out=False)
+    page = db.paginate(issuing.search_query(term), per_page=50, error_out=False)
     return render_template("certificates/admin_list.html", page=page, term=term)
 
 
@@ -166,7 +167,7 @@ def admin_list():
 def revoke(code: str):
     certificate = _get(code)
     try:
-        services.revoke(certificate, request.form.get("reason", ""))
+        issuing.revoke(certificate, request.form.get("reason", ""))
     except ServiceError as exc:
         flash(str(exc.message), "error")
         return redirect(url_for("certificates.detail", code=code))
@@ -180,7 +181,7 @@ def revoke(code: str):
 def reissue(code: str):
     certificate = _get(code)
     try:
-        new = services.reissue(certificate)
+        new = issuing.reissue(certificate)
     except ServiceError as exc:
         flash(str(exc.message), "error")
         return redirect(url_for("certificates.detail", code=code))
@@ -196,7 +197,7 @@ def preview(slug: str):
     if course is None:
         abort(404)
     authorize("certificate.design", course, hide=True)
-    data = services.render(services.sample_certificate(course))
+    data = rendering.render(rendering.sample_certificate(course))
     return data, 200, {"Content-Type": "application/pdf"}
 
 
@@ -213,11 +214,11 @@ def design(slug: str):
     current = db.session.get(CertificateDesign, course.id)
     form = DesignForm()
     if request.method == "GET":
-        snapshot = services.design_snapshot(course, current)
+        snapshot = designs.design_snapshot(course, current)
         form.title_th.data = snapshot["title_th"]
         form.title_en.data = snapshot["title_en"]
         form.accent_color.data = snapshot["accent_color"]
-        form.issuers.data = services.issuers_text(current)
+        form.issuers.data = designs.issuers_text(current)
         for i, s in enumerate(snapshot["signatories"][:2]):
             getattr(form, f"sig{i}_name").data = s.get("name")
             getattr(form, f"sig{i}_role").data = s.get("role")
@@ -227,7 +228,7 @@ def design(slug: str):
         for i in range(2):
             upload = getattr(form, f"sig{i}_image").data
             signatories.append(
-                services.SignatoryInput(
+                designs.SignatoryInput(
                     getattr(form, f"sig{i}_name").data or "",
                     getattr(form, f"sig{i}_role").data or "",
                     upload.read() if upload else None,
@@ -236,7 +237,7 @@ def design(slug: str):
             )
         logos = [f.read() for f in form.logos.data or [] if f and f.filename]
         try:
-            services.save_design(
+            designs.save_design(
                 course,
                 title_th=form.title_th.data,
                 title_en=form.title_en.data,

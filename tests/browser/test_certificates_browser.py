@@ -14,7 +14,7 @@ def test_verify_and_mine_at_phone_width(phone_page, make_user):
     db.session.commit()
     signals.course_completed.send(user, course=course, score=None)
     db.session.commit()
-    from academy.certificates.services import valid_certificate
+    from academy.certificates.issuing import valid_certificate
 
     cert = valid_certificate(user.id, course.id)
     page = phone_page

@@ -1,0 +1,245 @@
+"""The certificate as a PDF: plain values into the HTML template (its own Jinja environment),
+WeasyPrint through core.pdf, stored once per code under DATA_DIR; ZIPs for a class; rendering
+right after the response that issued a certificate.
+
+Rendering is lazy: a certificate row is created inside the completion transaction (cheap: one
+INSERT), and its PDF is rendered on first download (or ahead of time by `render-certificates`),
+then stored as DATA_DIR/certificates/<code>.pdf and served from there ever after. A learner's
+last click in a course therefore never waits for WeasyPrint."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import tempfile
+import zipfile
+from contextlib import nullcontext
+from pathlib import Path
+
+import qrcode
+import qrcode.image.svg
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_app_context,
+)
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+
+from academy.certificates.design import (
+    ACCENT_RULE,
+    DEFAULT_ACCENT,
+    assets_dir,
+    atomic_write,
+    default_issuers,
+    design_snapshot,
+    issuers_for,
+)
+from academy.certificates.models import (
+    VALID,
+    Certificate,
+    CertificateDesign,
+    group_code,
+)
+from academy.certificates.verification import verify_url
+from academy.core.db import utcnow
+from academy.core.i18n import format_date
+from academy.core.pdf import render_pdf
+from academy.courses.models import Course
+from academy.extensions import db
+
+PDF_DIR = Path(__file__).resolve().parent / "pdf"
+
+
+def render_after_response(response: Response) -> Response:
+    """after_request hook: render the PDFs of certificates issued in this request, after the
+    response is sent and only if the request's transaction committed them."""
+    codes = g.pop("certificates_to_render", None)
+    if codes:
+        app = current_app._get_current_object()
+        response.call_on_close(lambda: _render_codes(app, codes))
+    return response
+
+
+def _render_codes(app: Flask, codes: list[str]) -> None:
+    # Servers close the response after the request's context is gone; the test client closes
+    # it inside the test's own context, whose session is then the one to use.
+    with nullcontext() if has_app_context() else app.app_context():
+        try:
+            for certificate in db.session.scalars(
+                select(Certificate).where(Certificate.code.in_(codes), Certificate.status == VALID)
+            ):
+                stored_pdf(certificate)
+            db.session.commit()
+        except Exception:  # the PDF is rendered again on first download; never lose the click
+            db.session.rollback()
+            app.logger.exception("could not pre-render certificates %s", codes)
+
+
+# --- The PDF ---------------------------------------------------------------------------------
+
+_env = Environment(
+    loader=FileSystemLoader(str(PDF_DIR)),
+    autoescape=select_autoescape(["html"], default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _length_class(text: str, limits: tuple[int, int, int]) -> str:
+    n = len(text or "")
+    if n <= limits[0]:
+        return "l"
+    if n <= limits[1]:
+        return "m"
+    if n <= limits[2]:
+        return "s"
+    return "xs"
+
+
+def qr_data_url(url: str) -> str:
+    image = qrcode.make(
+        url,
+        image_factory=qrcode.image.svg.SvgPathImage,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        border=0,
+    )
+    svg = image.to_string()
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+
+
+def _asset_url(name: str | None) -> str | None:
+    if not name or not re.fullmatch(r"[0-9a-f]{32}\.png", name):
+        return None
+    path = assets_dir() / name
+    return path.as_uri() if path.is_file() else None
+
+
+def certificate_html(certificate: Certificate) -> str:
+    design = certificate.design or {}
+    title_th = design.get("title_th") or "ประกาศนียบัตร"
+    title_en = design.get("title_en") or "Certificate of Completion"
+    accent = design.get("accent_color") or DEFAULT_ACCENT
+    if not ACCENT_RULE.match(accent):
+        accent = DEFAULT_ACCENT
+    signatories = [
+        dict(s, signature_url=_asset_url(s.get("signature")))
+        for s in design.get("signatories") or []
+    ]
+    logos = [url for url in (_asset_url(n) for n in design.get("logos") or []) if url]
+    course_title = certificate.course_title_th or ""
+    issuers = certificate.issuers or default_issuers()
+    context = {
+        "certificate": certificate,
+        "code": group_code(certificate.code),
+        "name": certificate.learner_name,
+        "name_size": _length_class(certificate.learner_name, (28, 50, 110)),
+        "course_th": course_title,
+        "course_en": certificate.course_title_en,
+        "course_size": _length_class(
+            course_title + (certificate.course_title_en or ""), (90, 160, 300)
+        ),
+        "title_th": title_th,
+        "title_en": title_en,
+        "accent": accent,
+        "date_th": format_date(certificate.issued_at, "th"),
+        "date_en": format_date(certificate.issued_at, "en"),
+        "issuers": issuers,
+        "issuer_title": " / ".join(i.get("en") or i.get("th", "") for i in issuers),
+        "score": certificate.score,
+        "signatories": signatories,
+        "logos": logos,
+        "verify_url": verify_url(certificate.code),
+        "qr": qr_data_url(verify_url(certificate.code)),
+    }
+    return _env.get_template("certificate.html").render(**context)
+
+
+def render(certificate: Certificate) -> bytes:
+    return render_pdf(
+        certificate_html(certificate),
+        PDF_DIR,
+        stylesheets=[PDF_DIR / "certificate.css"],
+        extra_dirs=[assets_dir()],
+    )
+
+
+def pdf_dir() -> Path:
+    path = Path(current_app.config["DATA_DIR"]) / "certificates"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def pdf_path(certificate: Certificate) -> Path:
+    if not re.fullmatch(r"[0-9A-Z]{4,32}", certificate.code):
+        raise ValueError("bad certificate code")
+    return pdf_dir() / f"{certificate.code}.pdf"
+
+
+def stored_pdf(certificate: Certificate) -> Path:
+    """The stored PDF, rendered and written first if it is not there yet. Sets pdf_sha256 (the
+    caller commits). Two first downloads at once both render; the rename makes either whole
+    file win, never a half-written one."""
+    path = pdf_path(certificate)
+    if path.is_file():
+        return path
+    data = render(certificate)
+    atomic_write(path, data)
+    certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
+    return path
+
+
+def render_missing(limit: int | None = None) -> int:
+    """Pre-render every valid certificate whose PDF is not stored yet."""
+    count = 0
+    query = select(Certificate).where(Certificate.status == VALID).order_by(Certificate.id)
+    for certificate in db.session.scalars(query):
+        if not pdf_path(certificate).is_file():
+            stored_pdf(certificate)
+            count += 1
+            if limit and count >= limit:
+                break
+    return count
+
+
+def sample_certificate(course: Course) -> Certificate:
+    """An unsaved certificate with a sample name, for the design preview."""
+    design = db.session.get(CertificateDesign, course.id)
+    return Certificate(
+        code="PREVIEW234",
+        learner_name="เด็กหญิงกฤษณ์ปู่ น้ำทิพย์ที่สุด",
+        course_title_th=course.title_th,
+        course_title_en=course.title_en,
+        issuers=issuers_for(course),
+        issued_at=utcnow(),
+        status=VALID,
+        design=design_snapshot(course, design),
+    )
+
+
+def build_zip(certificates: list[Certificate]) -> tempfile._TemporaryFileWrapper:
+    """A ZIP of the certificates' PDFs in a temporary file (rendering missing ones first),
+    named <username>-<course-slug>.pdf. The caller streams and closes it."""
+    handle = tempfile.NamedTemporaryFile(prefix="certificates-", suffix=".zip")  # noqa: SIM115
+    used: set[str] = set()
+    # PDFs are already compressed: storing them is as small and much faster.
+    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
+        for certificate in certificates:
+            path = stored_pdf(certificate)
+            name = f"{certificate.user.username}-{certificate.course.slug}"
+            unique, n = name, 2
+            while unique in used:
+                unique, n = f"{name}-{n}", n + 1
+            used.add(unique)
+            archive.write(path, f"{unique}.pdf")
+    handle.flush()
+    handle.seek(0)
+    return handle
+
+
+def download_name(certificate: Certificate) -> str:
+    slug = certificate.course.slug if certificate.course is not None else "course"
+    return f"certificate-{slug}-{certificate.code}.pdf"
