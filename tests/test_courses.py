@@ -36,7 +36,7 @@ def as_(client, people, who):
 def state_provider():
     """Stand in for the progress feature's answer to the learner_state signal (a real
     receiver, connected the documented way), restored afterwards."""
-    from academy.progress import services as progress
+    from academy.progress import state as progress
 
     states: dict[tuple[int, int], LearnerCourseState] = {}
 

@@ -13,7 +13,7 @@ from academy import ROOT
 from academy.courses import access, services
 from academy.courses.models import Course, CourseAsset, Lesson, Module, Track
 from academy.extensions import db
-from academy.studio import loader
+from academy.studio import export
 from academy.studio.loader import CourseFormatError, load_course
 
 PNG = bytes.fromhex(
@@ -401,10 +401,10 @@ def _tree(path: Path) -> dict[str, bytes]:
 
 def _round_trip(tmp_path: Path, folder: Path) -> dict[str, bytes]:
     course = load_course(folder)
-    loader.export_course(course, tmp_path / "one")
+    export.export_course(course, tmp_path / "one")
     load_course(tmp_path / "one")
     course = services.course_by_slug(course.slug)
-    loader.export_course(course, tmp_path / "two")
+    export.export_course(course, tmp_path / "two")
     one, two = _tree(tmp_path / "one"), _tree(tmp_path / "two")
     assert one == two
     return one
@@ -441,7 +441,7 @@ def test_export_refuses_a_folder_with_files(app, tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "x").write_text("keep me")
     with pytest.raises(CourseFormatError, match="not empty"):
-        loader.export_course(course, tmp_path / "out")
+        export.export_course(course, tmp_path / "out")
 
 
 def test_standard_tracks_are_seeded_once(app):

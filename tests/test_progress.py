@@ -12,7 +12,7 @@ from academy.core import signals
 from academy.core.errors import ServiceError
 from academy.core.learning import learner_state
 from academy.extensions import db
-from academy.progress import services
+from academy.progress import services, state
 from academy.progress.models import (
     CourseProgress,
     LearnerMonthActivity,
@@ -341,10 +341,10 @@ def test_learner_state_in_two_queries(learner, progress_course, count_queries):
 
 def test_resume_goes_on_after_the_last_lesson_then_wraps():
     ordered = [(1, True), (2, False), (3, True), (4, False)]
-    assert services.resume_lesson_id(ordered, None) == 2
-    assert services.resume_lesson_id(ordered, 3) == 4
-    assert services.resume_lesson_id([(1, False), (2, True), (3, True)], 3) == 1
-    assert services.resume_lesson_id([(1, True)], 1) is None
+    assert state.resume_lesson_id(ordered, None) == 2
+    assert state.resume_lesson_id(ordered, 3) == 4
+    assert state.resume_lesson_id([(1, False), (2, True), (3, True)], 3) == 1
+    assert state.resume_lesson_id([(1, True)], 1) is None
 
 
 # --- racing requests --------------------------------------------------------------------------

@@ -22,7 +22,7 @@ def _home(user: Any) -> str | None:
 
 def init_app(app: Flask) -> None:
     from academy.core import signals
-    from academy.progress import services
+    from academy.progress import services, state
 
     # Receivers are module functions (blinker keeps only weak references) and connecting the
     # same one again is a no-op, so several apps in one process (tests) are fine.
@@ -30,6 +30,6 @@ def init_app(app: Flask) -> None:
     signals.lesson_done.connect(services.on_lesson_done)
     signals.attempt_graded.connect(services.on_attempt_graded)
     signals.enrolled.connect(services.on_enrolled)
-    signals.learner_state.connect(services.learner_state)
+    signals.learner_state.connect(state.learner_state)
     signals.nav_items.connect(_menu)
     signals.role_home.connect(_home)

@@ -14,7 +14,7 @@ from academy.classes.models import Class, ClassCourse, ClassMember
 from academy.courses.models import Course, Enrolment, Lesson, Module
 from academy.extensions import db
 from academy.progress.models import CourseProgress, LessonProgress, ProgressEvent, QuizResult
-from academy.progress.services import resume_lesson_id
+from academy.progress.state import resume_lesson_id
 from academy.quizzes.models import OPEN, Attempt, Quiz
 
 LESSON = "lesson"

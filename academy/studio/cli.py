@@ -10,7 +10,7 @@ import yaml
 from academy.core import transaction
 from academy.core.cli import academy_cli, fail
 from academy.courses import services
-from academy.studio import loader
+from academy.studio import export, loader
 from academy.studio.loader import COURSES_DIR, course_folders
 
 
@@ -68,7 +68,7 @@ def export_course_command(slug: str, path: Path):
     if course is None:
         fail(f"no course with the slug {slug!r}")
     try:
-        written = loader.export_course(course, path)
+        written = export.export_course(course, path)
     except loader.CourseFormatError as exc:
         fail(str(exc))
     click.echo(f"exported {slug} to {path} ({len(written)} files)")

@@ -4,8 +4,7 @@
 CourseFormatError("<file>:<line>: <what is wrong>") before anything is stored. Then the course
 is created or updated in one transaction, keeping every module, lesson, quiz and question that
 kept its id (learners' progress points at their database ids).
-`export_course(course, path)` writes the same format; export -> import -> export is
-byte-identical.
+Writing a course back to a folder is studio/export.py.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import yaml
 from sqlalchemy import select
 
 from academy.core.markdown import render_markdown
@@ -34,11 +32,11 @@ from academy.extensions import db
 from academy.quizzes import transfer
 from academy.quizzes.gift import GiftError
 from academy.quizzes.models import Quiz
+from academy.studio.folder import LANGUAGES, CourseFormatError, Reader, Yaml
 
 # The project's own course folders (`flask academy import-courses`, the demo seed).
 COURSES_DIR = Path(__file__).resolve().parents[2] / "courses"
 NUMBERED = re.compile(r"^(\d{1,4})-([^/]+)$")
-LANGUAGES = ("th", "en")
 
 
 def course_folders(base: Path = COURSES_DIR) -> list[Path]:
@@ -46,17 +44,6 @@ def course_folders(base: Path = COURSES_DIR) -> list[Path]:
     if not base.is_dir():
         return []
     return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
-class CourseFormatError(ValueError):
-    """A course folder cannot be loaded; str() is "<file>:<line>: <reason>"."""
-
-    def __init__(self, reason: str, source: str = "", line: int | None = None) -> None:
-        where = source + (f":{line}" if line else "")
-        super().__init__(f"{where}: {reason}" if where else reason)
-        self.reason = reason
-        self.source = source
-        self.line = line
 
 
 # --- what a folder holds, before anything touches the database -------------------------------
@@ -107,161 +94,18 @@ class CourseData:
     assets: dict[str, tuple[bytes, files.Checked]] = field(default_factory=dict)
 
 
-class _Yaml:
-    """A YAML mapping with the line of every key, so errors can point at it."""
-
-    def __init__(self, text: str, source: str, first_line: int = 1) -> None:
-        self.source = source
-        self.offset = first_line - 1
-        try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            self.data = yaml.safe_load(text)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = (mark.line + 1 + self.offset) if mark else None
-            raise CourseFormatError(f"YAML cannot be read: {exc.problem}", source, line) from None
-        except yaml.YAMLError as exc:
-            raise CourseFormatError(f"YAML cannot be read: {exc}", source, first_line) from None
-        if self.data is None:
-            self.data = {}
-        if not isinstance(self.data, dict):
-            raise CourseFormatError("expected `key: value` lines", source, first_line)
-        self.lines: dict[tuple[str, ...], int] = {}
-        self._walk(node, ())
-
-    def _walk(self, node: Any, prefix: tuple[str, ...]) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                path = (*prefix, str(key.value))
-                self.lines[path] = key.start_mark.line + 1 + self.offset
-                self._walk(value, path)
-
-    def line(self, *path: str) -> int:
-        while path and path not in self.lines:
-            path = path[:-1]
-        return self.lines.get(path, self.offset + 1)
-
-    def fail(self, reason: str, *path: str) -> CourseFormatError:
-        return CourseFormatError(reason, self.source, self.line(*path))
-
-    def only(self, allowed: tuple[str, ...]) -> None:
-        for key in self.data:
-            if str(key) not in allowed:
-                raise self.fail(
-                    f"unknown setting '{key}' (allowed: {', '.join(allowed)})", str(key)
-                )
-
-    def key(self) -> str:
-        value = self.data.get("id")
-        if value is None:
-            raise self.fail("'id' is missing")
-        if not isinstance(value, str) or not services.KEY_RULE.match(value):
-            raise self.fail("'id' must be 1-64 characters of a-z 0-9 - _", "id")
-        return value
-
-    def text(self, name: str, *, required: bool = False, limit: int | None = None) -> str | None:
-        value = self.data.get(name)
-        if value is None or value == "":
-            if required:
-                raise self.fail(f"'{name}' is missing", name)
-            return None
-        if not isinstance(value, str):
-            raise self.fail(f"'{name}' must be text", name)
-        value = value.strip()
-        if limit and len(value) > limit:
-            raise self.fail(f"'{name}' is longer than {limit} characters", name)
-        return value
-
-    def pair(
-        self, name: str, *, required: bool, limit: int | None
-    ) -> tuple[str | None, str | None]:
-        """A {th: ..., en: ...} text; a plain string is the Thai text."""
-        value = self.data.get(name)
-        if value is None:
-            if required:
-                raise self.fail(f"'{name}' is missing (give at least `th:`)", name)
-            return None, None
-        if isinstance(value, str):
-            value = {"th": value}
-        if not isinstance(value, dict):
-            raise self.fail(f"'{name}' must have `th:` and optionally `en:` lines", name)
-        result: dict[str, str | None] = {}
-        for language in value:
-            if language not in LANGUAGES:
-                raise self.fail(f"'{name}': unknown language '{language}' (th, en)", name, language)
-        for language in LANGUAGES:
-            text = value.get(language)
-            if text is not None and not isinstance(text, str):
-                raise self.fail(f"'{name}.{language}' must be text", name, language)
-            text = (text or "").strip() or None
-            if text and limit and len(text) > limit:
-                raise self.fail(
-                    f"'{name}.{language}' is longer than {limit} characters", name, language
-                )
-            result[language] = text
-        if required and not result["th"]:
-            raise self.fail(f"'{name}.th' is missing: every course is written in Thai", name)
-        return result["th"], result["en"]
-
-    def integer(self, name: str, low: int = 0, high: int = 100000) -> int | None:
-        value = self.data.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self.fail(f"'{name}' must be a whole number from {low} to {high}", name)
-        return value
-
-
-class _Reader:
-    def __init__(self, root: Path, label: str) -> None:
-        self.root = root
-        self.label = label
-        self.keys: dict[str, str] = {}  # id -> the file that used it first
-
-    def name(self, path: Path) -> str:
-        return f"{self.label}/{path.relative_to(self.root).as_posix()}"
-
-    def read_text(self, path: Path) -> str:
-        source = self.name(path)
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise CourseFormatError(f"cannot be read: {exc.strerror}", source) from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw.count(b"\n", 0, exc.start) + 1
-            raise CourseFormatError(
-                f"not UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8", source, line
-            ) from None
-        text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-        if "\x00" in text:
-            line = text.count("\n", 0, text.index("\x00")) + 1
-            raise CourseFormatError("contains a NUL character: is this a text file?", source, line)
-        return text
-
-    def claim(self, key: str, doc: _Yaml) -> None:
-        if key in self.keys:
-            raise doc.fail(f"duplicate id '{key}' (also used in {self.keys[key]})", "id")
-        self.keys[key] = doc.source
-
-    def entries(self, folder: Path) -> list[Path]:
-        # Hidden files (.DS_Store, .gitkeep) are tools' business, not the course's.
-        return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
-
-
 def read_course(path: str | os.PathLike[str]) -> CourseData:
     """Read and check a course folder completely; raise CourseFormatError on the first problem."""
     root = Path(path)
     label = os.fspath(path).rstrip("/") or "."
     if not root.is_dir():
         raise CourseFormatError("is not a folder", label)
-    reader = _Reader(root, label)
+    reader = Reader(root, label)
     if not (root / "course.yml").is_file():
         raise CourseFormatError("course.yml is missing", label)
 
     assets = _read_assets(reader)
-    doc = _Yaml(reader.read_text(root / "course.yml"), reader.name(root / "course.yml"))
+    doc = Yaml(reader.read_text(root / "course.yml"), reader.name(root / "course.yml"))
     doc.only(("slug", "title", "summary", "track", "cover", "duration_minutes", "status",
               "sequential", "language"))  # fmt: skip
     slug = doc.data.get("slug")
@@ -314,7 +158,7 @@ def read_course(path: str | os.PathLike[str]) -> CourseData:
     return data
 
 
-def _read_assets(reader: _Reader) -> dict[str, tuple[bytes, files.Checked]]:
+def _read_assets(reader: Reader) -> dict[str, tuple[bytes, files.Checked]]:
     folder = reader.root / "assets"
     found: dict[str, tuple[bytes, files.Checked]] = {}
     if not folder.exists():
@@ -346,11 +190,11 @@ def _read_assets(reader: _Reader) -> dict[str, tuple[bytes, files.Checked]]:
     return found
 
 
-def _read_module(reader: _Reader, folder: Path, course: CourseData) -> ModuleData:
+def _read_module(reader: Reader, folder: Path, course: CourseData) -> ModuleData:
     yml = folder / "module.yml"
     if not yml.is_file():
         raise CourseFormatError("module.yml is missing", reader.name(folder))
-    doc = _Yaml(reader.read_text(yml), reader.name(yml))
+    doc = Yaml(reader.read_text(yml), reader.name(yml))
     doc.only(("id", "title", "summary"))
     key = doc.key()
     reader.claim(key, doc)
@@ -394,11 +238,11 @@ def split_front_matter(text: str, source: str) -> tuple[str, int, str, int]:
     raise CourseFormatError("the front matter is not closed with a `---` line", source, 1)
 
 
-def _read_lesson(reader: _Reader, path: Path, course: CourseData) -> LessonData:
+def _read_lesson(reader: Reader, path: Path, course: CourseData) -> LessonData:
     source = reader.name(path)
     text = reader.read_text(path)
     front, front_line, body, body_line = split_front_matter(text, source)
-    doc = _Yaml(front, source, front_line)
+    doc = Yaml(front, source, front_line)
     doc.only(("id", "title", "minutes"))
     key = doc.key()
     reader.claim(key, doc)
@@ -435,7 +279,7 @@ def check_links(body: str, assets: dict[str, Any], source: str, first_line: int 
 # --- quizzes ----------------------------------------------------------------------------------
 
 
-def _read_quiz(reader: _Reader, path: Path) -> QuizData:
+def _read_quiz(reader: Reader, path: Path) -> QuizData:
     source = reader.name(path)
     text = reader.read_text(path)
     try:
@@ -553,100 +397,3 @@ def store_course(data: CourseData) -> Course:
     db.session.flush()
     db.session.expire(course)
     return course
-
-
-# --- export -----------------------------------------------------------------------------------
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> Any:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
-def dump_yaml(data: dict[str, Any]) -> str:
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100000)
-
-
-def _pair(th: str | None, en: str | None) -> dict[str, str] | None:
-    value = {}
-    if th:
-        value["th"] = th
-    if en:
-        value["en"] = en
-    return value or None
-
-
-def _compact(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def _number_width(count: int) -> int:
-    return max(2, len(str(count)))
-
-
-def course_files(course: Course) -> dict[str, bytes]:
-    """Every file of the course folder (relative path -> bytes), as export writes them."""
-    out: dict[str, bytes] = {}
-    course_yml = _compact({
-        "slug": course.slug,
-        "title": _pair(course.title_th, course.title_en),
-        "summary": _pair(course.summary_th, course.summary_en),
-        "track": course.track.slug if course.track else None,
-        "cover": course.cover_path,
-        "duration_minutes": course.duration_minutes,
-        "status": course.status,
-        "sequential": bool(course.sequential),
-        "language": course.language or "th",
-    })  # fmt: skip
-    out["course.yml"] = dump_yaml(course_yml).encode()
-    for asset in db.session.scalars(
-        select(CourseAsset).where(CourseAsset.course_id == course.id).order_by(CourseAsset.path)
-    ):
-        out[asset.path] = files.blob_path(asset.sha256).read_bytes()
-
-    modules = services.outline(course)
-    width = _number_width(len(modules))
-    for m_number, entry in enumerate(modules, start=1):
-        module = entry.module
-        folder = f"{m_number:0{width}d}-{module.key}"
-        out[f"{folder}/module.yml"] = dump_yaml(_compact({
-            "id": module.key,
-            "title": _pair(module.title_th, module.title_en),
-            "summary": _pair(module.summary_th, module.summary_en),
-        })).encode()  # fmt: skip
-        item_width = _number_width(len(entry.items))
-        for number, item in enumerate(entry.items, start=1):
-            prefix = f"{folder}/{number:0{item_width}d}-{item.key}"
-            if item.kind == "lesson":
-                lesson = item.obj
-                front = dump_yaml(_compact({
-                    "id": lesson.key,
-                    "title": _pair(lesson.title_th, lesson.title_en),
-                    "minutes": lesson.minutes,
-                }))  # fmt: skip
-                body = (lesson.body or "").strip("\n")
-                text = f"---\n{front}---\n{body}\n" if body else f"---\n{front}---\n"
-                out[f"{prefix}.md"] = text.encode()
-            else:
-                out[f"{prefix}.gift"] = transfer.quiz_text(item.obj).encode()
-    return out
-
-
-def export_course(course: Course, path: str | os.PathLike[str]) -> list[str]:
-    """Write the course folder at `path` (which must not exist or be empty)."""
-    target = Path(path)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise CourseFormatError("the folder exists and is not empty; choose a new one", str(path))
-    contents = course_files(course)
-    for relative, blob in contents.items():
-        destination = target / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_bytes(blob)
-    return sorted(contents)

@@ -1,0 +1,169 @@
+"""Reading the files of a course folder so that every problem names its file and line: the
+error type, the YAML documents (course.yml, module.yml, lesson front matter) and the reader
+that walks the folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from academy.courses import services
+
+# Course folders hold Thai and English texts.
+LANGUAGES = ("th", "en")
+
+
+class CourseFormatError(ValueError):
+    """A course folder cannot be loaded; str() is "<file>:<line>: <reason>"."""
+
+    def __init__(self, reason: str, source: str = "", line: int | None = None) -> None:
+        where = source + (f":{line}" if line else "")
+        super().__init__(f"{where}: {reason}" if where else reason)
+        self.reason = reason
+        self.source = source
+        self.line = line
+
+
+class Yaml:
+    """A YAML mapping with the line of every key, so errors can point at it."""
+
+    def __init__(self, text: str, source: str, first_line: int = 1) -> None:
+        self.source = source
+        self.offset = first_line - 1
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            self.data = yaml.safe_load(text)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = (mark.line + 1 + self.offset) if mark else None
+            raise CourseFormatError(f"YAML cannot be read: {exc.problem}", source, line) from None
+        except yaml.YAMLError as exc:
+            raise CourseFormatError(f"YAML cannot be read: {exc}", source, first_line) from None
+        if self.data is None:
+            self.data = {}
+        if not isinstance(self.data, dict):
+            raise CourseFormatError("expected `key: value` lines", source, first_line)
+        self.lines: dict[tuple[str, ...], int] = {}
+        self._walk(node, ())
+
+    def _walk(self, node: Any, prefix: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                path = (*prefix, str(key.value))
+                self.lines[path] = key.start_mark.line + 1 + self.offset
+                self._walk(value, path)
+
+    def line(self, *path: str) -> int:
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path, self.offset + 1)
+
+    def fail(self, reason: str, *path: str) -> CourseFormatError:
+        return CourseFormatError(reason, self.source, self.line(*path))
+
+    def only(self, allowed: tuple[str, ...]) -> None:
+        for key in self.data:
+            if str(key) not in allowed:
+                raise self.fail(
+                    f"unknown setting '{key}' (allowed: {', '.join(allowed)})", str(key)
+                )
+
+    def key(self) -> str:
+        value = self.data.get("id")
+        if value is None:
+            raise self.fail("'id' is missing")
+        if not isinstance(value, str) or not services.KEY_RULE.match(value):
+            raise self.fail("'id' must be 1-64 characters of a-z 0-9 - _", "id")
+        return value
+
+    def text(self, name: str, *, required: bool = False, limit: int | None = None) -> str | None:
+        value = self.data.get(name)
+        if value is None or value == "":
+            if required:
+                raise self.fail(f"'{name}' is missing", name)
+            return None
+        if not isinstance(value, str):
+            raise self.fail(f"'{name}' must be text", name)
+        value = value.strip()
+        if limit and len(value) > limit:
+            raise self.fail(f"'{name}' is longer than {limit} characters", name)
+        return value
+
+    def pair(
+        self, name: str, *, required: bool, limit: int | None
+    ) -> tuple[str | None, str | None]:
+        """A {th: ..., en: ...} text; a plain string is the Thai text."""
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise self.fail(f"'{name}' is missing (give at least `th:`)", name)
+            return None, None
+        if isinstance(value, str):
+            value = {"th": value}
+        if not isinstance(value, dict):
+            raise self.fail(f"'{name}' must have `th:` and optionally `en:` lines", name)
+        result: dict[str, str | None] = {}
+        for language in value:
+            if language not in LANGUAGES:
+                raise self.fail(f"'{name}': unknown language '{language}' (th, en)", name, language)
+        for language in LANGUAGES:
+            text = value.get(language)
+            if text is not None and not isinstance(text, str):
+                raise self.fail(f"'{name}.{language}' must be text", name, language)
+            text = (text or "").strip() or None
+            if text and limit and len(text) > limit:
+                raise self.fail(
+                    f"'{name}.{language}' is longer than {limit} characters", name, language
+                )
+            result[language] = text
+        if required and not result["th"]:
+            raise self.fail(f"'{name}.th' is missing: every course is written in Thai", name)
+        return result["th"], result["en"]
+
+    def integer(self, name: str, low: int = 0, high: int = 100000) -> int | None:
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(f"'{name}' must be a whole number from {low} to {high}", name)
+        return value
+
+
+class Reader:
+    def __init__(self, root: Path, label: str) -> None:
+        self.root = root
+        self.label = label
+        self.keys: dict[str, str] = {}  # id -> the file that used it first
+
+    def name(self, path: Path) -> str:
+        return f"{self.label}/{path.relative_to(self.root).as_posix()}"
+
+    def read_text(self, path: Path) -> str:
+        source = self.name(path)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise CourseFormatError(f"cannot be read: {exc.strerror}", source) from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            raise CourseFormatError(
+                f"not UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8", source, line
+            ) from None
+        text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+        if "\x00" in text:
+            line = text.count("\n", 0, text.index("\x00")) + 1
+            raise CourseFormatError("contains a NUL character: is this a text file?", source, line)
+        return text
+
+    def claim(self, key: str, doc: Yaml) -> None:
+        if key in self.keys:
+            raise doc.fail(f"duplicate id '{key}' (also used in {self.keys[key]})", "id")
+        self.keys[key] = doc.source
+
+    def entries(self, folder: Path) -> list[Path]:
+        # Hidden files (.DS_Store, .gitkeep) are tools' business, not the course's.
+        return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
