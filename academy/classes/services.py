@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
+from academy.auth import services as auth
 from academy.auth.models import User
 from academy.classes import access
 from academy.classes.models import (
@@ -26,7 +27,7 @@ from academy.classes.models import (
     School,
 )
 from academy.core import signals, throttle, transaction
-from academy.core.access import INSTRUCTOR, LEARNER, has_role
+from academy.core.access import INSTRUCTOR, LEARNER, has_role, role_is
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
 from academy.courses.models import Course, Enrolment
@@ -201,6 +202,17 @@ def members_of(klass: Class) -> list[User]:
             .order_by(User.full_name, User.username)
         )
     )
+
+
+def reset_learner_passwords(klass: Class) -> list[tuple[int, str, str, str]]:
+    """A new temporary password for every learner of the class (not its instructors or admins
+    who joined it): (id, username, full name, password), for printing once."""
+    people = []
+    for person in members_of(klass):
+        if role_is(person, LEARNER):
+            password = auth.reset_password(person)
+            people.append((person.id, person.username, person.full_name, password))
+    return people
 
 
 def member_count(klass: Class) -> int:

@@ -22,7 +22,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from academy.auth import services as auth
 from academy.auth.forms import ConfirmForm
 from academy.auth.models import User
 from academy.classes import access, importer, services
@@ -42,7 +41,7 @@ from academy.classes.forms import (
 )
 from academy.classes.models import Class, ClassMember, School
 from academy.core import audit
-from academy.core.access import ADMIN, INSTRUCTOR, LEARNER, authorize, role_is, role_required
+from academy.core.access import ADMIN, INSTRUCTOR, LEARNER, authorize, role_required
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
 from academy.core.i18n import translated
@@ -355,11 +354,7 @@ def reset_passwords(class_id: int):
     klass = _class_or_404(class_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    people = []
-    for person in services.members_of(klass):
-        if not role_is(person, LEARNER):
-            continue
-        people.append((person.id, person.username, person.full_name, auth.reset_password(person)))
+    people = services.reset_learner_passwords(klass)
     audit.record(CLASS_PASSWORDS_RESET, klass, learners=len(people))
     return render_template(
         "classes/credentials.html",

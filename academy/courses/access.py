@@ -60,6 +60,12 @@ def editable_filter(user: Any) -> ColumnElement[bool]:
     return Course.id.in_(mine)
 
 
+def may_open(user: Any, course: Course, item: Any) -> bool:
+    """An outline item locked by a sequential course (the one before it is not done) opens
+    only for the course's editors, who preview it."""
+    return not item.locked or may_edit(user, course)
+
+
 @rule("course.view")
 def may_view(user: Any, course: Course | None) -> bool:
     """Published courses: everyone, also visitors who are not signed in; drafts: their

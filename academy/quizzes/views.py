@@ -30,7 +30,7 @@ from academy.quizzes import access, bank, display, taking
 from academy.quizzes import marking as marks
 from academy.quizzes.access import editable_quiz, quiz_or_404
 from academy.quizzes.forms import MarkForm
-from academy.quizzes.models import OPEN, Attempt, Question, Quiz
+from academy.quizzes.models import OPEN, Attempt, Quiz
 from academy.quizzes.models import Response as Answer
 
 bp = Blueprint("quizzes", __name__, template_folder="templates")
@@ -125,7 +125,7 @@ def attempt(attempt_id: int):
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
     if request.method == "POST":
         # Without JavaScript the whole form arrives here: save everything, then go on.
-        values = _form_values(attempt)
+        values = taking.form_values(attempt, request.form)
         problems = taking.save_many(attempt, values, current_user)
         for problem in problems:
             flash(problem, "error")
@@ -148,42 +148,6 @@ def attempt(attempt_id: int):
         items=display.attempt_questions(attempt),
         remaining=_remaining(attempt),
     )
-
-
-def _form_values(attempt: Attempt) -> dict[int, Any]:
-    """The no-JavaScript form: q-<id> fields, named as the attempt page draws them."""
-    form = request.form
-    rows = db.session.execute(
-        select(Question.id, Question.type, Question.data).where(
-            Question.id.in_(taking.layout_ids(attempt))
-        )
-    ).all()
-    values: dict[int, Any] = {}
-    for question_id, kind, data in rows:
-        name = f"q-{question_id}"
-        blank = data.get("blank") if kind == "missingword" else None
-        try:
-            if kind == "multiple":
-                if f"{name}-present" in form:
-                    values[question_id] = sorted({int(v) for v in form.getlist(name)})
-            elif kind == "single" or blank == "choice":
-                if form.get(name, "") != "":
-                    values[question_id] = int(form[name])
-            elif kind == "truefalse":
-                if form.get(name) in ("true", "false"):
-                    values[question_id] = form[name] == "true"
-            elif kind == "matching":
-                chosen = {}
-                for key in form:
-                    if key.startswith(name + "-m-") and form[key] != "":
-                        chosen[key.removeprefix(name + "-m-")] = int(form[key])
-                if chosen or f"{name}-present" in form:
-                    values[question_id] = chosen
-            elif kind != "description" and name in form:
-                values[question_id] = form[name]
-        except ValueError:
-            values[question_id] = form.get(name)  # refused by the service, with a message
-    return values
 
 
 @bp.route("/attempts/<int:attempt_id>/responses", methods=["POST"])
