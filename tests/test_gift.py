@@ -1098,3 +1098,24 @@ def test_documented_export_is_canonical() -> None:
     (block,) = [b for lang, b in DOC_BLOCKS if not lang and "// @id" in b and "$CATEGORY" in b]
     parsed = parse_gift(block)
     assert write_gift(parsed.questions, parsed.header) == block
+
+
+# --------------------------------------------------------------------------- the escape table
+
+
+def test_editor_and_files_share_one_escape_table() -> None:
+    from academy.quizzes import editing, gift
+
+    assert editing.escape is gift.escape
+    assert set(gift.ESCAPES) == set("\\~=#{}:\n")
+
+
+@given(text=st.text(alphabet=st.sampled_from([*"\\~=#{}:\n\r ab*ก่"])))
+def test_escaped_text_reads_back_as_written(text: str) -> None:
+    from academy.quizzes.gift import escape
+
+    kept = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not kept:
+        return
+    (question,) = parse_gift(f"::t:: [plain]{escape(kept)} {{}}").questions
+    assert question.text == kept

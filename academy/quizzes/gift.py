@@ -38,7 +38,7 @@ from academy.quizzes.questions import (
     QuestionError,
 )
 
-__all__ = ["GiftError", "GiftFile", "parse_gift", "write_gift"]
+__all__ = ["ESCAPES", "GiftError", "GiftFile", "escape", "parse_gift", "write_gift"]
 
 
 class GiftError(ValueError):
@@ -68,36 +68,26 @@ class _Fail(Exception):
         self.line = line
 
 
+# GIFT's special characters and how each is written escaped: the one table that both reading
+# and writing (here and in the browser editor) use.
+ESCAPES: dict[str, str] = {
+    "\\": "\\\\",
+    "~": "\\~",
+    "=": "\\=",
+    "#": "\\#",
+    "{": "\\{",
+    "}": "\\}",
+    ":": "\\:",
+    "\n": "\\n",  # a line break inside a text
+}
 # Escaped special characters are swapped for lone surrogates while a question is analysed, so
 # the structural searches (for `{`, `~`, `#`, ...) simply do not see them. Lone surrogates can
 # never come from decoded UTF-8, and str input containing them is rejected up front.
-_SENTINEL = {
-    "~": "\ud800",
-    "=": "\ud801",
-    "#": "\ud802",
-    "{": "\ud803",
-    "}": "\ud804",
-    ":": "\ud805",
-    "\\": "\ud806",
-    "n": "\ud807",  # `\n` stands for a line break inside a text
-}
-_UNSENTINEL = str.maketrans(
-    {sentinel: ("\n" if char == "n" else char) for char, sentinel in _SENTINEL.items()}
-)
-_ESCAPE_RE = re.compile(r"\\([~=#{}:\\n])")
+_SENTINEL = {escaped[1]: chr(0xD800 + i) for i, escaped in enumerate(ESCAPES.values())}
+_UNSENTINEL = str.maketrans({_SENTINEL[escaped[1]]: char for char, escaped in ESCAPES.items()})
+_ESCAPE_RE = re.compile(r"\\([" + re.escape("".join(_SENTINEL)) + "])")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
-_WRITE_ESCAPES = str.maketrans(
-    {
-        "\\": "\\\\",
-        "~": "\\~",
-        "=": "\\=",
-        "#": "\\#",
-        "{": "\\{",
-        "}": "\\}",
-        ":": "\\:",
-        "\n": "\\n",
-    }
-)
+_WRITE_ESCAPES = str.maketrans(ESCAPES)
 
 _FORMAT_RE = re.compile(r"\[(" + "|".join(TEXT_FORMATS) + r")\]")
 _HEADER_RE = re.compile(r"//\s*@([A-Za-z][A-Za-z0-9_-]*)\s*:(.*)")
@@ -582,16 +572,17 @@ def write_gift(questions: Sequence[Question], header: Mapping[str, str] | None =
     return "\n\n".join(parts) + "\n" if parts else ""
 
 
-def _escape(text: str) -> str:
-    return text.translate(_WRITE_ESCAPES)
+def escape(text: str) -> str:
+    """`text` as GIFT writes it: special characters escaped, line breaks as `\\n`."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_WRITE_ESCAPES)
 
 
 def _write_rich(text: str, text_format: str) -> str:
     # A text that itself starts with "[html]" would lose it to the format-tag rule; an explicit
     # tag in front protects it.
     if _FORMAT_RE.match(text):
-        return f"[{text_format}]" + _escape(text)
-    return _escape(text)
+        return f"[{text_format}]" + escape(text)
+    return escape(text)
 
 
 def _format_number(value: float) -> str:
@@ -622,9 +613,9 @@ def _feedback_suffix(feedback: str, text_format: str) -> str:
 def _write_question(question: Question) -> str:
     fmt = question.text_format
     tag = f"[{fmt}]" if fmt != "moodle" or _FORMAT_RE.match(question.text) else ""
-    head = f"::{_escape(question.title)}::"
+    head = f"::{escape(question.title)}::"
     if tag or question.text:
-        head += f" {tag}{_escape(question.text)}"
+        head += f" {tag}{escape(question.text)}"
     general = "####" + _write_rich(question.feedback, fmt) if question.feedback else ""
     opening = head + " {"
     kind = question.type
@@ -668,7 +659,7 @@ def _write_question(question: Question) -> str:
 
     if kind == MATCHING:
         lines = [
-            f"={_write_rich(pair.left, fmt)} -> {_escape(pair.right)}" for pair in question.pairs
+            f"={_write_rich(pair.left, fmt)} -> {escape(pair.right)}" for pair in question.pairs
         ]
         return _block(opening, lines, general)
 
@@ -682,7 +673,7 @@ def _write_question(question: Question) -> str:
     if kind == MISSINGWORD:
         # A blank sits inside a sentence, so its answers stay on the sentence's line.
         inner = " ".join(lines) + (" " + general if general else "")
-        return f"{head}{{{inner}}}{_escape(question.text_after)}"
+        return f"{head}{{{inner}}}{escape(question.text_after)}"
     return _block(opening, lines, general)
 
 
