@@ -519,7 +519,7 @@ def _read_quiz(reader: _Reader, path: Path) -> QuizData:
     source = reader.name(path)
     text = reader.read_text(path)
     try:
-        parsed = parse_gift(text, source)
+        parsed = parse_gift(text, source, settings=QUIZ_KEYS)
     except GiftError as exc:
         raise CourseFormatError(exc.reason, source, exc.line) from None
     settings = quiz_settings(parsed.header, text, source)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
@@ -26,8 +27,20 @@ SETTINGS = (
 )
 
 
-def import_gift(quiz: Quiz, text: str | bytes, source: str = "<gift>") -> list[Question]:
-    """Add every question of a GIFT text to the quiz, or none: an error names file:line."""
+@dataclass
+class GiftImport:
+    """What an import added, and what the instructor should look at ("file:line: reason")."""
+
+    added: list[Question] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def import_gift(quiz: Quiz, text: str | bytes, source: str = "<gift>") -> GiftImport:
+    """Add every question of a GIFT text to the quiz, or none: an error names file:line.
+
+    A file of `$CATEGORY:` lines only adds zero questions, as in Moodle; a file with nothing
+    at all is refused.
+    """
     try:
         parsed = parse_gift(text, source)
     except GiftError as error:
@@ -36,11 +49,11 @@ def import_gift(quiz: Quiz, text: str | bytes, source: str = "<gift>") -> list[Q
             _("Nothing was imported. %(where)s:%(line)d: %(reason)s",
               where=error.source, line=error.line, reason=error.reason)
         ) from None  # fmt: skip
-    if not parsed.questions:
+    if not parsed.questions and not parsed.categories:
         raise ServiceError(_("Nothing was imported: the file has no questions."))
-    added = services.add_questions(quiz, parsed.questions)
+    added = services.add_questions(quiz, parsed.questions) if parsed.questions else []
     db.session.commit()
-    return added
+    return GiftImport(added, [str(warning) for warning in parsed.warnings])
 
 
 def gift_header(quiz: Quiz) -> dict[str, str]:

@@ -31,7 +31,7 @@ from academy.quizzes import editing, services, transfer
 from academy.quizzes.forms import ImportForm, MarkForm, QuestionForm, QuizSettingsForm
 from academy.quizzes.models import OPEN, Attempt, Question, Quiz
 from academy.quizzes.models import Response as Answer
-from academy.quizzes.questions import QUESTION_TYPES
+from academy.quizzes.questions import QUESTION_TYPES, question_warnings
 
 bp = Blueprint("quizzes", __name__, template_folder="templates")
 
@@ -349,6 +349,8 @@ def _question_page(quiz: Quiz, kind: str, question: Question | None):
                     services.set_question(question, built, float(form.points.data))
                 db.session.commit()
                 flash(_("Question saved."), "success")
+                for warning in question_warnings(built):
+                    flash(_("Check this question: %(warning)s", warning=warning), "warning")
                 return redirect(url_for("quizzes.questions", quiz_id=quiz.id))
     status = 400 if request.method == "POST" and (error or form.errors) else 200
     return render_template(
@@ -421,11 +423,13 @@ def import_gift(quiz_id: int):
             error = _("Choose a file or paste GIFT text.")
         else:
             try:
-                added = transfer.import_gift(quiz, text, name)
+                imported = transfer.import_gift(quiz, text, name)
             except ServiceError as exc:
                 error = exc.message
             else:
-                flash(_("%(n)d questions added.", n=len(added)), "success")
+                flash(_("%(n)d questions added.", n=len(imported.added)), "success")
+                for warning in imported.warnings:
+                    flash(_("Check this question: %(warning)s", warning=warning), "warning")
                 return redirect(url_for("quizzes.questions", quiz_id=quiz.id))
     status = 400 if error else 200
     return render_template("quizzes/import.html", quiz=quiz, form=form, error=error), status
