@@ -17,6 +17,7 @@ from werkzeug.routing import IntegerConverter
 
 from academy.core import access, compress
 from academy.core.i18n import format_date, format_datetime, localized, translated
+from academy.core.learning import shown_percent
 
 # No inline script or style anywhere: every script is a file the app serves.
 CSP = (
@@ -181,6 +182,7 @@ def init_app(app: Flask) -> None:
         current_language=lambda: str(get_locale()),
     )
     app.jinja_env.filters.update(
+        percent=shown_percent,
         date=format_date,
         datetime=format_datetime,
         localized=localized,
