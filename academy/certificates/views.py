@@ -26,6 +26,7 @@ from academy.classes.models import Class, ClassInstructor, ClassMember
 from academy.core import audit
 from academy.core.access import ADMIN, authorize, role_required, rule
 from academy.core.errors import ServiceError
+from academy.core.web import SVG_CSP
 from academy.courses.models import Course, CourseInstructor
 from academy.extensions import db
 
@@ -126,10 +127,7 @@ def badge_image(slug: str):
         abort(404)
     response = make_response(services.badge_svg(course))
     response.mimetype = "image/svg+xml"
-    # An image, never a page: no scripts, no fetches, even opened on its own.
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-    )
+    response.headers["Content-Security-Policy"] = SVG_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response

@@ -25,6 +25,8 @@ CSP = (
     "media-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# For an SVG served on its own: it must not run anything even if a check were ever missed.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
 @dataclass(frozen=True)
