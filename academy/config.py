@@ -50,6 +50,8 @@ PUBLIC_BASE_URL = None
 CERTIFICATE_ISSUERS = [{"th": "กรุงเทพมหานคร", "en": "Bangkok Metropolitan Administration"}]
 # Guessing codes on the public verification page: after this many unknown codes from one
 # address within the window, answer 429 until the window has passed.
+# The issuer's contact e-mail in the Open Badges Issuer profile (optional).
+BADGE_ISSUER_EMAIL = ""
 CERTIFICATE_VERIFY_MAX_FAILURES = 20
 CERTIFICATE_VERIFY_WINDOW_SECONDS = 15 * 60
 # gzip text responses over 1 KB (academy/core/compress.py); harmless behind nginx.

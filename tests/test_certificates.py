@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import threading
 import zipfile
 from io import BytesIO
+from pathlib import Path
+from xml.etree import ElementTree
 
+import jsonschema
 import pytest
 from sqlalchemy import func, select
 
@@ -523,3 +527,105 @@ def test_pdf_is_rendered_after_the_completing_response(client, make_user, make_c
     assert path.is_file() and path.read_bytes().startswith(b"%PDF")
     db.session.refresh(certificate)
     assert certificate.pdf_sha256 is not None
+
+
+# --- Open Badges -----------------------------------------------------------------------------
+
+OB_SCHEMA = json.loads(
+    (Path(__file__).parent / "data" / "openbadges-2.0.schema.json").read_text(encoding="utf-8")
+)
+
+
+def ob_validate(data: dict, kind: str) -> None:
+    schema = {**OB_SCHEMA, "$ref": f"#/$defs/{kind}"}
+    jsonschema.Draft202012Validator(schema).validate(data)
+
+
+def test_badge_json_validates_against_open_badges_2(client, learner, make_course, complete_course):
+    course = make_course()
+    cert = complete_course(learner, course)
+    ob_validate(client.get(f"/verify/{cert.code}.json").get_json(), "assertion")
+    ob_validate(client.get(f"/courses/{course.slug}/badge.json").get_json(), "badgeClass")
+    ob_validate(client.get("/certificates/issuer.json").get_json(), "profile")
+    services.revoke(cert, "reason x")
+    db.session.commit()
+    ob_validate(client.get(f"/verify/{cert.code}.json").get_json(), "assertion")
+
+
+def test_the_schema_refuses_what_no_backpack_accepts() -> None:
+    name_hash = {"type": "name", "hashed": True, "identity": "sha256$" + "0" * 64}
+    with pytest.raises(jsonschema.ValidationError):
+        ob_validate(name_hash, "identityObject")
+    with pytest.raises(jsonschema.ValidationError):
+        ob_validate({"type": "email", "hashed": True, "identity": "a@b.example"}, "identityObject")
+
+
+@pytest.mark.parametrize(
+    ("typed", "kind", "identity"),
+    [
+        ("  Somchai@Example.CO.TH ", "email", "somchai@example.co.th"),
+        ("https://somchai.example/me", "url", "https://somchai.example/me"),
+    ],
+)
+def test_learner_claims_the_badge_with_a_hashed_identity(client, world, typed, kind, identity):
+    cert = world["cert"]
+    client.login(world["owner"])
+    page = client.get(f"/certificates/{cert.code}").get_data(as_text=True)
+    assert f"/certificates/{cert.code}/badge-recipient" in page
+    response = client.post(f"/certificates/{cert.code}/badge-recipient", data={"recipient": typed})
+    assert response.status_code == 302
+    data = client.get(f"/verify/{cert.code}.json").get_json()
+    ob_validate(data, "assertion")
+    recipient = data["recipient"]
+    expected = hashlib.sha256((identity + recipient["salt"]).encode()).hexdigest()
+    assert recipient == {
+        "type": kind,
+        "hashed": True,
+        "salt": recipient["salt"],
+        "identity": f"sha256${expected}",
+    }
+    assert identity not in json.dumps(data)
+    assert cert.code in client.get(f"/certificates/{cert.code}").get_data(as_text=True)
+    # An empty address forgets it again.
+    client.post(f"/certificates/{cert.code}/badge-recipient", data={"recipient": ""})
+    db.session.refresh(cert)
+    assert cert.badge_recipient is None and cert.badge_recipient_type is None
+
+
+@pytest.mark.parametrize("typed", ["somchai", "ftp://x.example/", "a@b", "javascript:alert(1)"])
+def test_badge_recipient_refuses_what_is_not_an_address(client, world, typed):
+    cert = world["cert"]
+    client.login(world["owner"])
+    response = client.post(f"/certificates/{cert.code}/badge-recipient", data={"recipient": typed})
+    assert response.status_code == 400
+    assert 'aria-invalid="true"' in response.get_data(as_text=True)
+    db.session.refresh(cert)
+    assert cert.badge_recipient is None
+
+
+@pytest.mark.parametrize(("who", "status"), [(None, 302), ("other", 404), ("teacher", 403)])
+def test_only_the_holder_sets_the_badge_recipient(client, world, who, status):
+    cert = world["cert"]
+    if who:
+        client.login(world[who])
+    url = f"/certificates/{cert.code}/badge-recipient"
+    assert client.post(url, data={"recipient": "x@y.example"}).status_code == status
+    db.session.refresh(cert)
+    assert cert.badge_recipient is None
+
+
+def test_badge_image_is_a_safe_svg(client, make_course):
+    course = make_course(title_en='Bad <script>alert("x")</script> & co')
+    response = client.get(f"/courses/{course.slug}/badge.svg")
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    root = ElementTree.fromstring(response.get_data())  # noqa: S314 (our own output)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    tags = {element.tag.split("}")[1] for element in root.iter()}
+    assert tags <= {"svg", "title", "circle", "path"}
+    for element in root.iter():
+        assert not [name for name in element.attrib if name.lower().startswith("on")]
+    assert root.find("{http://www.w3.org/2000/svg}title").text == course.title_en
+    assert client.get("/courses/no-such-course/badge.svg").status_code == 404

@@ -17,6 +17,7 @@ from werkzeug.routing import IntegerConverter
 
 from academy.core import access, compress
 from academy.core.i18n import format_date, format_datetime, localized, translated
+from academy.core.learning import shown_percent
 
 # No inline script or style anywhere: every script is a file the app serves.
 CSP = (
@@ -24,6 +25,8 @@ CSP = (
     "media-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# For an SVG served on its own: it must not run anything even if a check were ever missed.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,7 @@ def init_app(app: Flask) -> None:
         current_language=lambda: str(get_locale()),
     )
     app.jinja_env.filters.update(
+        percent=shown_percent,
         date=format_date,
         datetime=format_datetime,
         localized=localized,
