@@ -182,7 +182,6 @@ def badge_recipient(code: str):
         except ServiceError as exc:
             form.recipient.errors = [exc.message]
         else:
-            db.session.commit()
             flash(_("Saved. Add your badge to a backpack with the address below."), "success")
             return redirect(url_for("certificates.detail", code=certificate.code))
     return _detail_page(certificate, form), 400
