@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import pytest
 from sqlalchemy import func, select
 
@@ -280,3 +282,39 @@ def test_people_list_pages_keep_the_search(client, admin, make_user):
     assert "/people?page=2&amp;q=" in first
     second = client.get("/people?page=2&q=ค้นหา").get_data(as_text=True)
     assert "หน้า 2 จาก 2" in second and "ก่อนหน้า" in second
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\\evil.example/",
+        "\\\\evil.example/",
+        "//evil.example/",
+        "/\\/evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "\t//evil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "/%2Fevil.example",
+        "/%5Cevil.example",
+        "/%255Cevil.example",
+        "%2F%2Fevil.example",
+        "/%09/evil.example",
+        "evil.example",
+    ],
+)
+def test_sign_in_never_follows_next_off_site(client, learner, target):
+    response = client.post(
+        "/sign-in",
+        query_string={"next": target},
+        data={"username": learner.username, "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["/courses", "/courses/วิชา?tab=1", "/people?q=a%20b"])
+def test_sign_in_follows_next_on_this_site(client, learner, target):
+    response = sign_in(client, learner.username, query_string={"next": target})
+    assert unquote(response.headers["Location"]) == unquote(target)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -48,12 +49,27 @@ def _may_manage_person(user: User, person: User) -> bool:
     )
 
 
+# Browsers read a backslash as a slash and drop tabs and newlines inside a URL, so "/\\evil",
+# "/\t/evil" and "\\\\evil" all lead off-site; encoded forms (%2F, %5C, %09) are read the same
+# way by some proxies and browsers. Only a plain path on this site is followed.
+_UNSAFE_IN_NEXT = re.compile(r"[\\\x00-\x1f\x7f]")
+
+
 def _safe_next(target: str | None) -> str | None:
-    if not target:
+    """The `next` target if it is a path on this site, else None (the caller goes home)."""
+    if not target or len(target) > 2000:
         return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
+    decoded = target
+    for _round in range(3):  # %252F is %2F once decoded, and some servers decode twice
+        decoded = unquote(decoded)
+    for candidate in (target, decoded):
+        if _UNSAFE_IN_NEXT.search(candidate):
+            return None
+        if not candidate.startswith("/") or candidate.startswith("//"):
+            return None
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return None
     return target
 
 
