@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import func, select
 
-from academy.auth.models import User
+from academy.auth.models import User, UserSession
 from academy.core.settings import SELF_REGISTRATION, set_setting
 from tests.fixtures.auth import PASSWORD
 
@@ -318,3 +319,46 @@ def test_sign_in_never_follows_next_off_site(client, learner, target):
 def test_sign_in_follows_next_on_this_site(client, learner, target):
     response = sign_in(client, learner.username, query_string={"next": target})
     assert unquote(response.headers["Location"]) == unquote(target)
+
+
+def test_a_copied_cookie_is_refused_after_sign_out(app, client, learner):
+    # A shared school PC: the next learner (or anyone who copied the cookie) replays it.
+    assert sign_in(client, learner.username).status_code == 302
+    copied = client.get_cookie("session").value
+    phone = app.test_client()
+    assert sign_in(phone, learner.username).status_code == 302
+    assert client.post("/sign-out").status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("session", copied)
+    response = replay.get("/account/password")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+    # Signing out on the PC does not end the session on the learner's phone.
+    assert phone.get("/account/password").status_code == 200
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_person(app, client, learner, db):
+    assert sign_in(client, learner.username).status_code == 302
+    phone = app.test_client()
+    assert sign_in(phone, learner.username).status_code == 302
+    page = client.get("/account/password").get_data(as_text=True)
+    assert "/sign-out?everywhere=1" in page
+    assert client.post("/sign-out?everywhere=1").status_code == 302
+    assert phone.get("/account/password").status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(UserSession)) == 0
+
+
+def test_sessions_end_after_their_lifetime(app, client, learner, db):
+    assert sign_in(client, learner.username).status_code == 302
+    row = db.session.scalar(select(UserSession))
+    row.created_at = row.created_at - app.permanent_session_lifetime - timedelta(seconds=1)
+    db.session.commit()
+    assert client.get("/account/password").status_code == 302
+
+
+def test_a_cookie_without_a_server_session_is_refused(app, learner):
+    # What a session cookie held before sessions were recorded: the user id and version only.
+    forged = app.test_client()
+    with forged.session_transaction() as session:
+        session["_user_id"] = learner.get_id()
+        session["_fresh"] = True
+    assert forged.get("/account/password").status_code == 302

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from academy.auth.models import LEARNER_KINDS, User
+from academy.auth.models import LEARNER_KINDS, User, UserSession
 from academy.core import throttle
 from academy.core.access import LEARNER, ROLES
 from academy.core.db import utcnow
@@ -218,8 +220,8 @@ def change_password(user: User, current: str, new: str) -> None:
 def set_password(user: User, new: str, *, temporary: bool = False) -> None:
     user.password_hash = hash_password(new)
     user.must_change_password = temporary
-    # Every other session of this person ends: a stolen cookie dies with the old password.
-    user.session_version = (user.session_version or 1) + 1
+    # Every session of this person ends: a stolen cookie dies with the old password.
+    sign_out_everywhere(user)
 
 
 def reset_password(user: User) -> str:
@@ -231,6 +233,61 @@ def reset_password(user: User) -> str:
 
 def sign_out_everywhere(user: User) -> None:
     user.session_version = (user.session_version or 1) + 1
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+
+
+# --- Sessions: one row per signed-in browser ---------------------------------------------------
+
+
+def _session_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _session_lifetime() -> timedelta:
+    return current_app.permanent_session_lifetime
+
+
+def start_session(user: User, now: datetime | None = None) -> str:
+    """Record a new signed-in browser and return the token its cookie carries. Sessions past
+    their lifetime are dropped here (one indexed DELETE per sign-in keeps the table small).
+    Nothing is committed."""
+    now = now or utcnow()
+    db.session.execute(
+        delete(UserSession).where(UserSession.created_at < now - _session_lifetime())
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(id=_session_digest(token), user_id=user.id, created_at=now))
+    return token
+
+
+def end_session(token: str | None) -> None:
+    """Sign one browser out on the server: its cookie, even a copy of it, stops working."""
+    if token:
+        db.session.execute(delete(UserSession).where(UserSession.id == _session_digest(token)))
+
+
+def session_user(login_id: str, token: str | None, now: datetime | None = None) -> User | None:
+    """The signed-in person for a cookie holding Flask-Login's "<id>:<session_version>" and
+    our session token, or None. One query (the user joined to the session row) on every
+    signed-in request, as the plain user load was."""
+    ident, _sep, version = login_id.partition(":")
+    if not ident.isdigit() or not token or len(token) > 100:
+        return None
+    now = now or utcnow()
+    user = db.session.scalar(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == int(ident),
+            UserSession.id == _session_digest(token),
+            UserSession.created_at > now - _session_lifetime(),
+        )
+    )
+    # A bumped version (password changed, signed out by an admin) ends older cookies even if
+    # their row were somehow left behind.
+    if user is None or str(user.session_version) != version or not user.active:
+        return None
+    return user
 
 
 def _other_active_admins(user: User) -> int:

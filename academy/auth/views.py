@@ -77,6 +77,16 @@ def _client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def _begin_session(user: User) -> None:
+    """A fresh session for this browser (nothing of the previous learner on this PC stays),
+    recorded on the server so that signing out can end it. Commits."""
+    token = services.start_session(user)
+    db.session.commit()
+    session.clear()
+    session["sid"] = token
+    login_user(user)
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
     if current_user.is_authenticated:
@@ -90,10 +100,7 @@ def sign_in():
             db.session.commit()  # the failure counts even though sign-in failed
             error = exc.message
         else:
-            db.session.commit()
-            # A fresh session on every sign-in: nothing of the previous learner on this PC stays.
-            session.clear()
-            login_user(user)
+            _begin_session(user)
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"))
             return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
@@ -108,6 +115,12 @@ def sign_out():
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
+    if current_user.is_authenticated and request.args.get("everywhere") == "1":
+        services.sign_out_everywhere(current_user._get_current_object())
+    else:
+        # Only this browser: the learner's phone or another PC stays signed in.
+        services.end_session(session.get("sid"))
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")
@@ -136,9 +149,7 @@ def register():
             db.session.rollback()
             getattr(form, exc.field or "username").errors.append(exc.message)
         else:
-            db.session.commit()
-            session.clear()
-            login_user(user)
+            _begin_session(user)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/register.html", form=form), (400 if form.errors else 200)
@@ -156,10 +167,9 @@ def change_password():
             db.session.rollback()
             getattr(form, exc.field or "password").errors.append(exc.message)
         else:
-            db.session.commit()
-            # The version in the cookie changed with the password; sign this browser in again
-            # so only the other sessions end.
-            login_user(user)
+            # Every session ended with the old password; this browser gets a new one, so only
+            # the others are signed out.
+            _begin_session(user)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/change_password.html", form=form), (400 if form.errors else 200)
