@@ -174,8 +174,12 @@ def run_crash_test(tmp_path: Path, database_url: str) -> dict[str, int]:
             time.sleep(0.1)
         assert len(_workers(server.pid)) == 2
 
+        # Sessions opened one by one before the class starts: SQLite would refuse sixteen
+        # threads upgrading their reads to writes at once (requests take the lock up front).
+        sessions = {user_id: _session_for(app, user_id, ident) for user_id, ident in people}
+
         def learner(user_id: int, ident: str) -> None:
-            cookie, token = _session_for(app, user_id, ident)
+            cookie, token = sessions[user_id]
             http = requests.Session()
             http.cookies.set("session", cookie)
             headers = {"X-CSRFToken": token, "Accept": "application/json"}
