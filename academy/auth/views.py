@@ -3,7 +3,17 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -73,6 +83,9 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+DEVICE_COOKIE = "signin_devices"
+
+
 def _client_address() -> str:
     return request.remote_addr or "unknown"
 
@@ -94,16 +107,35 @@ def sign_in():
     form = SignInForm()
     error = None
     if form.validate_on_submit():
+        devices = request.cookies.get(DEVICE_COOKIE)
         try:
-            user = services.authenticate(form.username.data, form.password.data, _client_address())
+            user = services.authenticate(
+                form.username.data,
+                form.password.data,
+                _client_address(),
+                device=services.device_for(devices, form.username.data),
+            )
         except ServiceError as exc:
             db.session.commit()  # the failure counts even though sign-in failed
             error = exc.message
         else:
             _begin_session(user)
             if user.must_change_password:
-                return redirect(url_for("auth.change_password"))
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
+                response = redirect(url_for("auth.change_password"))
+            else:
+                next_page = _safe_next(request.args.get("next"))
+                response = redirect(next_page or url_for("main.home"))
+            # This browser is now known for the account: a stranger's failures elsewhere (or
+            # at the next PC) cannot hold it back.
+            response.set_cookie(
+                DEVICE_COOKIE,
+                services.remember_device(devices, user),
+                max_age=current_app.config["SIGNIN_DEVICE_COOKIE_DAYS"] * 86400,
+                httponly=True,
+                samesite="Lax",
+                secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+            )
+            return response
     elif request.method == "POST":
         error = _("Please enter your username and password.")
     status = 400 if error and request.method == "POST" else 200
