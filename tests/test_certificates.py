@@ -150,10 +150,14 @@ def test_cli_issue_and_render(runner, learner, make_course):
     assert "already issued" in result.output and count() == 1
     result = runner.invoke(args=["academy", "issue-certificate", "nobody", course.slug])
     assert result.exit_code != 0 and "nobody" in result.output
+    # Outside a request only the operator knows the public address.
     result = runner.invoke(args=["academy", "render-certificates"])
+    assert result.exit_code != 0 and "PUBLIC_BASE_URL" in result.output
+    base = "https://academy.example.th"
+    result = runner.invoke(args=["academy", "render-certificates", "--base-url", base])
     assert "rendered 1" in result.output
     cert = db.session.scalar(select(Certificate))
-    assert services.pdf_path(cert).is_file()
+    assert services.pdf_path(cert).is_file() and cert.pdf_link_base == base
 
 
 # --- Verification ----------------------------------------------------------------------------

@@ -59,6 +59,9 @@ class Certificate(db.Model):
     design: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Set when the PDF is first rendered and stored as DATA_DIR/certificates/<code>.pdf.
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The address printed in the stored PDF (its link and QR code); None: stored before this
+    # was recorded. services.needs_new_link decides when the PDF is rendered again.
+    pdf_link_base: Mapped[str | None] = mapped_column(String(300))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     course: Mapped[Course] = relationship(foreign_keys=[course_id])

@@ -151,9 +151,9 @@ def pdf(code: str):
     certificate = _get(code)
     if not certificate.is_valid and current_user.role != ADMIN:
         abort(404)
-    had_hash = certificate.pdf_sha256
+    had = (certificate.pdf_sha256, certificate.pdf_link_base)
     path = services.stored_pdf(certificate)
-    if certificate.pdf_sha256 != had_hash:
+    if (certificate.pdf_sha256, certificate.pdf_link_base) != had:
         db.session.commit()
     # Read into memory (a certificate is ~100 kB): no file handle outlives the request.
     return send_file(
