@@ -13,7 +13,9 @@ BABEL_DEFAULT_TIMEZONE = "Asia/Bangkok"
 # Buddhist Era years in Thai dates (2569 rather than 2026).
 BUDDHIST_ERA = True
 
-# Sessions: the cookie is the only session state, so any app server can serve any request.
+# Sessions: a signed cookie naming a row of user_sessions (auth.models.UserSession), so any
+# app server can serve any request and signing out ends the session everywhere it is copied.
+# A session lasts PERMANENT_SESSION_LIFETIME from sign-in.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False  # set ACADEMY_SESSION_COOKIE_SECURE=true behind HTTPS
