@@ -612,11 +612,13 @@ def test_render_certificates_fix_links_after_an_upgrade(
 
 
 @pytest.mark.parametrize("value", ["academy.example.th", "ftp://x.example", "https://"])
-def test_a_bad_public_base_url_stops_start_up(tmp_path, database_url, value):
+def test_a_bad_public_base_url_stops_start_up(tmp_path, value):
     from academy import ConfigError, create_app
     from tests.conftest import TEST_CONFIG
 
-    config = dict(TEST_CONFIG, SQLALCHEMY_DATABASE_URI=database_url, PUBLIC_BASE_URL=value)
+    # A database of its own: start-up stops before anyone could close the app's connections.
+    url = f"sqlite:///{tmp_path / 'start.db'}"
+    config = dict(TEST_CONFIG, SQLALCHEMY_DATABASE_URI=url, PUBLIC_BASE_URL=value)
     with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
         create_app(config, instance_path=str(tmp_path))
 
