@@ -16,12 +16,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from academy.auth.models import LEARNER_KINDS, User, UserSession
 from academy.core import throttle
 from academy.core.access import LEARNER, ROLES
-from academy.core.db import utcnow
+from academy.core.db import UTCDateTime, utcnow
 from academy.core.errors import ServiceError
 from academy.core.models import ThrottleFailure
 from academy.extensions import db
@@ -350,6 +350,18 @@ def end_session(token: str | None) -> None:
         db.session.execute(delete(UserSession).where(UserSession.id == _session_digest(token)))
 
 
+# Built once: on every signed-in request, building the statement would cost more than running it.
+_SESSION_USER = (
+    select(User)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        User.id == bindparam("user_id"),
+        UserSession.id == bindparam("digest"),
+        UserSession.created_at > bindparam("since", type_=UTCDateTime()),
+    )
+)
+
+
 def session_user(login_id: str, token: str | None, now: datetime | None = None) -> User | None:
     """The signed-in person for a cookie holding Flask-Login's "<id>:<session_version>" and
     our session token, or None. One query (the user joined to the session row) on every
@@ -357,16 +369,9 @@ def session_user(login_id: str, token: str | None, now: datetime | None = None) 
     ident, _sep, version = login_id.partition(":")
     if not ident.isdigit() or not token or len(token) > 100:
         return None
-    now = now or utcnow()
-    user = db.session.scalar(
-        select(User)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == int(ident),
-            UserSession.id == _session_digest(token),
-            UserSession.created_at > now - _session_lifetime(),
-        )
-    )
+    since = (now or utcnow()) - _session_lifetime()
+    params = {"user_id": int(ident), "digest": _session_digest(token), "since": since}
+    user = db.session.scalar(_SESSION_USER, params)
     # A bumped version (password changed, signed out by an admin) ends older cookies even if
     # their row were somehow left behind.
     if user is None or str(user.session_version) != version or not user.active:
