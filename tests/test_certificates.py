@@ -660,6 +660,9 @@ def run_certificate_through_gunicorn(tmp_path, database_url: str) -> None:
     import time
     import urllib.request
 
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
     from academy import ROOT
     from tests.test_deploy import BIN, Browser, free_port
 
@@ -695,14 +698,20 @@ def run_certificate_through_gunicorn(tmp_path, database_url: str) -> None:
             status, _p, _l = browser.open(base + "/courses/qr/lessons/m1-l1/done",
                                           {"csrf_token": token})  # fmt: skip
             assert status == 302
-            # Drawn after the response, outside the request: wait for the stored file.
+            # Drawn after the response, outside the request: wait until it is stored and
+            # committed (a download before that would draw it once more, rightly).
+            engine = create_engine(make_url(database_url))
             deadline = time.monotonic() + 60
-            while not list(Path(pdfs).glob("*.pdf")):
+            while True:
+                with engine.connect() as conn:
+                    row = conn.execute(text("SELECT code, pdf_link_base FROM certificates")).first()
+                if row is not None and row[1] is not None:
+                    break
                 assert time.monotonic() < deadline, "no PDF stored in 60 s"
                 time.sleep(0.2)
-            stored_path = next(Path(pdfs).glob("*.pdf"))
-            time.sleep(0.5)  # the atomic rename is done once the name exists; let the commit land
-            code = stored_path.stem
+            engine.dispose()
+            code = row[0]
+            stored_path = Path(pdfs) / f"{code}.pdf"
             expected = f"{base}/verify/{group_code(code)}"
             stored = stored_path.read_bytes()
             assert printed_links(stored, tmp_path) == ([expected], [expected])
