@@ -66,6 +66,9 @@ class Certificate(db.Model):
     # BADGE_EMAIL or BADGE_URL and the address (an e-mail in lower case). None: not claimed.
     badge_recipient_type: Mapped[str | None] = mapped_column(String(8))
     badge_recipient: Mapped[str | None] = mapped_column(String(320))
+    # The address printed in the stored PDF (its link and QR code); None: stored before this
+    # was recorded. services.needs_new_link decides when the PDF is rendered again.
+    pdf_link_base: Mapped[str | None] = mapped_column(String(300))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     course: Mapped[Course] = relationship(foreign_keys=[course_id])

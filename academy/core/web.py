@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -163,7 +164,20 @@ def _csrf_error(error: CSRFError):
     return render_template("errors/error.html", error=error, code=400, csrf=True), 400
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, except that an error page never starts a session. A cross-site
+    POST arrives without the browser's cookie (SameSite=Lax) and is refused (CSRF, 400); had
+    that page set a fresh cookie (its forms need a CSRF token), the browser would have dropped
+    the person's real session for it: any website could sign a learner out mid-quiz."""
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if response.status_code >= 400 and self.get_cookie_name(app) not in request.cookies:
+            return
+        super().save_session(app, session, response)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = _SessionInterface()
     if app.config.get("PROXY_FIX_HOPS"):
         hops = int(app.config["PROXY_FIX_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
