@@ -83,8 +83,10 @@ def _new_certificate(
     issuers: list[dict[str, str]],
     design: dict[str, Any],
     score: float | None,
+    badge: tuple[str | None, str | None] = (None, None),
 ) -> Certificate:
-    """A new valid certificate in the learner's current name (issue and re-issue)."""
+    """A new valid certificate in the learner's current name (issue and re-issue); `badge` is
+    the (type, address) the learner claims its Open Badge with."""
     name = (user.full_name or "").strip() or user.username
     return Certificate(
         code=new_code(),
@@ -98,6 +100,8 @@ def _new_certificate(
         issued_at=utcnow(),
         status=VALID,
         design=design,
+        badge_recipient_type=badge[0],
+        badge_recipient=badge[1],
     )
 
 
@@ -178,6 +182,7 @@ def reissue(certificate: Certificate) -> Certificate:
         certificate.issuers,
         certificate.design,
         certificate.score,
+        (certificate.badge_recipient_type, certificate.badge_recipient),
     )
     db.session.add(new)
     db.session.flush()

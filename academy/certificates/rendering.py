@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import re
 import tempfile
 import zipfile
 from contextlib import nullcontext
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import qrcode
 import qrcode.image.svg
@@ -27,7 +29,7 @@ from flask import (
     has_app_context,
 )
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from academy.certificates.design import (
     ACCENT_RULE,
@@ -44,7 +46,7 @@ from academy.certificates.models import (
     CertificateDesign,
     group_code,
 )
-from academy.certificates.verification import verify_url
+from academy.certificates.verification import base_url, configured_base, print_base, verify_url
 from academy.core.db import utcnow
 from academy.core.i18n import format_date
 from academy.core.pdf import render_pdf
@@ -60,11 +62,14 @@ def render_after_response(response: Response) -> Response:
     codes = g.pop("certificates_to_render", None)
     if codes:
         app = current_app._get_current_object()
-        response.call_on_close(lambda: _render_codes(app, codes))
+        # The request is gone when the PDF is drawn: take its public address now, or the QR
+        # code would lead to http://localhost.
+        base = print_base()
+        response.call_on_close(lambda: _render_codes(app, codes, base))
     return response
 
 
-def _render_codes(app: Flask, codes: list[str]) -> None:
+def _render_codes(app: Flask, codes: list[str], base: str | None) -> None:
     # Servers close the response after the request's context is gone; the test client closes
     # it inside the test's own context, whose session is then the one to use.
     with nullcontext() if has_app_context() else app.app_context():
@@ -72,7 +77,7 @@ def _render_codes(app: Flask, codes: list[str]) -> None:
             for certificate in db.session.scalars(
                 select(Certificate).where(Certificate.code.in_(codes), Certificate.status == VALID)
             ):
-                stored_pdf(certificate)
+                stored_pdf(certificate, base)
             db.session.commit()
         except Exception:  # the PDF is rendered again on first download; never lose the click
             db.session.rollback()
@@ -118,7 +123,7 @@ def _asset_url(name: str | None) -> str | None:
     return path.as_uri() if path.is_file() else None
 
 
-def certificate_html(certificate: Certificate) -> str:
+def certificate_html(certificate: Certificate, base: str | None = None) -> str:
     design = certificate.design or {}
     title_th = design.get("title_th") or "ประกาศนียบัตร"
     title_en = design.get("title_en") or "Certificate of Completion"
@@ -152,15 +157,15 @@ def certificate_html(certificate: Certificate) -> str:
         "score": certificate.score,
         "signatories": signatories,
         "logos": logos,
-        "verify_url": verify_url(certificate.code),
-        "qr": qr_data_url(verify_url(certificate.code)),
+        "verify_url": verify_url(certificate.code, base),
+        "qr": qr_data_url(verify_url(certificate.code, base)),
     }
     return _env.get_template("certificate.html").render(**context)
 
 
-def render(certificate: Certificate) -> bytes:
+def render(certificate: Certificate, base: str | None = None) -> bytes:
     return render_pdf(
-        certificate_html(certificate),
+        certificate_html(certificate, base),
         PDF_DIR,
         stylesheets=[PDF_DIR / "certificate.css"],
         extra_dirs=[assets_dir()],
@@ -179,26 +184,78 @@ def pdf_path(certificate: Certificate) -> Path:
     return pdf_dir() / f"{certificate.code}.pdf"
 
 
-def stored_pdf(certificate: Certificate) -> Path:
-    """The stored PDF, rendered and written first if it is not there yet. Sets pdf_sha256 (the
-    caller commits). Two first downloads at once both render; the rename makes either whole
-    file win, never a half-written one."""
+def _is_loopback(base: str) -> bool:
+    host = urlsplit(base).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def needs_new_link(certificate: Certificate, base: str, authoritative: bool) -> bool:
+    """Whether the stored PDF's printed link should become `base`. A PDF stored before links
+    were recorded (None) or pointing at this machine (localhost) is wrong; a configured or
+    explicitly given base replaces any other; a base taken from a request replaces only a
+    wrong one, so a site reached by two names does not re-render back and forth."""
+    stored = certificate.pdf_link_base
+    if stored == base:
+        return False
+    if authoritative or stored is None:
+        return True
+    return _is_loopback(stored) and not _is_loopback(base)
+
+
+def stored_pdf(
+    certificate: Certificate, base: str | None = None, *, authoritative: bool | None = None
+) -> Path:
+    """The stored PDF, rendered and written first if it is not there yet, or again if its
+    printed link is wrong (needs_new_link). `base` is the address to print (default:
+    print_base()). Sets pdf_sha256 and pdf_link_base (the caller commits). Two first downloads
+    at once both render; the rename makes either whole file win, never a half-written one."""
+    base = base or print_base()
+    if authoritative is None:
+        authoritative = base is not None and base == configured_base()
     path = pdf_path(certificate)
-    if path.is_file():
+    if path.is_file() and (base is None or not needs_new_link(certificate, base, authoritative)):
         return path
-    data = render(certificate)
+    # Outside a request with nothing configured: recorded as localhost, so the first download
+    # through the site renders it again with the right link.
+    base = base or base_url()
+    data = render(certificate, base)
     atomic_write(path, data)
     certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
+    certificate.pdf_link_base = base
     return path
 
 
-def render_missing(limit: int | None = None) -> int:
+def render_missing(base: str, limit: int | None = None) -> int:
     """Pre-render every valid certificate whose PDF is not stored yet."""
     count = 0
     query = select(Certificate).where(Certificate.status == VALID).order_by(Certificate.id)
     for certificate in db.session.scalars(query):
         if not pdf_path(certificate).is_file():
-            stored_pdf(certificate)
+            stored_pdf(certificate, base, authoritative=True)
+            count += 1
+            if limit and count >= limit:
+                break
+    return count
+
+
+def fix_links(base: str, limit: int | None = None) -> int:
+    """Render again every stored PDF whose printed link is not `base` (made before the fix,
+    pointing at localhost, or at an old address): after an upgrade, or a change of address."""
+    count = 0
+    query = (
+        select(Certificate)
+        .where(or_(Certificate.pdf_link_base.is_(None), Certificate.pdf_link_base != base))
+        .order_by(Certificate.id)
+    )
+    for certificate in db.session.scalars(query):
+        if pdf_path(certificate).is_file():
+            stored_pdf(certificate, base, authoritative=True)
             count += 1
             if limit and count >= limit:
                 break

@@ -15,3 +15,7 @@ class ServiceError(Exception):
         super().__init__(str(message))
         self.message = message
         self.field = field
+
+
+class ConfigError(RuntimeError):
+    """Start-up stops with one clear sentence rather than a stack trace on every request."""

@@ -4,11 +4,25 @@ page, the quiz page) need to show it. The progress feature, which sits above the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from academy.core import signals
+
+
+def shown_percent(value: float | None, complete: Any = False) -> int:
+    """A percentage as a person reads it: a whole number, halves rounded up (1 of 8 is 13%).
+
+    Only something complete (`complete` truthy, or the full 100) shows 100%, and anything
+    started shows at least 1%: "100%" must mean done and "0%" nothing done yet.
+    """
+    if complete or (value is not None and value >= 100):
+        return 100
+    if value is None or not value > 0:
+        return 0
+    return min(99, max(1, math.floor(value + 0.5)))
 
 
 @dataclass
