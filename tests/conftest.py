@@ -4,7 +4,6 @@ factory fixtures in tests/fixtures/ (one module per feature, loaded automaticall
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -12,11 +11,13 @@ from flask import g, has_app_context
 from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from academy import create_app
 from academy.extensions import db as _db
+
+pytest.register_assert_rewrite("tests.fixtures")
+from tests.fixtures.databases import PG_URL, postgres_database  # noqa: E402 - after the line above
 
 pytest_plugins = sorted(
     f"tests.fixtures.{p.stem}"
@@ -24,7 +25,6 @@ pytest_plugins = sorted(
     if p.stem != "__init__"
 )
 
-PG_URL = os.environ.get("ACADEMY_TEST_DATABASE_URL")
 
 # Speed goals belong in bench/, not in tests: no per-example deadline, which fails at random on
 # a busy machine (several test runs sharing two cores).
@@ -55,18 +55,7 @@ def database_url(tmp_path_factory, worker_name) -> str:
     if not PG_URL:
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     # One database per xdist worker on the throwaway cluster that make test starts.
-    name = f"academy_test_{worker_name}"
-    admin = create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg"),
-                          isolation_level="AUTOCOMMIT")  # fmt: skip
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return (
-        make_url(PG_URL)
-        .set(drivername="postgresql+psycopg", database=name)
-        .render_as_string(hide_password=False)
-    )
+    return postgres_database(f"academy_test_{worker_name}")
 
 
 TEST_CONFIG = {

@@ -453,3 +453,24 @@ def test_exempt_networks_have_no_per_address_limit(app, make_user, monkeypatch):
     assert sign_in(app.test_client(), user.username, environ_base=SCHOOL).status_code == 302
     response = sign_in(app.test_client(), user.username, environ_base={"REMOTE_ADDR": "192.0.2.1"})
     assert TOO_MANY in response.get_data(as_text=True)
+
+
+def test_prune_throttle_drops_only_old_failures(runner, db):
+    # Counted failures used to stay for ever (prune was never called); the nightly command
+    # drops those older than every window and keeps the ones still counting.
+    from datetime import timedelta
+
+    from academy.core.db import utcnow
+    from academy.core.models import ThrottleFailure
+
+    now = utcnow()
+    db.session.add_all([
+        ThrottleFailure(key="signin:old", failed_at=now - timedelta(days=2)),
+        ThrottleFailure(key="signin:recent", failed_at=now - timedelta(minutes=1)),
+    ])  # fmt: skip
+    db.session.commit()
+    result = runner.invoke(args=["academy", "prune-throttle"])
+    assert result.exit_code == 0, result.output
+    assert "1 old row(s) dropped" in result.output
+    db.session.expire_all()
+    assert [f.key for f in db.session.scalars(db.select(ThrottleFailure))] == ["signin:recent"]

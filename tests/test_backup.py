@@ -10,8 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, insert
 
 from academy import create_app
 from academy.admin.backup import BackupError, create_backup, restore_backup
@@ -19,46 +18,10 @@ from academy.core import audit
 from academy.core.db import utcnow
 from academy.core.models import AuditEntry, SiteSetting
 from academy.extensions import db as _db
-from tests.conftest import PG_URL, TEST_CONFIG
+from tests.conftest import TEST_CONFIG
+from tests.fixtures.databases import PG_URL, all_rows, files_of, fresh_database
 
 WRITTEN = {"site_settings", "audit_entries"}
-
-
-def fresh_database(tmp_path: Path, name: str) -> str:
-    if not PG_URL:
-        return f"sqlite:///{tmp_path / (name + '.db')}"
-    admin = create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg"),
-                          isolation_level="AUTOCOMMIT")  # fmt: skip
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return (
-        make_url(PG_URL)
-        .set(drivername="postgresql+psycopg", database=name)
-        .render_as_string(hide_password=False)
-    )
-
-
-def all_rows(url: str) -> dict[str, list[tuple]]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return {
-                table.name: [
-                    tuple(row)
-                    for row in conn.execute(select(table).order_by(*table.primary_key.columns))
-                ]
-                for table in _db.metadata.sorted_tables
-            }
-    finally:
-        engine.dispose()
-
-
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
-    }
 
 
 class Writer(threading.Thread):

@@ -10,7 +10,7 @@ from pathlib import Path
 from academy.admin.backup import create_backup, restore_backup
 from academy.core import audit
 from academy.extensions import db
-from tests.test_backup import all_rows, files_of, fresh_database
+from tests.fixtures.databases import all_rows, files_of, fresh_database
 
 
 def test_round_trip_of_a_full_world(app, world, tmp_path, worker_name):

@@ -769,7 +769,7 @@ def run_certificate_through_gunicorn(tmp_path, database_url: str) -> None:
     from sqlalchemy.engine import make_url
 
     from academy import ROOT
-    from tests.test_deploy import BIN, Browser, free_port
+    from tests.fixtures.servers import BIN, Browser, free_port
 
     env, pdfs = _gunicorn_world(tmp_path, database_url)
     port = free_port()
@@ -840,14 +840,6 @@ def test_qr_code_and_link_lead_to_the_server_under_gunicorn_sqlite(tmp_path):
 @pytest.mark.slow
 @pytest.mark.postgres_only
 def test_qr_code_and_link_lead_to_the_server_under_gunicorn_postgresql(tmp_path, worker_name):
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from tests.fixtures.databases import postgres_database
 
-    name = f"academy_qr_{worker_name}"
-    base = make_url(os.environ["ACADEMY_TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    run_certificate_through_gunicorn(tmp_path, base.set(database=name).render_as_string(False))
+    run_certificate_through_gunicorn(tmp_path, postgres_database(f"academy_qr_{worker_name}"))

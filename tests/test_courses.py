@@ -13,7 +13,7 @@ from academy.courses import access, services
 from academy.courses.models import Enrolment
 from academy.extensions import db
 from academy.studio import services as authoring
-from tests.test_courses_loader import PDF, PNG, SVG
+from tests.fixtures.files import PDF, PNG, SVG
 
 
 @pytest.fixture

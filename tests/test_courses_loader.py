@@ -15,13 +15,7 @@ from academy.courses.models import Course, CourseAsset, Lesson, Module, Track
 from academy.extensions import db
 from academy.studio import export
 from academy.studio.loader import CourseFormatError, load_course
-
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-    "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-)
-SVG = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#0b5c4b"/></svg>\n'
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.fixtures.files import PDF, PNG, SVG
 
 COURSE_YML = """\
 slug: test-course

@@ -12,7 +12,7 @@ from academy.courses import services
 from academy.courses.models import Course, CourseAsset, CourseInstructor, Lesson, Module, Track
 from academy.extensions import db
 from academy.studio import services as authoring
-from tests.test_courses_loader import PNG, SVG
+from tests.fixtures.files import PNG, SVG
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from academy import ROOT, create_app
 from academy.auth.models import User
@@ -29,6 +28,7 @@ from academy.extensions import db
 from academy.quizzes import bank, taking
 from academy.quizzes.models import Attempt, Question, Quiz, Response
 from academy.quizzes.questions import Question as QuestionData
+from tests.fixtures.databases import postgres_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crash")]
 
@@ -292,12 +292,6 @@ def test_killed_worker_loses_no_acknowledged_answer_sqlite(tmp_path):
 @pytest.mark.postgres_only
 def test_killed_worker_loses_no_acknowledged_answer_postgresql(tmp_path, worker_name):
     name = f"academy_crash_{worker_name}"
-    base = make_url(os.environ["ACADEMY_TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = base.set(database=name).render_as_string(hide_password=False)
+    url = postgres_database(name)
     figures = run_crash_test(tmp_path, url)
     print("crash test (PostgreSQL):", figures)

@@ -6,12 +6,8 @@ database, one ACADEMY_SECRET_KEY and one DATA_DIR, as app servers behind a load 
 
 from __future__ import annotations
 
-import http.cookiejar
 import os
-import re
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -19,75 +15,22 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from tests.conftest import PG_URL
+from tests.fixtures.databases import drop_postgres_database, postgres_database
+from tests.fixtures.servers import BIN, Browser, free_port
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 PASSWORD = "first-password-1"
 NEW_PASSWORD = "second-password-2"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-class Browser:
-    """One browser: a cookie jar shared by both servers (cookies are per host, not per port,
-    just as behind one load-balanced name)."""
-
-    def __init__(self, jar: http.cookiejar.CookieJar | None = None):
-        self.jar = jar or http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect
-        )
-
-    def open(self, url: str, data: dict | None = None) -> tuple[int, str, str]:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        try:
-            with self.opener.open(url, data=body, timeout=30) as response:
-                return response.status, response.read().decode(), ""
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode(), exc.headers.get("Location", "")
-
-    def csrf(self, url: str) -> str:
-        status, page, _ = self.open(url)
-        assert status == 200, (url, status)
-        match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-            r'name="csrf_token" value="([^"]+)"', page
-        )
-        assert match, f"no CSRF token on {url}"
-        return match.group(1)
-
-    def copy(self) -> Browser:
-        """Another browser holding the same cookies as this one does now (a stolen cookie)."""
-        jar = http.cookiejar.CookieJar()
-        for cookie in self.jar:
-            jar.set_cookie(cookie)
-        return Browser(jar)
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, worker_name):
     tmp_path = tmp_path_factory.mktemp("deploy")
     name = f"academy_deploy_{worker_name}"
-    admin = create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg"),
-                          isolation_level="AUTOCOMMIT")  # fmt: skip
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database_url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    database_url = postgres_database(name)
     shared = tmp_path / "shared-data"
     shared.mkdir()
     base_env = dict(
@@ -140,9 +83,7 @@ def cluster(tmp_path_factory, worker_name):
             process.terminate()
             process.wait(20)
             log.close()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_postgres_database(name)
 
 
 def test_a_learner_moves_between_two_app_servers(cluster):

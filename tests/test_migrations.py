@@ -5,32 +5,16 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from academy import create_app
 from academy.extensions import db
-from tests.conftest import PG_URL, TEST_CONFIG
-
-
-def _fresh_database_url(tmp_path) -> str:
-    if not PG_URL:
-        return f"sqlite:///{tmp_path / 'migrations.db'}"
-    admin = create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg"),
-                          isolation_level="AUTOCOMMIT")  # fmt: skip
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "academy_migrations" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "academy_migrations"'))
-    admin.dispose()
-    return (
-        make_url(PG_URL)
-        .set(drivername="postgresql+psycopg", database="academy_migrations")
-        .render_as_string(hide_password=False)
-    )
+from tests.conftest import TEST_CONFIG
+from tests.fixtures.databases import fresh_database
 
 
 def test_migrations_match_the_models(tmp_path, worker_name):
-    url = _fresh_database_url(tmp_path)
+    url = fresh_database(tmp_path, "academy_migrations")
     app = create_app(dict(TEST_CONFIG, SQLALCHEMY_DATABASE_URI=url), str(tmp_path))
     with app.app_context():
         upgrade()

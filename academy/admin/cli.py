@@ -1,4 +1,5 @@
-"""`flask --app wsgi academy backup PATH` and `... restore PATH [--yes]` (docs/operations.md)."""
+"""`flask --app wsgi academy backup PATH`, `... restore PATH [--yes]` and `... prune-throttle`
+(docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,16 @@ def restore_command(path: Path, yes: bool):
         f"restored the backup of {manifest['created_at']} ({manifest['database']}, "
         f"{len(manifest['files'])} file(s)); now run `flask --app wsgi db upgrade`"
     )
+
+
+@academy_cli.command("prune-throttle")
+@click.option(
+    "--older-than", "older_than", type=int, default=24 * 3600, show_default=True,
+    help="Drop counted failures older than this many seconds (every window is shorter).",
+)  # fmt: skip
+def prune_throttle_command(older_than: int):
+    """Drop old counted failures (sign-in, join codes, certificate codes) from the database;
+    run it from cron, or throttle_failures only grows."""
+    from academy.core import throttle
+
+    click.echo(f"throttle_failures: {throttle.prune(older_than)} old row(s) dropped")

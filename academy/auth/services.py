@@ -383,11 +383,3 @@ def set_active(user: User, active: bool, *, by: User | None = None) -> None:
         user.active = active
         if not active:
             sign_out_everywhere(user)
-
-
-def find_user(user_id: int) -> User | None:
-    return db.session.get(User, user_id)
-
-
-def count_users() -> int:
-    return db.session.scalar(select(func.count(User.id))) or 0

@@ -82,14 +82,6 @@ def render_markdown(text: str | None, rewrite_url: Callable[[str], str] | None =
     return Markup(sanitize_html(html))  # noqa: S704 - sanitised by nh3 just above
 
 
-def render_inline(text: str | None) -> Markup:
-    """One line of Markdown (a title or a short answer) without the surrounding paragraph."""
-    html = str(render_markdown(text))
-    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
-        html = html[3:-4]
-    return Markup(html)  # noqa: S704 - came from render_markdown
-
-
 class _UrlRewriter(md.treeprocessors.Treeprocessor):
     def __init__(self, converter: md.Markdown, rewrite: Callable[[str], str]) -> None:
         super().__init__(converter)

@@ -52,7 +52,7 @@ def clear_failures(key: str) -> None:
 
 
 def prune(older_than_seconds: int) -> int:
-    """Drop old failures; called now and then so the table stays small."""
+    """Drop old failures (`flask academy prune-throttle`, from cron) so the table stays small."""
     before = utcnow() - timedelta(seconds=older_than_seconds)
     result = db.session.execute(delete(ThrottleFailure).where(ThrottleFailure.failed_at < before))
     return result.rowcount or 0

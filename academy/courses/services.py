@@ -26,7 +26,6 @@ from academy.courses.models import (
     DRAFT,
     PUBLISHED,
     Course,
-    CourseAsset,
     Enrolment,
     Lesson,
     Module,
@@ -123,14 +122,6 @@ def phone_friendly(html: str) -> str:
     html = html.replace("<table>", '<div class="table-wrap" tabindex="0"><table>')
     html = html.replace("</table>", "</table></div>")
     return html.replace("<pre>", '<pre tabindex="0">')
-
-
-def rerender_course(course: Course) -> None:
-    paths = set(
-        db.session.scalars(select(CourseAsset.path).where(CourseAsset.course_id == course.id))
-    )
-    for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id)):
-        lesson.body_html = render_lesson(course.slug, lesson.body, paths)
 
 
 # --- reading ----------------------------------------------------------------------------------

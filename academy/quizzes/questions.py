@@ -169,10 +169,6 @@ class NumericAnswer:
     ) -> NumericAnswer:
         return cls(None, 0.0, fraction, feedback, minimum, maximum)
 
-    @property
-    def is_range(self) -> bool:
-        return self.value is None
-
     def to_dict(self) -> dict[str, Any]:
         if self.value is None:
             bounds: dict[str, Any] = {"min": self.minimum, "max": self.maximum}

@@ -12,7 +12,7 @@ from academy.extensions import db
 from academy.studio import services as authoring
 from tests.browser.conftest import assert_accessible, external_requests, sign_in
 from tests.fixtures.auth import PASSWORD
-from tests.test_courses_loader import PNG
+from tests.fixtures.files import PNG
 
 XSS = """\
 ## ทดสอบ
