@@ -5,9 +5,11 @@ factory fixtures in tests/fixtures/ (one module per feature, loaded automaticall
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
@@ -32,8 +34,34 @@ hypothesis_settings.register_profile("academy", deadline=None)
 hypothesis_settings.load_profile("academy")
 
 
+# ACADEMY_TEST_CLOCK="2027-01-01T00:30+07:00" runs the whole suite as if the machine's clock
+# said that moment (ticking on from there), to prove no test depends on the day it runs:
+# `make test-clocks` runs it at the awkward moments (new year in Bangkok but not in UTC, leap
+# day, month ends). xdist workers inherit the variable and start their own travel here.
+TEST_CLOCK = os.environ.get("ACADEMY_TEST_CLOCK")
+_clock_travel: time_machine.travel | None = None
+
+
+def pytest_configure(config):
+    global _clock_travel
+    if TEST_CLOCK and _clock_travel is None:
+        moment = datetime.fromisoformat(TEST_CLOCK)
+        if moment.tzinfo is None:
+            raise pytest.UsageError("ACADEMY_TEST_CLOCK needs an offset, e.g. +07:00")
+        _clock_travel = time_machine.travel(moment, tick=True)
+        _clock_travel.start()
+
+
+def pytest_unconfigure(config):
+    global _clock_travel
+    if _clock_travel is not None:
+        _clock_travel.stop()
+        _clock_travel = None
+
+
 def pytest_report_header(config):
-    return f"database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}"
+    clock = f", clock: {TEST_CLOCK}" if TEST_CLOCK else ""
+    return f"database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}{clock}"
 
 
 def pytest_collection_modifyitems(config, items):

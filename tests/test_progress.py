@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from academy.core import signals
+from academy.core.clock import local_month_key
 from academy.core.errors import ServiceError
 from academy.core.learning import learner_state
 from academy.extensions import db
@@ -276,15 +277,20 @@ def test_activity_rolls_up_once_per_month_and_course(learner, progress_course):
     view_lesson(learner, first)
     view_lesson(learner, second)
     fail_quiz(learner, course_quizzes(course)[0])
-    this_month = services.month_key(services.utcnow())
+    this_month = local_month_key(services.utcnow())
     assert month_activity(learner) == [(this_month, course.id)]
 
 
-def test_month_key_is_bangkok_time():
+def test_activity_falls_in_the_bangkok_month(learner, progress_course, time_machine):
+    """At 00:30 on 1 January in Bangkok it is still 31 December in UTC: the activity is
+    January's."""
     from datetime import UTC, datetime
 
-    assert services.month_key(datetime(2026, 1, 31, 16, 59, tzinfo=UTC)) == "2026-01"
-    assert services.month_key(datetime(2026, 1, 31, 17, 0, tzinfo=UTC)) == "2026-02"
+    course = progress_course(modules=1, lessons=1, quizzes=0)
+    enrol(learner, course)
+    time_machine.move_to(datetime(2026, 12, 31, 17, 30, tzinfo=UTC), tick=False)
+    view_lesson(learner, course_lessons(course)[0])
+    assert month_activity(learner) == [("2027-01", course.id)]
 
 
 def test_the_rollup_rebuilds_from_the_events(learner, progress_course):
