@@ -166,15 +166,16 @@ def _class_of(n, make_user, progress_class, course, teacher):
 
 
 # Each counts the signed-in user, the class and the permission check, then the page's own:
-# gradebook = courses, items, learners with totals, marks; stuck = courses, learners with
-# totals, failed quizzes; learner = membership, courses with totals, timeline, attempts.
+# gradebook = expired attempts to close, courses, items, learners with totals, marks; stuck =
+# courses, learners with totals, failed quizzes; learner = membership, expired attempts to
+# close, courses with totals, timeline, attempts.
 @pytest.mark.parametrize(
     ("page", "expected"),
     [
-        ("/classes/{c}/gradebook", 7),
-        ("/classes/{c}/gradebook.csv", 7),
+        ("/classes/{c}/gradebook", 8),
+        ("/classes/{c}/gradebook.csv", 8),
         ("/classes/{c}/stuck", 6),
-        ("/classes/{c}/learners/{m}", 7),
+        ("/classes/{c}/learners/{m}", 8),
     ],
 )
 def test_class_page_query_count_is_the_same_for_3_and_30_learners(
@@ -237,6 +238,20 @@ def test_gradebook_csv_opens_in_excel_with_thai(client, setting):
     assert '\'=HYPERLINK("x")' in by_name
 
 
+def test_gradebook_csv_dates_are_bangkok_days(client, setting, time_machine):
+    """Finished at 00:30 on 1 January in Bangkok (31 December in UTC): the CSV says 1 January."""
+    from datetime import UTC, datetime
+
+    member, course, klass = setting["member"], setting["course"], setting["klass"]
+    time_machine.move_to(datetime(2026, 12, 31, 17, 30, tzinfo=UTC), tick=False)
+    finish_course(member, course)
+    client.login(setting["teacher"])
+    body = client.get(f"/classes/{klass.id}/gradebook.csv?course={course.id}").get_data()
+    done = next(r for r in csv.reader(io.StringIO(body.decode("utf-8-sig"))) if r[0] == "สมชาย ใจดี")
+    assert done[-1] == "2027-01-01"
+    assert done[2] == "2027-01-01"  # the first lesson's date
+
+
 def test_stuck_lists_the_urgent_first(client, make_user, progress_course, progress_class, app):
     teacher = make_user("instructor")
     course = progress_course(modules=1, lessons=3, quizzes=1)
@@ -288,3 +303,40 @@ def test_learner_detail_shows_timeline_progress_and_attempts(client, setting):
     assert lesson.title_th in html and quiz.title_th in html
     assert "35%" in html and "90%" in html
     assert html.count("<time") >= 4  # enrolled, viewed, done, graded twice
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/classes/{c}/gradebook?course={course}",
+        "/classes/{c}/gradebook.csv?course={course}",
+        "/classes/{c}/learners/{m}",
+    ],
+)
+def test_class_pages_close_expired_attempts(client, make_user, make_quiz, make_attempt,
+                                            progress_class, time_machine, path):  # fmt: skip
+    """The learner walked away from a timed quiz: the teacher's page closes the attempt with
+    what was saved and counts it, without the scheduled command."""
+    from datetime import UTC, datetime
+
+    from academy.courses.models import Course
+    from academy.quizzes.models import SUBMITTED, Attempt
+
+    teacher, learner = make_user("instructor"), make_user("learner")
+    start = datetime(2027, 4, 30, 15, 0, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    quiz = make_quiz(time_limit_minutes=10)
+    klass = progress_class(
+        teacher, learners=[learner], courses=[db.session.get(Course, quiz.course_id)]
+    )
+    attempt = make_attempt(quiz, learner, answers={"Capital": 0, "Sun": True})
+    outside = make_attempt(quiz, make_user("learner"))  # not in this class: left alone
+    time_machine.move_to(start + timedelta(minutes=30), tick=False)
+    client.login(teacher)
+    url = path.format(c=klass.id, course=quiz.course_id, m=learner.id)
+    assert client.get(url).status_code == 200
+    db.session.expire_all()
+    closed = db.session.get(Attempt, attempt.id)
+    assert closed.status == SUBMITTED and closed.submitted_at == start + timedelta(minutes=10)
+    assert db.session.get(Attempt, outside.id).status == "open"
+    assert f"{closed.percent:g}" in client.get(url).get_data(as_text=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from academy.core import audit
 from academy.core.errors import ServiceError
 from academy.extensions import db
 from academy.quizzes import services
@@ -39,6 +40,7 @@ def import_gift(quiz: Quiz, text: str | bytes, source: str = "<gift>") -> list[Q
     if not parsed.questions:
         raise ServiceError(_("Nothing was imported: the file has no questions."))
     added = services.add_questions(quiz, parsed.questions)
+    audit.record("quiz.import", quiz, questions=len(added), source=source)
     db.session.commit()
     return added
 

@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from academy.auth.models import User
+from academy.core import audit
 from academy.core.access import authorize
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
@@ -287,11 +288,14 @@ def settings(quiz_id: int):
     quiz = _editable_quiz(quiz_id)
     form = QuizSettingsForm(obj=quiz)
     if form.validate_on_submit():
+        before = {name: getattr(quiz, name) for name in form.data if hasattr(quiz, name)}
         form.populate_obj(quiz)
         for name in ("attempts_allowed", "time_limit_minutes", "draw_count"):
             setattr(quiz, name, getattr(quiz, name) or 0)
         quiz.title_en = quiz.title_en or None
         quiz.draw_category = (quiz.draw_category or "").strip() or None
+        changed = {k: [v, getattr(quiz, k)] for k, v in before.items() if getattr(quiz, k) != v}
+        audit.record("quiz.settings", quiz, **changed)
         db.session.commit()
         flash(_("Quiz settings saved."), "success")
         return redirect(url_for("quizzes.questions", quiz_id=quiz.id))
@@ -345,8 +349,11 @@ def _question_page(quiz: Quiz, kind: str, question: Question | None):
                 if question is None:
                     question = services.add_questions(quiz, [built])[0]
                     question.points = float(form.points.data)
+                    db.session.flush()
+                    audit.record("question.create", question, quiz_id=quiz.id, type=kind)
                 else:
                     services.set_question(question, built, float(form.points.data))
+                    audit.record("question.change", question, quiz_id=quiz.id)
                 db.session.commit()
                 flash(_("Question saved."), "success")
                 return redirect(url_for("quizzes.questions", quiz_id=quiz.id))
@@ -392,6 +399,7 @@ def edit_question(quiz_id: int, question_id: int):
 def delete_question(quiz_id: int, question_id: int):
     quiz = _editable_quiz(quiz_id)
     question = _quiz_question(quiz, question_id)
+    audit.record("question.delete", question, quiz_id=quiz.id)
     db.session.delete(question)
     db.session.commit()
     flash(_("Question deleted."), "success")
@@ -451,6 +459,7 @@ def export(quiz_id: int, fmt: str):
 @login_required
 def results(quiz_id: int):
     quiz = _editable_quiz(quiz_id)
+    services.close_expired_attempts(quiz_ids=[quiz.id])
     rows = db.session.execute(
         select(Attempt, User)
         .join(User, Attempt.user_id == User.id)
@@ -470,6 +479,7 @@ def results(quiz_id: int):
 @login_required
 def marking(quiz_id: int):
     quiz = _editable_quiz(quiz_id)
+    services.close_expired_attempts(quiz_ids=[quiz.id])
     queue = services.marking_queue(quiz)
     users = {
         u.id: u
