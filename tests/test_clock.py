@@ -1,0 +1,64 @@
+"""academy/core/clock.py: local days and months from the configured timezone, in Python and in
+SQL, at the moments where Bangkok and UTC disagree on the day."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from academy.core import clock
+from academy.core.models import AuditEntry
+from academy.extensions import db
+
+# (UTC instant, Bangkok month): 00:30 on 1 January in Bangkok is still 31 December in UTC;
+# leap day; the last evening of a 30-day month.
+MOMENTS = [
+    (datetime(2026, 12, 31, 16, 59, tzinfo=UTC), "2026-12"),
+    (datetime(2026, 12, 31, 17, 30, tzinfo=UTC), "2027-01"),
+    (datetime(2028, 2, 29, 5, 0, tzinfo=UTC), "2028-02"),
+    (datetime(2028, 2, 29, 17, 30, tzinfo=UTC), "2028-03"),
+    (datetime(2027, 4, 30, 15, 30, tzinfo=UTC), "2027-04"),
+    (datetime(2027, 4, 30, 17, 0, tzinfo=UTC), "2027-05"),
+]
+
+
+@pytest.mark.parametrize(("at", "month"), MOMENTS)
+def test_month_key_in_python_and_sql_agree(app, at, month):
+    assert clock.local_month_key(at) == month
+    # Through a real row: the SQL sees the value as the database stores it.
+    db.session.add(AuditEntry(action="test.clock", at=at, details={}))
+    db.session.flush()
+    sql = clock.month_key_sql(AuditEntry.at, db.engine.dialect.name)
+    assert db.session.scalar(select(sql).where(AuditEntry.action == "test.clock")) == month
+    db.session.rollback()
+
+
+def test_local_days(app):
+    assert clock.local_day_start(date(2027, 1, 1)) == datetime(2026, 12, 31, 17, 0, tzinfo=UTC)
+    assert clock.local_month_start(2028, 3) == datetime(2028, 2, 29, 17, 0, tzinfo=UTC)
+    assert clock.local_date(datetime(2026, 12, 31, 17, 30, tzinfo=UTC)) == date(2027, 1, 1)
+    assert clock.local_date(date(2027, 1, 1)) == date(2027, 1, 1)
+    assert clock.to_local(datetime(2026, 12, 31, 17, 30)).hour == 0  # naive means UTC
+
+
+def test_local_now_follows_the_clock(app, time_machine):
+    time_machine.move_to(datetime(2028, 2, 29, 17, 30, tzinfo=UTC), tick=False)
+    assert clock.local_now().date() == date(2028, 3, 1)
+    assert clock.local_month_keys(3) == ["2028-01", "2028-02", "2028-03"]
+
+
+def test_the_configured_timezone_is_used(app):
+    app.config["BABEL_DEFAULT_TIMEZONE"] = "Asia/Tokyo"
+    try:
+        at = datetime(2026, 12, 31, 15, 30, tzinfo=UTC)
+        assert clock.local_month_key(at) == "2027-01"
+        assert clock.local_day_start(date(2027, 1, 1)) == datetime(2026, 12, 31, 15, tzinfo=UTC)
+        db.session.add(AuditEntry(action="test.clock", at=at, details={}))
+        db.session.flush()
+        sql = clock.month_key_sql(AuditEntry.at, db.engine.dialect.name)
+        assert db.session.scalar(select(sql)) == "2027-01"
+    finally:
+        db.session.rollback()
+        app.config["BABEL_DEFAULT_TIMEZONE"] = "Asia/Bangkok"
