@@ -5,11 +5,9 @@ factory fixtures in tests/fixtures/ (one module per feature, loaded automaticall
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from pathlib import Path
 
 import pytest
-import time_machine
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
@@ -19,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from academy import create_app
 from academy.extensions import db as _db
+from tests.clock import academy_test_clock
 
 pytest_plugins = sorted(
     f"tests.fixtures.{p.stem}"
@@ -37,26 +36,24 @@ hypothesis_settings.load_profile("academy")
 # ACADEMY_TEST_CLOCK="2027-01-01T00:30+07:00" runs the whole suite as if the machine's clock
 # said that moment (ticking on from there), to prove no test depends on the day it runs:
 # `make test-clocks` runs it at the awkward moments (new year in Bangkok but not in UTC, leap
-# day, month ends). xdist workers inherit the variable and start their own travel here.
-TEST_CLOCK = os.environ.get("ACADEMY_TEST_CLOCK")
-_clock_travel: time_machine.travel | None = None
+# day, month ends). The pytest process, its xdist workers (which inherit the environment), the
+# servers tests start (gunicorn, flask: via tests/clock/sitecustomize.py on their PYTHONPATH)
+# and the browser pages (Playwright's clock, tests/browser/conftest.py) all show one moment.
+TEST_CLOCK = os.environ.get(academy_test_clock.CLOCK)
 
 
 def pytest_configure(config):
-    global _clock_travel
-    if TEST_CLOCK and _clock_travel is None:
-        moment = datetime.fromisoformat(TEST_CLOCK)
-        if moment.tzinfo is None:
-            raise pytest.UsageError("ACADEMY_TEST_CLOCK needs an offset, e.g. +07:00")
-        _clock_travel = time_machine.travel(moment, tick=True)
-        _clock_travel.start()
-
-
-def pytest_unconfigure(config):
-    global _clock_travel
-    if _clock_travel is not None:
-        _clock_travel.stop()
-        _clock_travel = None
+    if not TEST_CLOCK:
+        return
+    try:
+        academy_test_clock.parse(TEST_CLOCK)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    folder = str(Path(__file__).parent / "clock")
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if folder not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([folder, *filter(None, paths)])
+    academy_test_clock.start()
 
 
 def pytest_report_header(config):

@@ -62,3 +62,23 @@ def test_the_configured_timezone_is_used(app):
     finally:
         db.session.rollback()
         app.config["BABEL_DEFAULT_TIMEZONE"] = "Asia/Bangkok"
+
+
+def test_processes_started_by_tests_share_the_suite_clock():
+    """gunicorn and flask started by tests read the same clock as the suite (ACADEMY_TEST_CLOCK
+    through tests/clock/sitecustomize.py); without the variable they read the real one."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.clock import academy_test_clock as test_clock
+
+    folder = Path(__file__).parent / "clock"
+    env = {k: v for k, v in os.environ.items() if k not in (test_clock.STARTED, test_clock.ACTIVE)}
+    env.update(PYTHONPATH=str(folder), **{test_clock.CLOCK: "2028-02-29T23:30+07:00"})
+    code = "from academy.core.clock import local_now; print(local_now().isoformat())"
+    root = Path(__file__).parent.parent
+    run = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    assert run.stdout.startswith("2028-02-29T23:3"), run.stdout + run.stderr
