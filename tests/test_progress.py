@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from academy.core import signals
-from academy.core.clock import local_month_key
 from academy.core.errors import ServiceError
 from academy.core.learning import learner_state
 from academy.extensions import db
@@ -268,7 +267,11 @@ def month_activity(user) -> list[tuple[str, int]]:
     ]
 
 
-def test_activity_rolls_up_once_per_month_and_course(learner, progress_course):
+def test_activity_rolls_up_once_per_month_and_course(learner, progress_course, time_machine):
+    from datetime import UTC, datetime
+
+    # The last minutes of April in Bangkok: every event of the test falls in one month.
+    time_machine.move_to(datetime(2027, 4, 30, 16, 50, tzinfo=UTC))
     course = progress_course(modules=1, lessons=2, quizzes=1)
     enrol(learner, course)
     db.session.commit()
@@ -277,8 +280,7 @@ def test_activity_rolls_up_once_per_month_and_course(learner, progress_course):
     view_lesson(learner, first)
     view_lesson(learner, second)
     fail_quiz(learner, course_quizzes(course)[0])
-    this_month = local_month_key(services.utcnow())
-    assert month_activity(learner) == [(this_month, course.id)]
+    assert month_activity(learner) == [("2027-04", course.id)]
 
 
 def test_activity_falls_in_the_bangkok_month(learner, progress_course, time_machine):
