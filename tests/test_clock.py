@@ -82,3 +82,22 @@ def test_processes_started_by_tests_share_the_suite_clock():
     run = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True,
                          text=True, check=True)  # fmt: skip
     assert run.stdout.startswith("2028-02-29T23:3"), run.stdout + run.stderr
+
+
+@pytest.mark.skipif(
+    not __import__("os").environ.get("ACADEMY_TEST_CLOCK"), reason="runs under make test-clocks"
+)
+def test_started_processes_agree_with_the_suite_to_the_second():
+    """Two app servers a few seconds apart refuse each other's fresh session cookies
+    (itsdangerous: a signature from the future): every process reads one ticking clock, even
+    one that waits before its first reading (a server booting)."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    before = time.time()
+    out = subprocess.run([sys.executable, "-c", "import time; time.sleep(1); print(time.time())"], cwd=root,
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert before <= float(out) <= time.time()

@@ -36,5 +36,9 @@ def start() -> bool:
     moment = parse(value)
     started = float(os.environ.setdefault(STARTED, repr(time.time())))
     time_machine.travel(moment + timedelta(seconds=time.time() - started), tick=True).start()
+    # time-machine starts ticking at the first reading, not at start(): read now, or this
+    # process would run behind the others by however long it waits before reading the clock
+    # (a server a few seconds behind refuses the session cookie another one just signed).
+    time.time()
     os.environ[ACTIVE] = str(os.getpid())
     return True
