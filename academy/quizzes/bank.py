@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from academy.core import audit
 from academy.core.errors import ServiceError
 from academy.courses.models import Course, Module
 from academy.extensions import db
@@ -72,6 +73,7 @@ def move_question(question: Question, direction: int) -> None:
         questions[index], questions[other] = questions[other], questions[index]
     for position, item in enumerate(questions, start=1):
         item.position = position
+    audit.record("question.move", question, quiz_id=question.quiz_id, position=question.position)
 
 
 def create_quiz(course: Course, title: str, module: Module | None = None) -> Quiz:

@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from academy.core import audit
 from academy.core.errors import ServiceError
 from academy.extensions import db
 from academy.quizzes.access import may_edit
@@ -52,6 +53,10 @@ def mark_essay(response: Response, fraction: float, comment: str, marker: Any) -
     response.comment = (comment or "").strip() or None
     response.marked_by_id = marker.id
     score(attempt)
+    audit.record(
+        "response.mark", response, actor=marker, attempt_id=attempt.id,
+        question_id=question.id, learner_id=attempt.user_id, fraction=response.fraction,
+    )  # fmt: skip
     db.session.flush()
     return attempt
 
