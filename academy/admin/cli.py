@@ -29,8 +29,7 @@ def _audit(action: str, path: Path, manifest: dict) -> None:
         backup_created_at=manifest["created_at"],
         files=len(manifest["files"]),
         system_user=getpass.getuser(),
-    )
-    db.session.commit()
+    )  # saved by the command's unit of work (core/cli.py)
 
 
 @academy_cli.command("backup")
