@@ -426,3 +426,22 @@ def test_publishing_and_authors_are_audited(client, people, make_course):
         ("course.publish", people["instructor"].id, course.slug),
         ("course.author_add", people["instructor"].id, course.slug),
     ]
+
+
+def test_markdown_bomb_is_refused_on_save_and_in_the_preview(client, instructor, make_course):
+    course = make_course(instructor=instructor)
+    lesson = course.modules[0].lessons[0]
+    bomb = "".join("    " * i + "- x\n" for i in range(2000))[:49_000]
+    client.login(instructor)
+    client.post("/language", data={"language": "en"})
+    response = client.post(f"/studio/lessons/{lesson.id}", data={"title_th": "ใหม่", "body": bomb})
+    assert response.status_code == 400 and "Line 18: Nested too deeply" in response.text
+    db.session.refresh(lesson)
+    assert lesson.title_th != "ใหม่"
+    preview = client.post(f"/studio/courses/{course.id}/preview", data={"body": "[" * 40_000})
+    assert preview.status_code == 200 and "Line 1: Too many [" in preview.text
+    response = client.post(
+        f"/studio/courses/{course.id}",
+        data={"title_th": "x", "summary_th": "[" * 4000, "language": "th", "track": ""},
+    )
+    assert response.status_code == 400 and "Too many [" in response.text

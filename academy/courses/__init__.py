@@ -1,6 +1,8 @@
 """Courses, modules and lessons: the catalogue, the lesson reader, the studio and the
 courses/ folder loader."""
 
+from functools import partial
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
@@ -13,6 +15,7 @@ def init_app(app: Flask) -> None:
     from academy.courses.studio import bp as studio_bp
 
     app.register_blueprint(studio_bp)
-    app.jinja_env.filters.setdefault("markdown", render_markdown)
+    # Pages show stored text: one beyond the Markdown limits appears as plain text, not a 500.
+    app.jinja_env.filters.setdefault("markdown", partial(render_markdown, fallback=True))
     register_nav(_l("Courses"), "courses.catalogue", (), order=10)
     register_nav(_l("Studio"), "studio.index", (INSTRUCTOR,), order=20)
