@@ -29,6 +29,7 @@ from academy.courses.models import Course
 from academy.extensions import db
 from academy.quizzes import editing, services, transfer
 from academy.quizzes.forms import ImportForm, MarkForm, QuestionForm, QuizSettingsForm
+from academy.quizzes.gift import MAX_FILE_BYTES
 from academy.quizzes.models import OPEN, Attempt, Question, Quiz
 from academy.quizzes.models import Response as Answer
 from academy.quizzes.questions import QUESTION_TYPES
@@ -415,7 +416,11 @@ def import_gift(quiz_id: int):
     error = None
     if form.validate_on_submit():
         upload = form.file.data
-        text: str | bytes = upload.read() if upload else (form.text.data or "")
+        # One byte past the limit is enough for the parser to refuse a file that is too large.
+        text: str | bytes = form.text.data or ""
+        if upload:
+            with upload.stream:  # a large upload is a temporary file: close it now
+                text = upload.read(MAX_FILE_BYTES + 1)
         name = upload.filename if upload and upload.filename else _("pasted text")
         if not text:
             error = _("Choose a file or paste GIFT text.")
