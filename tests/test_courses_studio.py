@@ -445,3 +445,23 @@ def test_markdown_bomb_is_refused_on_save_and_in_the_preview(client, instructor,
         data={"title_th": "x", "summary_th": "[" * 4000, "language": "th", "track": ""},
     )
     assert response.status_code == 400 and "Too many [" in response.text
+
+
+def test_an_uploaded_image_is_stored_re_encoded(app, client, instructor, make_course):
+    from PIL import Image
+
+    from academy.courses import files
+    from academy.courses.models import CourseAsset
+
+    course = make_course(instructor=instructor)
+    client.login(instructor)
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), "green").save(picture, format="PNG")
+    # A PNG that is also an HTML page: a browser sniffing it would run the script.
+    polyglot = picture.getvalue() + b"<html><script>alert(1)</script></html>"
+    assert _upload(client, course, "poly.png", polyglot).status_code == 302
+    asset = db.session.scalar(select(CourseAsset).where(CourseAsset.path == "assets/poly.png"))
+    stored = files.blob_path(asset.sha256).read_bytes()
+    assert b"<script" not in stored and stored != polyglot
+    with Image.open(io.BytesIO(stored)) as image:
+        assert image.format == "PNG" and image.size == (8, 8)

@@ -391,6 +391,9 @@ def add_file(
     limit = current_app.config["IMAGE_MAX_BYTES" if image_only else "UPLOAD_MAX_BYTES"]
     try:
         checked = files.check_file(name or "", data, max_bytes=limit)
+        if checked.is_image:
+            data = files.reencode_image(data, checked.content_type)
+            checked = files.check_file(name or "", data, max_bytes=limit)
     except files.FileRefused as exc:
         raise ServiceError(
             _("This file cannot be used: %(reason)s", reason=str(exc)), "file"

@@ -8,6 +8,7 @@ another is refused. Bytes are stored once per content under DATA_DIR/assets/<sha
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -135,6 +136,40 @@ def check_file(name: str, data: bytes, *, max_bytes: int | None = None) -> Check
     if content_type == "application/zip" and suffix in (".docx", ".xlsx", ".pptx"):
         content_type = next(t for t, exts in ALLOWED.items() if exts == (suffix,))
     return Checked(content_type, hashlib.sha256(data).hexdigest(), len(data))
+
+
+# Raster images are decoded and written again, so what is stored is pixels and nothing else: a
+# PNG that is also valid HTML (or carries a script after its end) loses everything hidden.
+_REENCODE = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/webp": "WEBP"}
+MAX_PIXELS = 40_000_000
+
+
+def reencode_image(data: bytes, content_type: str) -> bytes:
+    """The image written again by Pillow in its own format; other types come back as they are.
+    Raises FileRefused when Pillow cannot read it (a file that only looks like an image)."""
+    target = _REENCODE.get(content_type)
+    if target is None:
+        return data
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise FileRefused(f"image has too many pixels (at most {MAX_PIXELS})")
+            image.load()
+            out = io.BytesIO()
+            options: dict = {"optimize": True} if target in ("PNG", "JPEG") else {}
+            if target == "JPEG":
+                image = image.convert("RGB")
+                options["quality"] = 90
+            if target in ("GIF", "WEBP") and getattr(image, "n_frames", 1) > 1:
+                options["save_all"] = True
+            image.save(out, format=target, **options)
+    except FileRefused:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise FileRefused("the image cannot be read") from None
+    return out.getvalue()
 
 
 def served_type(content_type: str) -> str:
