@@ -233,12 +233,29 @@ def _upload(client, course, name, data):
         (
             "logo.svg",
             b'<svg xmlns="http://www.w3.org/2000/svg"><a xlink:href="javascript:alert(1)">x</a></svg>',
-            "active content",
+            "cannot be read",
         ),
         (
             "logo.svg",
             b'<svg xmlns="http://www.w3.org/2000/svg"><image href="http://evil.example/a.png"/></svg>',
             "another file or site",
+        ),
+        ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/onload=alert(1)>', "cannot be read"),
+        (
+            "logo.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink">'
+            b'<use x:href="&#106;avascript:alert(1)"/></svg>',
+            "active content",
+        ),
+        (
+            "logo.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><rect onclick="alert(1)"/></svg>',
+            "onclick=",
+        ),
+        (
+            "logo.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><foreignObject/></svg>',
+            "foreignObject",
         ),
         ("run.exe", b"MZ\x90\x00" + b"\x00" * 100, "not accepted"),
         ("empty.txt", b"", "empty"),
