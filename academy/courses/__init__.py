@@ -3,6 +3,7 @@ instructor's side is the studio feature)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -20,5 +21,6 @@ def init_app(app: Flask) -> None:
     from academy.core.markdown import render_markdown
     from academy.courses import access  # noqa: F401 - registers course.view / course.edit
 
-    app.jinja_env.filters.setdefault("markdown", render_markdown)
+    # Pages show stored text: one beyond the Markdown limits appears as plain text, not a 500.
+    app.jinja_env.filters.setdefault("markdown", partial(render_markdown, fallback=True))
     signals.nav_items.connect(_menu)

@@ -44,8 +44,24 @@ def set_question(question: Question, data: QuestionData, points: float | None = 
         question.points = points
 
 
+# A quiz page shows every question: beyond this it is too long to take or to edit (a quiz of
+# 100,000 questions took 83 s to show).
+MAX_QUESTIONS_PER_QUIZ = 1000
+
+
 def add_questions(quiz: Quiz, items: list[QuestionData]) -> list[Question]:
     """Append questions to a quiz (the caller commits)."""
+    have = db.session.scalar(select(func.count(Question.id)).where(Question.quiz_id == quiz.id))
+    if have + len(items) > MAX_QUESTIONS_PER_QUIZ:
+        raise ServiceError(
+            _(
+                "A quiz holds at most %(max)d questions; this one has %(have)d and you are "
+                "adding %(n)d. Split the questions into several quizzes.",
+                max=MAX_QUESTIONS_PER_QUIZ,
+                have=have,
+                n=len(items),
+            )
+        )
     last = db.session.scalar(select(func.max(Question.position)).where(Question.quiz_id == quiz.id))
     position = (last or 0) + 1
     added = []

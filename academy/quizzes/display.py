@@ -39,7 +39,7 @@ from academy.quizzes.taking import normalise_value, questions_map, response_map
 @lru_cache(maxsize=4096)
 def _inline(text: str) -> Any:
     """A short text (a choice) as inline HTML: the Markdown path without the wrapping <p>."""
-    html = str(render_markdown(text))
+    html = str(render_markdown(text, fallback=True))
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     # Sanitised by render_markdown; only the outer <p> of a one-paragraph text is removed.
@@ -50,7 +50,7 @@ def _inline(text: str) -> Any:
 def _text_html(text: str, text_format: str) -> Any:
     if text_format == "plain":
         return Markup("<p>%s</p>") % text
-    return render_markdown(text)
+    return render_markdown(text, fallback=True)
 
 
 def attempt_questions(attempt: Attempt, reveal: bool = False) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from academy.extensions import db
 from academy.quizzes.models import Quiz
 from academy.studio import services as authoring
 from academy.studio.blueprint import bp
+from academy.studio.duplicate import duplicate_course
 from academy.studio.forms import (
     CourseForm,
     FileForm,
@@ -186,7 +187,7 @@ def set_status(course_id: int):
 @bp.route("/studio/courses/<int:course_id>/duplicate", methods=["POST"])
 def duplicate(course_id: int):
     course = _course(course_id)
-    copy = authoring.duplicate_course(course, current_user)
+    copy = duplicate_course(course, current_user)
     flash(_("This is your copy. It is a draft until you publish it."), "success")
     return redirect(url_for("studio.course", course_id=copy.id))
 

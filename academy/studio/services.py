@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +19,7 @@ from academy.auth.models import User
 from academy.core import audit
 from academy.core.access import has_role
 from academy.core.errors import ServiceError
+from academy.core.markdown import MarkdownRefused, check_markdown
 from academy.courses import access, files, services
 from academy.courses.models import (
     DRAFT,
@@ -29,7 +31,7 @@ from academy.courses.models import (
     Module,
 )
 from academy.extensions import db
-from academy.quizzes.models import Question, Quiz
+from academy.quizzes.models import Quiz
 
 
 @dataclass
@@ -54,9 +56,18 @@ def my_courses(user: User) -> list[Course]:
     return list(db.session.scalars(query.order_by(Course.updated_at.desc(), Course.id.desc())))
 
 
+def _markdown_within_limits(field: str, text: str | None) -> None:
+    try:
+        check_markdown(text)
+    except MarkdownRefused as exc:
+        raise ServiceError(exc.message, field) from None
+
+
 def _apply(course: Course, fields: CourseFields) -> None:
     if not (fields.title_th or "").strip():
         raise ServiceError(_("Please fill in this field."), "title_th")
+    _markdown_within_limits("summary_th", fields.summary_th)
+    _markdown_within_limits("summary_en", fields.summary_en)
     course.title_th = fields.title_th.strip()
     course.title_en = _clean(fields.title_en)
     course.summary_th = _clean(fields.summary_th)
@@ -201,6 +212,8 @@ def update_module(
 ) -> None:
     if not (title_th or "").strip():
         raise ServiceError(_("Please fill in this field."), "title_th")
+    _markdown_within_limits("summary_th", summary_th)
+    _markdown_within_limits("summary_en", summary_en)
     module.title_th = title_th.strip()[:300]
     module.title_en = _clean(title_en)
     module.summary_th = _clean(summary_th)
@@ -288,7 +301,11 @@ def save_lesson(
         raise ServiceError(_("Please fill in this field."), "title_th")
     body = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip("\n").rstrip()
     paths = asset_paths(course)
-    problem = link_problem(body, paths)
+    try:
+        problem = link_problem(body, paths)
+        html = services.render_lesson(course.slug, body, paths)
+    except MarkdownRefused as exc:
+        raise ServiceError(exc.message, "body") from None
     if problem:
         raise ServiceError(problem, "body")
     if lesson is None:
@@ -299,7 +316,7 @@ def save_lesson(
     lesson.title_en = _clean(title_en)
     lesson.minutes = minutes
     lesson.body = body
-    lesson.body_html = services.render_lesson(course.slug, body, paths)
+    lesson.body_html = html
     db.session.flush()
     return lesson
 
@@ -322,7 +339,12 @@ def delete_lesson(lesson: Lesson) -> None:
 
 
 def preview(course: Course, body: str) -> str:
-    return services.render_lesson(course.slug, body or "", asset_paths(course))
+    """The lesson HTML, or (for a text beyond the Markdown limits) the reason, shown in place
+    of the preview so the writer sees it while typing."""
+    try:
+        return services.render_lesson(course.slug, body or "", asset_paths(course))
+    except MarkdownRefused as exc:
+        return str(Markup('<p class="form-error" role="alert">%s</p>') % exc.message)
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -362,6 +384,9 @@ def add_file(
     limit = current_app.config["IMAGE_MAX_BYTES" if image_only else "UPLOAD_MAX_BYTES"]
     try:
         checked = files.check_file(name or "", data, max_bytes=limit)
+        if checked.is_image:
+            data = files.reencode_image(data, checked.content_type)
+            checked = files.check_file(name or "", data, max_bytes=limit)
     except files.FileRefused as exc:
         raise ServiceError(
             _("This file cannot be used: %(reason)s", reason=str(exc)), "file"
@@ -402,94 +427,3 @@ def delete_file(course: Course, asset: CourseAsset) -> None:
         )
     db.session.delete(asset)
     db.session.flush()
-
-
-# --- duplicate --------------------------------------------------------------------------------
-
-
-def duplicate_course(course: Course, user: User) -> Course:
-    """A draft copy with a new address: modules, lessons, quizzes (with questions) and files."""
-    base = f"{course.slug[:56]}-copy"
-    taken = set(db.session.scalars(select(Course.slug).where(Course.slug.like(f"{base}%"))))
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    copy = Course(
-        slug=slug,
-        title_th=f"{course.title_th} (สำเนา)"[:300],
-        title_en=f"{course.title_en} (copy)"[:300] if course.title_en else None,
-        summary_th=course.summary_th,
-        summary_en=course.summary_en,
-        track_id=course.track_id,
-        cover_path=course.cover_path,
-        duration_minutes=course.duration_minutes,
-        status=DRAFT,
-        sequential=course.sequential,
-        language=course.language,
-    )
-    db.session.add(copy)
-    db.session.flush()
-    db.session.add(CourseInstructor(course_id=copy.id, user_id=user.id))
-    for asset in list_assets(course):
-        db.session.add(
-            CourseAsset(
-                course_id=copy.id,
-                path=asset.path,
-                content_type=asset.content_type,
-                size=asset.size,
-                sha256=asset.sha256,
-            )
-        )
-    modules = list(db.session.scalars(select(Module).where(Module.course_id == course.id)))
-    module_map: dict[int, int] = {}
-    for module in modules:
-        new = Module(
-            course_id=copy.id,
-            key=module.key,
-            position=module.position,
-            title_th=module.title_th,
-            title_en=module.title_en,
-            summary_th=module.summary_th,
-            summary_en=module.summary_en,
-        )
-        db.session.add(new)
-        db.session.flush()
-        module_map[module.id] = new.id
-    paths = asset_paths(course)
-    for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id)):
-        db.session.add(
-            Lesson(
-                course_id=copy.id,
-                module_id=module_map[lesson.module_id],
-                key=lesson.key,
-                position=lesson.position,
-                title_th=lesson.title_th,
-                title_en=lesson.title_en,
-                minutes=lesson.minutes,
-                body=lesson.body,
-                body_html=services.render_lesson(slug, lesson.body, paths),
-            )
-        )
-    quizzes = list(db.session.scalars(select(Quiz).where(Quiz.course_id == course.id)))
-    for quiz in quizzes:
-        new_quiz = Quiz(course_id=copy.id, module_id=module_map[quiz.module_id], key=quiz.key)
-        for column in Quiz.__table__.columns.keys():  # noqa: SIM118 - a ColumnCollection
-            if column not in ("id", "course_id", "module_id", "key"):
-                setattr(new_quiz, column, getattr(quiz, column))
-        db.session.add(new_quiz)
-        db.session.flush()
-        for question in quiz.questions:
-            db.session.add(
-                Question(
-                    quiz_id=new_quiz.id,
-                    position=question.position,
-                    type=question.type,
-                    title=question.title,
-                    category=question.category,
-                    points=question.points,
-                    data=question.data,
-                )
-            )
-    audit.record("course.duplicate", copy, source=course.slug)
-    db.session.flush()
-    return copy
