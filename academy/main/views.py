@@ -8,12 +8,13 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user
 from sqlalchemy import text
 
-from academy.core.i18n import LANG_COOKIE
+from academy.core.i18n import LANG_COOKIE, SESSION_LANG
 from academy.extensions import csrf, db
 
 bp = Blueprint("main", __name__, template_folder="templates")
@@ -43,6 +44,7 @@ def set_language():
     if current_user.is_authenticated:
         current_user.locale = language
         db.session.commit()
+        session[SESSION_LANG] = language
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("main.home")

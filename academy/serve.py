@@ -1,0 +1,75 @@
+"""The command lines that serve Academy, in one place: `make run`, the tests and bench/ start
+the server through `command_for`, so what is measured is what runs.
+
+    python -m academy.serve [--host 127.0.0.1] [--port 5000] [--server NAME]
+
+replaces itself (exec) with the chosen server. See docs/deploy.md, "Choosing the server".
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def _workers() -> str:
+    return os.environ.get("WEB_CONCURRENCY") or str(max(2, os.cpu_count() or 1))
+
+
+def _gunicorn(*extra: str) -> Callable[[str, int], list[str]]:
+    def command(host: str, port: int) -> list[str]:
+        return [str(BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"),
+                "--no-control-socket", "--bind", f"{host}:{port}", *extra, "wsgi:app"]  # fmt: skip
+
+    return command
+
+
+def _granian(host: str, port: int) -> list[str]:
+    return [
+        str(BIN / "granian"), "--interface", "wsgi", "--host", host, "--port", str(port),
+        "--workers", _workers(),
+        "--blocking-threads", os.environ.get("ACADEMY_THREADS") or "4",
+        "--http", "1", "--no-ws",
+        "--http1-header-read-timeout", "5000",
+        "--respawn-failed-workers",
+        "--working-dir", str(ROOT), "wsgi:app",
+    ]  # fmt: skip
+
+
+def _waitress(host: str, port: int) -> list[str]:
+    return [str(BIN / "waitress-serve"), f"--listen={host}:{port}", "--threads=8",
+            "--channel-timeout=10", "wsgi:app"]  # fmt: skip
+
+
+SERVERS: dict[str, Callable[[str, int], list[str]]] = {
+    "gunicorn-gthread": _gunicorn(),
+    "gunicorn-gthread-64": _gunicorn("--threads", "64"),
+    "granian": _granian,
+    "waitress": _waitress,
+}
+SERVERS["default"] = SERVERS["gunicorn-gthread"]
+
+
+def command_for(name: str, host: str, port: int) -> list[str]:
+    return SERVERS[name](host, port)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve Academy")
+    parser.add_argument("--host", default=os.environ.get("HOST") or "127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 5000))
+    parser.add_argument("--server", default="default", choices=SERVERS)
+    args = parser.parse_args(argv)
+    command = command_for(args.server, args.host, args.port)
+    os.chdir(ROOT)
+    os.execv(command[0], command)  # noqa: S606 (our own fixed command line)
+
+
+if __name__ == "__main__":
+    main()
