@@ -26,6 +26,9 @@ WTF_CSRF_TIME_LIMIT = None  # a form left open through a 40-minute period must s
 DATA_DIR = None  # default: <instance>/data
 MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+# /healthz and admins' pages warn when the disk of the database or of DATA_DIR has less free
+# space than this (docs/operations.md, "A full disk").
+STORAGE_WARNING_FREE_BYTES = 1024 * 1024 * 1024
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
 
 # Sign-in throttling: failures counted in the database so every app server sees them.

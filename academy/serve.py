@@ -31,29 +31,34 @@ def _gunicorn(*extra: str) -> Callable[[str, int], list[str]]:
 
 
 def _granian(host: str, port: int) -> list[str]:
-    return [
+    """The default (docs/deploy.md, "Choosing the server"): connections are read by granian's
+    Rust event loop, and a Python thread is taken only once a whole request has arrived, so a
+    slow or idle client costs no worker; headers not complete within 5 s close the connection."""
+    command = [
         str(BIN / "granian"), "--interface", "wsgi", "--host", host, "--port", str(port),
         "--workers", _workers(),
         "--blocking-threads", os.environ.get("ACADEMY_THREADS") or "4",
         "--http", "1", "--no-ws",
         "--http1-header-read-timeout", "5000",
+        # A crashed worker is replaced; every worker is replaced after a day (a slow leak
+        # cannot grow for weeks on a school server), and SIGHUP replaces them all gracefully.
         "--respawn-failed-workers",
-        "--working-dir", str(ROOT), "wsgi:app",
+        "--workers-lifetime", os.environ.get("ACADEMY_WORKERS_LIFETIME") or "86400",
+        "--workers-kill-timeout", "20",
+        "--log-level", (os.environ.get("ACADEMY_LOG_LEVEL") or "info").lower(),
+        "--working-dir", str(ROOT),
     ]  # fmt: skip
-
-
-def _waitress(host: str, port: int) -> list[str]:
-    return [str(BIN / "waitress-serve"), f"--listen={host}:{port}", "--threads=8",
-            "--channel-timeout=10", "wsgi:app"]  # fmt: skip
+    if os.environ.get("ACADEMY_ACCESS_LOG"):
+        command.append("--access-log")
+    return [*command, "wsgi:app"]
 
 
 SERVERS: dict[str, Callable[[str, int], list[str]]] = {
+    "granian": _granian,
     "gunicorn-gthread": _gunicorn(),
     "gunicorn-gthread-64": _gunicorn("--threads", "64"),
-    "granian": _granian,
-    "waitress": _waitress,
 }
-SERVERS["default"] = SERVERS["gunicorn-gthread"]
+SERVERS["default"] = SERVERS["granian"]
 
 
 def command_for(name: str, host: str, port: int) -> list[str]:

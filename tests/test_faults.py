@@ -4,7 +4,11 @@ again once it is back without a restart."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -13,7 +17,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from academy import create_app
+from academy import ROOT, create_app
 from academy.auth.models import User
 from academy.auth.services import create_user
 from academy.courses.models import PUBLISHED, Course, Enrolment, Module
@@ -143,3 +147,165 @@ def test_database_stopped_mid_request_answers_503_and_recovers(pg_cluster, tmp_p
         assert saved.status_code == 200 and saved.json()["saved"]
     log = (tmp_path / "server.log").read_text()
     assert "database unavailable on GET /dashboard" in log
+
+
+def test_parallel_command_line_writes_on_sqlite_queue_instead_of_failing(tmp_path):
+    """20 `flask academy create-user` at the same moment: every one queues behind SQLite's
+    write lock (BEGIN IMMEDIATE and the busy timeout, as requests do) and succeeds."""
+    instance = tmp_path / "instance"
+    url = f"sqlite:///{tmp_path / 'academy.db'}"
+    app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url},
+                     instance_path=str(instance))  # fmt: skip
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    env = dict(os.environ, ACADEMY_INSTANCE_PATH=str(instance), ACADEMY_SECRET_KEY=SECRET,
+               DATABASE_URL=url)  # fmt: skip
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi", "academy", "create-user"]
+    runs = [
+        subprocess.Popen([*flask, f"parallel{n}", "--password-stdin"], cwd=ROOT, env=env,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for n in range(20)
+    ]  # fmt: skip
+    # Every process waits on its password until all have started, then all go at once.
+    for run in runs:
+        run.stdin.write(PASSWORD.encode() + b"\n")
+    for run in runs:
+        run.stdin.close()
+    results = [(run.wait(timeout=300), run.stderr.read().decode()) for run in runs]
+    for run in runs:
+        run.stdout.close()
+        run.stderr.close()
+    failed = [
+        [line for line in err.splitlines() if "Error" in line][-1:] for code, err in results if code
+    ]
+    assert not failed, failed
+    with app.app_context():
+        names = db.session.scalars(select(User.username).where(User.username.like("parallel%")))
+        assert len(set(names)) == 20
+        db.engine.dispose()
+
+
+def _slow_socket(port: int, stop: threading.Event, closed: list[float]) -> None:
+    """Sends a request's header one byte a second, as a device on a dying link would."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.settimeout(1.0)
+    opened = time.monotonic()
+    try:
+        for byte in b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 1000:
+            if stop.is_set():
+                return
+            sock.sendall(bytes([byte]))
+            try:
+                sock.recv(1024)  # EOF or an error page: the server gave up on us
+            except TimeoutError:
+                continue
+            closed.append(time.monotonic() - opened)
+            return
+    except OSError:  # reset by the server
+        closed.append(time.monotonic() - opened)
+    finally:
+        sock.close()
+
+
+def test_slow_clients_do_not_shut_learners_out(tmp_path):
+    """200 connections trickling their headers: a signed-in learner's pages are still served
+    (each within the client's 10 s patience), and the server closes the trickling ones."""
+    instance = tmp_path / "instance"
+    url = f"sqlite:///{tmp_path / 'academy.db'}"
+    app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url},
+                     instance_path=str(instance))  # fmt: skip
+    with app.app_context():
+        db.create_all()
+        create_user("slowtest", "slowtest", password=PASSWORD, learner_kind="seller")
+        db.session.commit()
+        db.engine.dispose()
+    env = dict(os.environ, ACADEMY_INSTANCE_PATH=str(instance), ACADEMY_SECRET_KEY=SECRET,
+               DATABASE_URL=url)  # fmt: skip
+    with served(env, tmp_path / "server.log") as base:
+        learner = _browser(sign_in(base, "slowtest", PASSWORD))
+        port = int(base.rsplit(":", 1)[1])
+        stop, closed = threading.Event(), []
+        trickles = [threading.Thread(target=_slow_socket, args=(port, stop, closed), daemon=True)
+                    for _ in range(200)]  # fmt: skip
+        for thread in trickles:
+            thread.start()
+        try:
+            time.sleep(3)
+            for path in ("/dashboard", "/courses", "/dashboard", "/courses", "/dashboard"):
+                assert learner.get(base + path, timeout=10).status_code == 200
+            deadline = time.monotonic() + 30
+            while len(closed) < 200 and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert len(closed) == 200, f"the server closed {len(closed)} of 200 in 30 s"
+        finally:
+            stop.set()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 3 MB filesystem of our own (tmpfs), or a skip where this test may not mount one."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here (needs root): {done.stderr.strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(folder) -> object:
+    filler = folder / "filler"
+    with filler.open("wb", buffering=0) as out:
+        for size in (65536, 1):  # big blocks, then the last bytes
+            with contextlib.suppress(OSError):
+                while out.write(b"\0" * size):
+                    pass
+    return filler
+
+
+def test_full_disk_is_named_to_learners_admins_and_monitoring(small_disk):
+    config = {"SECRET_KEY": SECRET, "WTF_CSRF_ENABLED": False, "TESTING": False,
+              "SQLALCHEMY_DATABASE_URI": f"sqlite:///{small_disk / 'academy.db'}",
+              "DATA_DIR": str(small_disk / "data"),
+              "STORAGE_WARNING_FREE_BYTES": 1024 * 1024}  # fmt: skip
+    app = create_app(config, instance_path=str(small_disk / "instance"))
+    quiz_id = _seed(app)
+    with app.app_context():
+        create_user("boss", "boss", role="admin", password=PASSWORD)
+        db.session.commit()
+    learner, admin = app.test_client(), app.test_client()
+    for client, name in ((learner, "english"), (admin, "boss")):
+        reply = client.post("/sign-in", data={"username": name, "password": PASSWORD})
+        assert reply.status_code == 302
+    reply = learner.post(f"/quizzes/{quiz_id}/start")
+    attempt_id = int(reply.headers["Location"].rstrip("/").split("/")[-1])
+    page = learner.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    question_id = int(page.split('data-question-id="', 1)[1].split('"', 1)[0])
+    answer = {"question_id": question_id, "value": "ข้าว"}
+    assert admin.get("/healthz").json["status"] == "ok"
+    banner = "storage is almost or completely full"
+    assert banner not in admin.get("/dashboard", follow_redirects=True).get_data(as_text=True)
+
+    filler = _fill(small_disk)
+    saved = learner.post(f"/attempts/{attempt_id}/responses", json=answer,
+                         headers={"Accept": "application/json"})  # fmt: skip
+    assert saved.status_code == 507, saved.get_data(as_text=True)[:300]
+    assert saved.json["storage_full"] is True and "storage is full" in saved.json["error"]
+    form = learner.post(f"/attempts/{attempt_id}", data={f"q-{question_id}": "ข้าว"},
+                        headers={"Accept": "text/html"})  # fmt: skip
+    assert form.status_code == 507
+    assert "storage is full</h1>" in form.get_data(as_text=True)
+    health = admin.get("/healthz").json
+    assert health["status"] == "warning" and health["storage"]["database"]["warning"]
+    assert health["storage"]["data_dir"]["free_bytes"] < 1024 * 1024
+    assert banner in admin.get("/", follow_redirects=True).get_data(as_text=True)
+    assert banner not in learner.get("/dashboard").get_data(as_text=True)
+
+    filler.unlink()  # space freed: the same answer goes in
+    saved = learner.post(f"/attempts/{attempt_id}/responses", json=answer,
+                         headers={"Accept": "application/json"})  # fmt: skip
+    assert saved.status_code == 200 and saved.json["saved"]
+    with app.app_context():
+        db.engine.dispose()

@@ -11,11 +11,14 @@ from __future__ import annotations
 import errno
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
 
 # Seconds a client is told to wait after a database outage: a PostgreSQL restart takes a few.
 RETRY_AFTER_SECONDS = 10
@@ -72,3 +75,34 @@ def free_space(path: str | Path) -> dict[str, Any]:
         target = target.parent
     usage = shutil.disk_usage(target)
     return {"path": str(path), "free_bytes": usage.free, "total_bytes": usage.total}
+
+
+# When this process last failed to store something for want of space (time.monotonic()):
+# admins are warned even if a few bytes came free since, until the window has passed.
+_last_full: float | None = None
+RECENT_FULL_SECONDS = 15 * 60
+
+
+def note_storage_full() -> None:
+    global _last_full
+    _last_full = time.monotonic()
+
+
+def storage_report(app: Flask) -> dict[str, Any]:
+    """Free space where Academy writes: the SQLite database's disk (a PostgreSQL server's is
+    its own to watch) and DATA_DIR's, each with `warning` when below the threshold."""
+    threshold = int(app.config["STORAGE_WARNING_FREE_BYTES"])
+    places: dict[str, Any] = {}
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        places["database"] = free_space(url.database)
+    places["data_dir"] = free_space(app.config["DATA_DIR"])
+    for place in places.values():
+        place["warning"] = place["free_bytes"] < threshold
+    recent = _last_full is not None and time.monotonic() - _last_full < RECENT_FULL_SECONDS
+    return {
+        **places,
+        "threshold_bytes": threshold,
+        "recently_full": recent,
+        "warning": recent or any(place["warning"] for place in places.values()),
+    }

@@ -140,6 +140,7 @@ def _fault_flags(code: int) -> dict:
 def _server_error(error: Exception):
     _rollback_quietly()
     if faults.is_storage_full(error):
+        faults.note_storage_full()
         current_app.logger.error(
             "storage full on %s %s: %s (free space: /healthz)", request.method, request.path, error
         )
@@ -228,6 +229,7 @@ def init_app(app: Flask) -> None:
         has_role=access.has_role,
         nav_items=nav_items,
         current_language=lambda: str(get_locale()),
+        storage_warning=lambda: faults.storage_report(current_app)["warning"],
     )
     app.jinja_env.filters.update(
         date=format_date,
