@@ -22,15 +22,17 @@ def _workers() -> str:
     return os.environ.get("WEB_CONCURRENCY") or str(max(2, os.cpu_count() or 1))
 
 
-def _gunicorn(*extra: str) -> Callable[[str, int], list[str]]:
-    def command(host: str, port: int) -> list[str]:
+def _gunicorn(*extra: str) -> Callable[..., list[str]]:
+    def command(host: str, port: int, app: str = "wsgi:app") -> list[str]:
+        # --no-control-socket: otherwise every gunicorn of this account shares one control
+        # socket, and two Academy servers on one machine could steer each other.
         return [str(BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"),
-                "--no-control-socket", "--bind", f"{host}:{port}", *extra, "wsgi:app"]  # fmt: skip
+                "--no-control-socket", "--bind", f"{host}:{port}", *extra, app]  # fmt: skip
 
     return command
 
 
-def _granian(host: str, port: int) -> list[str]:
+def _granian(host: str, port: int, app: str = "wsgi:app") -> list[str]:
     """The default (docs/deploy.md, "Choosing the server"): connections are read by granian's
     Rust event loop, and a Python thread is taken only once a whole request has arrived, so a
     slow or idle client costs no worker; headers not complete within 5 s close the connection."""
@@ -50,10 +52,10 @@ def _granian(host: str, port: int) -> list[str]:
     ]  # fmt: skip
     if os.environ.get("ACADEMY_ACCESS_LOG"):
         command.append("--access-log")
-    return [*command, "wsgi:app"]
+    return [*command, app]
 
 
-SERVERS: dict[str, Callable[[str, int], list[str]]] = {
+SERVERS: dict[str, Callable[..., list[str]]] = {
     "granian": _granian,
     "gunicorn-gthread": _gunicorn(),
     "gunicorn-gthread-64": _gunicorn("--threads", "64"),
@@ -61,8 +63,9 @@ SERVERS: dict[str, Callable[[str, int], list[str]]] = {
 SERVERS["default"] = SERVERS["granian"]
 
 
-def command_for(name: str, host: str, port: int) -> list[str]:
-    return SERVERS[name](host, port)
+def command_for(name: str, host: str, port: int, app: str = "wsgi:app") -> list[str]:
+    """The command line that serves `app` (a WSGI target) on host:port with server `name`."""
+    return SERVERS[name](host, port, app)
 
 
 def main(argv: list[str] | None = None) -> None:
