@@ -22,6 +22,10 @@ REMEMBER_COOKIE_SAMESITE = "Lax"
 PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
 WTF_CSRF_TIME_LIMIT = None  # a form left open through a 40-minute period must still submit
 
+# A request still running after this many seconds is stuck: its worker is ended and replaced
+# (academy/core/watchdog.py under granian; gunicorn.conf.py's `timeout` under gunicorn).
+REQUEST_TIMEOUT_SECONDS = 30
+
 # Files: uploads and generated PDFs. On several app servers this must be shared storage.
 DATA_DIR = None  # default: <instance>/data
 MAX_CONTENT_LENGTH = 64 * 1024 * 1024

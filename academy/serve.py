@@ -32,7 +32,7 @@ def _gunicorn(*extra: str) -> Callable[..., list[str]]:
     return command
 
 
-def _granian(host: str, port: int, app: str = "wsgi:app") -> list[str]:
+def _granian(host: str, port: int, app: str = "wsgi:served") -> list[str]:
     """The default (docs/deploy.md, "Choosing the server"): connections are read by granian's
     Rust event loop, and a Python thread is taken only once a whole request has arrived, so a
     slow or idle client costs no worker; headers not complete within 5 s close the connection."""
@@ -63,9 +63,10 @@ SERVERS: dict[str, Callable[..., list[str]]] = {
 SERVERS["default"] = SERVERS["granian"]
 
 
-def command_for(name: str, host: str, port: int, app: str = "wsgi:app") -> list[str]:
-    """The command line that serves `app` (a WSGI target) on host:port with server `name`."""
-    return SERVERS[name](host, port, app)
+def command_for(name: str, host: str, port: int, app: str | None = None) -> list[str]:
+    """The command line that serves `app` (a WSGI target; default: Academy as that server
+    needs it) on host:port with server `name`."""
+    return SERVERS[name](host, port, app) if app else SERVERS[name](host, port)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -86,7 +86,8 @@ class Server:
         # The default server (academy/serve.py, as `make run`); gunicorn flags given on the
         # command line (--workers, --gunicorn-arg) measure gunicorn instead.
         name = "gunicorn-gthread" if self.extra else "default"
-        command = [*command_for(name, self.host, self.port, self.app)]
+        app = None if self.app == "wsgi:app" else self.app  # Academy: the server's own target
+        command = [*command_for(name, self.host, self.port, app)]
         if self.extra:
             command[-1:-1] = self.extra
         self.log = log.open("ab")

@@ -309,3 +309,34 @@ def test_full_disk_is_named_to_learners_admins_and_monitoring(small_disk):
     assert saved.status_code == 200 and saved.json["saved"]
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_stuck_request_ends_its_worker_which_is_replaced(pg_cluster, tmp_path):
+    """The default server has no request timeout of its own: the watchdog ends a worker whose
+    request runs past ACADEMY_REQUEST_TIMEOUT_SECONDS, logs where it was stuck, and the
+    server starts a fresh worker that serves again."""
+    instance = tmp_path / "instance"
+    config = {"TESTING": False, "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": pg_cluster.url}
+    _seed(create_app(config, instance_path=str(instance)))
+    env = dict(os.environ, ACADEMY_INSTANCE_PATH=str(instance), ACADEMY_SECRET_KEY=SECRET,
+               DATABASE_URL=pg_cluster.url, WEB_CONCURRENCY="1",
+               ACADEMY_REQUEST_TIMEOUT_SECONDS="3")  # fmt: skip
+    with served(env, tmp_path / "server.log") as base:
+        learner = _browser(sign_in(base, "english", PASSWORD))
+        blocker = psycopg.connect(pg_cluster.url.replace("+psycopg", ""), autocommit=False)
+        blocker.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        with pytest.raises(requests.ConnectionError):
+            learner.get(base + "/dashboard", timeout=60)  # the worker ends under it
+        assert time.monotonic() - started < 30
+        blocker.close()
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(requests.ConnectionError):
+                if learner.get(base + "/dashboard", timeout=30).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "no worker serving 60 s after the stuck one"
+            time.sleep(0.5)
+    log = (tmp_path / "server.log").read_text()
+    assert "request GET /dashboard stuck for more than 3.0 s" in log
+    assert "load_user" in log  # where it was stuck: the account load, behind the lock
