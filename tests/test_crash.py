@@ -1,7 +1,7 @@
 """Crashes lose nothing: a class answers a quiz through the default server (2 workers) while a
-worker is killed with SIGKILL; every answer the server acknowledged (200) must be in the database, and
-the data must be consistent (no duplicate responses, no response outside the attempt's layout,
-attempts within the quiz's limit). The same on SQLite and on PostgreSQL."""
+worker is killed with SIGKILL; every answer the server acknowledged (200) must be in the
+database, and the data must be consistent (no duplicate responses, no response outside the
+attempt's layout, attempts within the quiz's limit). The same on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
