@@ -100,7 +100,12 @@ def may_write() -> bool:
 
 
 def _command_line() -> bool:
-    return click.get_current_context(silent=True) is not None
+    """Inside a `flask ...` command. Not merely inside some click program: granian is one,
+    and its forked workers' main thread inherits its click context."""
+    from flask.cli import AppGroup
+
+    context = click.get_current_context(silent=True)
+    return context is not None and isinstance(context.find_root().command, AppGroup)
 
 
 def insert_ignoring_duplicates(model: Any) -> Any:
