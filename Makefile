@@ -8,8 +8,8 @@ PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app wsgi
 PORT   ?= 5000
 HOST   ?= 127.0.0.1
-# Catalogues: one per feature package, plus the shared one (core, base templates).
-FEATURES := main auth admin courses quizzes classes progress certificates reports
+# Catalogues: one per feature package (academy/<feature>/translations), plus the shared one.
+CATALOGUES := academy/translations $(wildcard academy/*/translations)
 
 # Debian packages: Python with venv, WeasyPrint's Pango; for tests, Chromium, PostgreSQL and
 # poppler (pdftoppm, to look at certificates as images); wrk drives `make bench`.
@@ -48,7 +48,7 @@ $(VENV)/.test-deps: $(VENV)/.deps requirements-dev.txt
 	touch $@
 
 compile-translations: $(VENV)/.deps
-	@for dir in academy/translations $(foreach f,$(FEATURES),academy/$(f)/translations); do \
+	@for dir in $(CATALOGUES); do \
 	  if ls $$dir/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 	    $(VENV)/bin/pybabel compile -f -d $$dir || exit 1; \
 	  fi; \
@@ -56,7 +56,7 @@ compile-translations: $(VENV)/.deps
 
 # Developers: refresh the Thai .po files from the code after adding or changing strings.
 translations: $(VENV)/.deps
-	$(PY) -m academy.core.catalogues academy/translations $(foreach f,$(FEATURES),$(if $(wildcard academy/$(f)),academy/$(f)/translations))
+	$(PY) -m academy.core.catalogues
 	@echo "Now fill in the empty msgstr entries in the .po files (Thai)."
 
 migrate: deps

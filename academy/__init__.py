@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-__version__ = "0.1.0"
+from academy.core import __version__  # noqa: F401 - the version lives with the shared code
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +32,7 @@ FEATURES = (
     "courses",
     "quizzes",
     "classes",
+    "studio",
     "progress",
     "certificates",
     "reports",
@@ -112,7 +113,7 @@ def _configure_database(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from academy.core import assets
+    from academy.core import assets, transaction
     from academy.core.db import configure_sqlite
     from academy.core.i18n import select_locale
     from academy.extensions import babel, csrf, db, login_manager, migrate
@@ -134,6 +135,7 @@ def _init_extensions(app: Flask) -> None:
         default_translation_directories=";".join(translation_dirs),
     )
     assets.init_app(app)
+    transaction.init_app(app)
 
     with app.app_context():
         engine = db.engine
@@ -146,23 +148,20 @@ def _init_extensions(app: Flask) -> None:
             safe = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string()
             raise ConfigError(f"cannot connect to the database {safe}: {exc}") from None
 
-    from academy.auth.models import User
-
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        # The cookie holds "id:session_version"; a bumped version (password changed, signed
-        # out by an admin) makes every older cookie invalid on every app server.
-        ident, _, version = user_id.partition(":")
-        if not ident.isdigit():
-            return None
-        user = db.session.get(User, int(ident))
-        if user is None or str(user.session_version) != version or not user.active:
-            return None
-        return user
+    def load_user(user_id: str):
+        # The cookie holds "id:session_version" and a session token; a bumped version
+        # (password changed, signed out by an admin) or a deleted session row (signed out)
+        # makes the cookie invalid on every app server.
+        from flask import session
+
+        from academy.auth.services import session_user
+
+        return session_user(user_id, session.get("sid"))
 
 
 def _register_features(app: Flask) -> None:
-    from academy.cli import academy_cli
+    from academy.core.cli import academy_cli
 
     importlib.import_module("academy.core.models")
     for name in FEATURES:
@@ -176,6 +175,7 @@ def _register_features(app: Flask) -> None:
         init = getattr(importlib.import_module(package), "init_app", None)
         if init is not None:
             init(app)
+    importlib.import_module("academy.demo")  # the seed-demo command
     app.cli.add_command(academy_cli)
 
 

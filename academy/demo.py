@@ -1,12 +1,18 @@
-"""Demo data for `make run`: one account per role, and the starter courses from courses/."""
+"""Demo data for `make run` (`flask academy seed-demo`): one account per role, and the starter
+courses from courses/."""
 
 from __future__ import annotations
 
+import click
 from sqlalchemy import select
 
 from academy.auth import services as auth
 from academy.auth.models import SELLER, STUDENT, User
+from academy.core import transaction
+from academy.core.cli import academy_cli, fail
+from academy.courses.models import CourseInstructor
 from academy.extensions import db
+from academy.studio import loader
 
 # Demo sign-ins, printed by `make run`. Only for a demo database: change them on a real server.
 DEMO_USERS = (
@@ -31,18 +37,29 @@ def seed_users() -> list[tuple[str, str, str]]:
 def seed_courses() -> list[str]:
     """Load every course under courses/ and make the demo teacher one of its instructors.
     Each course is its own transaction; a broken course stops the seed with its file:line."""
-    from academy.courses import cli as courses_cli
-    from academy.courses import loader
-    from academy.courses.models import CourseInstructor
-
     teacher = db.session.scalar(select(User).where(User.username == "teacher"))
     loaded = []
-    for folder in courses_cli.course_folders():
-        course = loader.load_course(folder, commit=False)
-        if teacher is not None:
-            exists = db.session.get(CourseInstructor, (course.id, teacher.id))
-            if exists is None:
-                db.session.add(CourseInstructor(course_id=course.id, user_id=teacher.id))
-        db.session.commit()
+    for folder in loader.course_folders():
+        with transaction.unit_of_work():
+            course = loader.load_course(folder)
+            if teacher is not None:
+                exists = db.session.get(CourseInstructor, (course.id, teacher.id))
+                if exists is None:
+                    db.session.add(CourseInstructor(course_id=course.id, user_id=teacher.id))
         loaded.append(course.slug)
     return loaded
+
+
+@academy_cli.command("seed-demo")
+def seed_demo_command():
+    """Create the demo accounts and load the starter courses (safe to run again)."""
+    with transaction.unit_of_work():
+        users = seed_users()
+    try:
+        courses = seed_courses()
+    except loader.CourseFormatError as exc:
+        fail(str(exc))
+    click.echo(f"Courses loaded: {', '.join(courses) or '(none in courses/)'}")
+    click.echo("Demo sign-ins (username / password):")
+    for username, password, role in users:
+        click.echo(f"  {role:<10} {username:<10} {password}")

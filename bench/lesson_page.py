@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from bench import open_session
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 PASSWORD = "bench-" + "password-1"  # a throwaway account in a throwaway instance
@@ -37,9 +39,9 @@ def main() -> None:
 
     from academy import ROOT, create_app
     from academy.auth import services as auth
-    from academy.courses import loader
     from academy.courses.models import Lesson
     from academy.extensions import db
+    from academy.studio import loader
 
     folder = (
         Path(args.course)
@@ -63,6 +65,7 @@ def main() -> None:
         client = app.test_client()
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()
+            session["sid"] = open_session(app, user.id)
         for _ in range(10):  # warm up templates and caches
             assert client.get(url).status_code == 200
         times = []

@@ -44,11 +44,12 @@ SESSIONS = 400
 
 def load_starter_courses() -> None:
     """The starter courses in courses/, through the real loader (published, with quizzes)."""
-    from academy.courses.cli import course_folders
-    from academy.courses.loader import load_course
+    from academy.core.transaction import unit_of_work
+    from academy.studio.loader import course_folders, load_course
 
     for folder in course_folders():
-        load_course(folder)
+        with unit_of_work():
+            load_course(folder)
 
 
 def enrol_learners(limit: int) -> None:

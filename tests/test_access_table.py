@@ -37,6 +37,8 @@ ACCESS: dict[tuple[str, str], tuple] = {
     ("auth.sign_out_person_everywhere", "POST"):  (S, 403, 403, 403, 403, 302),
     ("certificates.admin_list", "GET"):           (S, 403, 403, 403, 403, 200),
     ("certificates.badge_class", "GET"):          (200, 200, 200, 200, 200, 200),
+    ("certificates.badge_image", "GET"):          (200, 200, 200, 200, 200, 200),
+    ("certificates.badge_recipient", "POST"):     (S, 302, 404, 404, 403, 403),
     ("certificates.class_zip", "GET"):            (S, 404, 404, 404, 200, 200),
     ("certificates.design", "GET"):               (S, 404, 404, 404, 200, 200),
     ("certificates.design", "POST"):              (S, 404, 404, 404, 400, 400),
@@ -94,24 +96,24 @@ ACCESS: dict[tuple[str, str], tuple] = {
     ("quizzes.attempt", "POST"):                  (S, 302, 404, 404, 404, 404),
     ("quizzes.confirm", "GET"):                   (S, 200, 404, 404, 404, 404),
     ("quizzes.confirm", "POST"):                  (S, 302, 404, 404, 404, 404),
-    ("quizzes.delete_question", "POST"):          (S, 403, 403, 403, 302, 302),
-    ("quizzes.edit_question", "GET"):             (S, 403, 403, 403, 200, 200),
-    ("quizzes.edit_question", "POST"):            (S, 403, 403, 403, 400, 400),
-    ("quizzes.export", "GET"):                    (S, 403, 403, 403, 200, 200),
-    ("quizzes.import_gift", "GET"):               (S, 403, 403, 403, 200, 200),
-    ("quizzes.import_gift", "POST"):              (S, 403, 403, 403, 400, 400),
+    ("studio.delete_question", "POST"):          (S, 403, 403, 403, 302, 302),
+    ("studio.edit_question", "GET"):             (S, 403, 403, 403, 200, 200),
+    ("studio.edit_question", "POST"):            (S, 403, 403, 403, 400, 400),
+    ("studio.export_quiz", "GET"):                    (S, 403, 403, 403, 200, 200),
+    ("studio.import_gift", "GET"):               (S, 403, 403, 403, 200, 200),
+    ("studio.import_gift", "POST"):              (S, 403, 403, 403, 400, 400),
     ("quizzes.mark", "POST"):                     (S, 403, 403, 403, 302, 302),
     ("quizzes.marking", "GET"):                   (S, 403, 403, 403, 200, 200),
-    ("quizzes.move_question", "POST"):            (S, 403, 403, 403, 302, 302),
-    ("quizzes.new_question", "GET"):              (S, 403, 403, 403, 200, 200),
-    ("quizzes.new_question", "POST"):             (S, 403, 403, 403, 400, 400),
-    ("quizzes.questions", "GET"):                 (S, 403, 403, 403, 200, 200),
+    ("studio.move_question", "POST"):            (S, 403, 403, 403, 302, 302),
+    ("studio.new_question", "GET"):              (S, 403, 403, 403, 200, 200),
+    ("studio.new_question", "POST"):             (S, 403, 403, 403, 400, 400),
+    ("studio.quiz_questions", "GET"):                 (S, 403, 403, 403, 200, 200),
     ("quizzes.quiz", "GET"):                      (S, 200, 200, 403, 200, 200),
     ("quizzes.result", "GET"):                    (S, 302, 404, 404, 302, 302),
     ("quizzes.results", "GET"):                   (S, 403, 403, 403, 200, 200),
     ("quizzes.save", "POST"):                     (S, 200, 404, 404, 404, 404),
-    ("quizzes.settings", "GET"):                  (S, 403, 403, 403, 200, 200),
-    ("quizzes.settings", "POST"):                 (S, 403, 403, 403, 302, 302),
+    ("studio.quiz_settings", "GET"):                  (S, 403, 403, 403, 200, 200),
+    ("studio.quiz_settings", "POST"):                 (S, 403, 403, 403, 302, 302),
     ("quizzes.start", "POST"):                    (S, 302, 302, 403, 302, 302),
     ("reports.export", "GET"):                    (S, 403, 403, 403, 403, 200),
     ("reports.index", "GET"):                     (S, 403, 403, 403, 403, 200),
@@ -148,7 +150,7 @@ ACCESS: dict[tuple[str, str], tuple] = {
 }  # fmt: skip
 
 # Query strings some pages need to show their form.
-QUERY = {"quizzes.new_question": "?type=single"}
+QUERY = {"studio.new_question": "?type=single"}
 
 
 def test_every_route_has_a_row(app):

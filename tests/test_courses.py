@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 
 from academy.core import signals
 from academy.core.learning import LearnerCourseState, QuizMark, register_state_provider
-from academy.courses import authoring, services
+from academy.courses import services
 from academy.courses.models import Enrolment
 from academy.extensions import db
+from academy.studio import services as authoring
 from tests.test_courses_loader import PDF, PNG, SVG
 
 

@@ -8,9 +8,10 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from academy.courses import authoring, services
+from academy.courses import services
 from academy.courses.models import Course, CourseAsset, CourseInstructor, Lesson, Module, Track
 from academy.extensions import db
+from academy.studio import services as authoring
 from tests.test_courses_loader import PNG, SVG
 
 
@@ -374,7 +375,7 @@ def test_guide_in_both_languages(client, instructor):
 
 
 def test_seed_demo_loads_courses_and_makes_teacher_an_author(app, runner):
-    from academy.courses.cli import course_folders
+    from academy.studio.loader import course_folders
 
     result = runner.invoke(args=["academy", "seed-demo"])
     assert result.exit_code == 0, result.output
@@ -387,8 +388,8 @@ def test_seed_demo_loads_courses_and_makes_teacher_an_author(app, runner):
 
 
 def test_add_quiz_only_with_the_quiz_editor(app, client, instructor, make_course):
-    from academy.courses.studio import quiz_editor
     from academy.quizzes.models import Quiz
+    from academy.studio.course_views import quiz_editor
 
     course = make_course(modules=1, lessons=1, instructor=instructor)
     module = course.modules[0]

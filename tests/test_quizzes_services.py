@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from academy.core import signals
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
+from academy.core.transaction import unit_of_work
 from academy.extensions import db
 from academy.quizzes import services
 from academy.quizzes.models import OPEN, SUBMITTED, Attempt, Response
@@ -320,7 +321,10 @@ def _race(app, n, target):
         with app.app_context():
             barrier.wait()
             try:
-                results.append(target())
+                # Each thread is one unit of work, as each request is (the request commits).
+                with unit_of_work():
+                    value = target()
+                results.append(value)
             except ServiceError as error:
                 errors.append(str(error))
             finally:
@@ -369,9 +373,12 @@ def test_concurrent_start_and_submit_respects_limit(app, make_quiz, learner, enr
         user = db.session.get(User, user_id)
         ids = []
         for _ in range(4):
-            attempt = services.start_attempt(user, db.session.get(Quiz, quiz_id))
+            # Each start and each submit is a request of its own: its own unit of work.
+            with unit_of_work():
+                attempt = services.start_attempt(user, db.session.get(Quiz, quiz_id))
             ids.append(attempt.id)
-            services.submit(attempt, user)
+            with unit_of_work():
+                services.submit(attempt, user)
         return ids
 
     _results, errors = _race(app, 10, start_and_submit)
@@ -385,3 +392,12 @@ def test_empty_essay_scores_zero_and_holds_nothing_up(make_quiz, learner, make_a
     attempt = make_attempt(quiz, learner, answers={"Sun": True, "Essay": "   "}, submit=True)
     assert (attempt.percent, attempt.needs_marking, attempt.passed) == (50.0, False, False)
     assert services.marking_queue(quiz) == []
+
+
+def test_right_answer_of_a_wildcard_short_answer_reads_like_moodle() -> None:
+    from academy.quizzes.gift import parse_gift
+
+    (question,) = parse_gift("::s:: x {=colo*r =%0%*#no}").questions
+    assert services.right_answer(question) == "colo r"
+    (choice,) = parse_gift("::c:: x {=5 * 3 ~8}").questions
+    assert services.right_answer(choice) == "5 * 3"

@@ -7,15 +7,15 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from academy.cli import academy_cli
+from academy.core.cli import academy_cli
 
 
 @academy_cli.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def backup_command(path: Path):
     """Copy the database and every file under DATA_DIR into one .tar.gz, while the app runs."""
-    from academy import __version__
     from academy.admin.backup import BackupError, create_backup
+    from academy.core import __version__
 
     try:
         manifest = create_backup(

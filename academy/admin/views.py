@@ -28,7 +28,6 @@ def index():
             audit.record(
                 audit.SETTING_CHANGE, key=SELF_REGISTRATION, value=bool(form.self_registration.data)
             )
-        db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for("admin.index"))
     form.self_registration.data = self_registration_open()

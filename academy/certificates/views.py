@@ -20,11 +20,13 @@ from sqlalchemy import select
 
 from academy.auth.models import User
 from academy.certificates import services
+from academy.certificates.forms import BadgeRecipientForm
 from academy.certificates.models import Certificate
 from academy.classes.models import Class, ClassInstructor, ClassMember
 from academy.core import audit
 from academy.core.access import ADMIN, authorize, role_required, rule
 from academy.core.errors import ServiceError
+from academy.core.web import SVG_CSP
 from academy.courses.models import Course, CourseInstructor
 from academy.extensions import db
 
@@ -74,7 +76,6 @@ def _lookup(code: str) -> Certificate:
         abort(make_response(body, status))
     certificate = services.lookup_for_verification(code, _address())
     if certificate is None:
-        db.session.commit()  # the failure counts
         abort(404)
     return certificate
 
@@ -89,7 +90,6 @@ def verify_form():
         return _too_many(wait)
     certificate = services.lookup_for_verification(code, _address())
     if certificate is None:
-        db.session.commit()
         message = _("No certificate has the code %(code)s. Please check it and try again.",
                     code=code[:40])  # fmt: skip
         return render_template("certificates/verify.html", error=message, code=code[:40]), 404
@@ -118,6 +118,19 @@ def badge_class(slug: str):
     return jsonify(services.badge_class(course))
 
 
+@bp.route("/courses/<slug>/badge.svg")
+def badge_image(slug: str):
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        abort(404)
+    response = make_response(services.badge_svg(course))
+    response.mimetype = "image/svg+xml"
+    response.headers["Content-Security-Policy"] = SVG_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
 @bp.route("/certificates/issuer.json")
 def issuer():
     return jsonify(services.issuer_profile())
@@ -142,7 +155,36 @@ def _get(code: str) -> Certificate:
 @login_required
 def detail(code: str):
     certificate = _get(code)
-    return render_template("certificates/detail.html", certificate=certificate)
+    form = BadgeRecipientForm(recipient=certificate.badge_recipient or "")
+    return _detail_page(certificate, form)
+
+
+def _detail_page(certificate: Certificate, form: BadgeRecipientForm):
+    return render_template(
+        "certificates/detail.html",
+        certificate=certificate,
+        form=form,
+        badge_url=services.assertion_url(certificate.code),
+    )
+
+
+@bp.route("/certificates/<code>/badge-recipient", methods=["POST"])
+@login_required
+def badge_recipient(code: str):
+    """The learner's own e-mail or web address for claiming the badge in a backpack."""
+    certificate = _get(code)
+    if certificate.user_id != current_user.id:
+        abort(403)
+    form = BadgeRecipientForm()
+    if form.validate_on_submit():
+        try:
+            services.set_badge_recipient(certificate, form.recipient.data or "")
+        except ServiceError as exc:
+            form.recipient.errors = [exc.message]
+        else:
+            flash(_("Saved. Add your badge to a backpack with the address below."), "success")
+            return redirect(url_for("certificates.detail", code=certificate.code))
+    return _detail_page(certificate, form), 400
 
 
 @bp.route("/certificates/<code>.pdf")
@@ -151,10 +193,8 @@ def pdf(code: str):
     certificate = _get(code)
     if not certificate.is_valid and current_user.role != ADMIN:
         abort(404)
-    had_hash = certificate.pdf_sha256
+    # A newly rendered PDF's hash is saved by the request's commit.
     path = services.stored_pdf(certificate)
-    if certificate.pdf_sha256 != had_hash:
-        db.session.commit()
     # Read into memory (a certificate is ~100 kB): no file handle outlives the request.
     return send_file(
         io.BytesIO(path.read_bytes()),
@@ -173,7 +213,6 @@ def class_zip(class_id: int):
     authorize("class.teach", klass, hide=True)
     certificates = services.for_class(class_id)
     handle = services.build_zip(certificates)
-    db.session.commit()  # hashes of newly rendered PDFs
     return send_file(
         handle,
         mimetype="application/zip",
@@ -197,11 +236,9 @@ def revoke(code: str):
     try:
         services.revoke(certificate, request.form.get("reason", ""))
     except ServiceError as exc:
-        db.session.rollback()
         flash(str(exc.message), "error")
         return redirect(url_for("certificates.detail", code=code))
     audit.record("certificate.revoke", certificate, reason=certificate.revoked_reason)
-    db.session.commit()
     flash(_("The certificate has been revoked."), "success")
     return redirect(url_for("certificates.detail", code=code))
 
@@ -213,11 +250,9 @@ def reissue(code: str):
     try:
         new = services.reissue(certificate)
     except ServiceError as exc:
-        db.session.rollback()
         flash(str(exc.message), "error")
         return redirect(url_for("certificates.detail", code=code))
     audit.record("certificate.reissue", certificate, new_code=new.code)
-    db.session.commit()
     flash(_("A new certificate has been issued with the current name."), "success")
     return redirect(url_for("certificates.detail", code=new.code))
 
@@ -282,10 +317,8 @@ def design(slug: str):
                 else [],
             )
         except ServiceError as exc:
-            db.session.rollback()
             error = exc.message
         else:
-            db.session.commit()
             flash(_("Saved. New certificates of this course will use this design."), "success")
             return redirect(url_for("certificates.design", slug=slug))
     status = 400 if (error or form.errors) else 200

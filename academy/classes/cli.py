@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from academy.cli import academy_cli, fail
+from academy.core.cli import academy_cli, fail
 from academy.extensions import db
 
 
@@ -41,10 +41,9 @@ def import_class_command(class_id, csv_file, dry_run, cards, passwords):
         fail(f"{len(plan.problems)} problem(s); nothing was imported")
     click.echo(f"{len(plan.rows)} rows checked in {checked - started:.2f} s")
     if dry_run:
-        db.session.rollback()
+        db.session.rollback()  # checked only: whatever the check loaded goes
         return
     created = importer.apply(plan, klass)
-    db.session.commit()
     done = time.perf_counter()
     click.echo(f"{len(created)} learners imported into {klass.name!r} in {done - checked:.2f} s")
     if passwords:

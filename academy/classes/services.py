@@ -24,7 +24,7 @@ from academy.classes.models import (
     Room,
     School,
 )
-from academy.core import signals, throttle
+from academy.core import signals, throttle, transaction
 from academy.core.access import ADMIN, INSTRUCTOR, LEARNER
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
@@ -60,6 +60,7 @@ def _flush_unique(message: str, field: str) -> None:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
+        transaction.abandon()
         raise ServiceError(message, field) from None
 
 

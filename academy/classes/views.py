@@ -125,10 +125,8 @@ def new_class():
                 capacity=form.capacity.data,
             )
         except ServiceError as exc:
-            db.session.rollback()
             _form_error(form, exc, "name")
         else:
-            db.session.commit()
             flash(_("Class %(name)s created.", name=klass.name), "success")
             return redirect(url_for("classes.detail", class_id=klass.id))
     return render_template("classes/new.html", form=form), _status(form)
@@ -199,7 +197,6 @@ def enrol(class_id: int):
         flash(_("Choose a published course."), "error")
         return _back(klass)
     count = services.enrol_class(klass, course)
-    db.session.commit()
     flash(
         _("The class takes %(course)s; %(n)d learner(s) enrolled.",
           course=translated(course, "title"), n=count),
@@ -215,7 +212,6 @@ def unenrol(class_id: int, course_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.unenrol_class(klass, course_id)
-    db.session.commit()
     flash(_("The class no longer takes this course; learners keep their progress."), "success")
     return _back(klass)
 
@@ -235,7 +231,6 @@ def remove_member(class_id: int, user_id: int):
         abort(400)
     services.remove_member(klass, user_id)
     audit.record(CLASS_MEMBER_REMOVE, person, class_id=klass.id, class_name=klass.name)
-    db.session.commit()
     flash(_("%(name)s left the class.", name=person.full_name), "success")
     return _back(klass)
 
@@ -256,10 +251,8 @@ def move_member(class_id: int, user_id: int):
     try:
         services.move_member(klass, user_id, target)
     except ServiceError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return _back(klass)
-    db.session.commit()
     flash(_("%(name)s moved to %(target)s.", name=person.full_name, target=target.name), "success")
     return _back(klass)
 
@@ -273,10 +266,8 @@ def new_code(class_id: int):
         try:
             code = services.new_join_code(klass, form.expires_on.data)
         except ServiceError as exc:
-            db.session.rollback()
             _form_error(form, exc, "expires_on")
         else:
-            db.session.commit()
             flash(_("New join code: %(code)s. The old code no longer works.", code=code), "success")
             return _back(klass)
     ctx = _detail_context(klass, code_form=form)
@@ -292,11 +283,9 @@ def add_instructor(class_id: int):
         try:
             person = services.assign_instructor(klass, form.username.data)
         except ServiceError as exc:
-            db.session.rollback()
             _form_error(form, exc, "username")
         else:
             audit.record(CLASS_INSTRUCTOR_ADD, person, class_id=klass.id, class_name=klass.name)
-            db.session.commit()
             flash(_("%(name)s now teaches this class.", name=person.full_name), "success")
             return _back(klass)
     ctx = _detail_context(klass, instructor_form=form)
@@ -311,7 +300,6 @@ def remove_instructor(class_id: int, user_id: int):
         abort(400)
     services.unassign_instructor(klass, user_id)
     audit.record(CLASS_INSTRUCTOR_REMOVE, klass, user_id=user_id)
-    db.session.commit()
     return _back(klass)
 
 
@@ -364,7 +352,6 @@ def confirm_import(class_id: int):
         ), 400  # fmt: skip
     created = importer.apply(plan, klass)
     audit.record(CLASS_IMPORT, klass, learners=len(created))
-    db.session.commit()
     return render_template(
         "classes/credentials.html",
         klass=klass,
@@ -385,7 +372,6 @@ def reset_passwords(class_id: int):
             continue
         people.append((person.id, person.username, person.full_name, auth.reset_password(person)))
     audit.record(CLASS_PASSWORDS_RESET, klass, learners=len(people))
-    db.session.commit()
     return render_template(
         "classes/credentials.html",
         klass=klass,
@@ -428,10 +414,8 @@ def join():
                 current_user, form.code.data, request.remote_addr or "unknown"
             )
         except ServiceError as exc:
-            db.session.commit()  # wrong guesses count even though joining failed
             _form_error(form, exc, "code")
         else:
-            db.session.commit()
             if result.already:
                 flash(_("You are already in %(name)s.", name=result.klass.name), "info")
             else:
@@ -451,10 +435,8 @@ def schools():
         try:
             school = services.save_school(None, form.name.data, form.district.data)
         except ServiceError as exc:
-            db.session.rollback()
             _form_error(form, exc, "name")
         else:
-            db.session.commit()
             flash(_("School %(name)s added.", name=school.name), "success")
             return redirect(url_for("classes.schools"))
     term = (request.args.get("q") or "").strip()
@@ -473,20 +455,16 @@ def school(school_id: int):
         try:
             services.save_school(school, form.name.data, form.district.data)
         except ServiceError as exc:
-            db.session.rollback()
             _form_error(form, exc, "name")
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("classes.school", school_id=school.id))
     elif "room-name" in request.form and room_form.validate_on_submit():
         try:
             room = services.save_room(school, None, room_form.name.data, room_form.seats.data)
         except ServiceError as exc:
-            db.session.rollback()
             _form_error(room_form, exc, "name")
         else:
-            db.session.commit()
             flash(_("Room %(name)s added.", name=room.name), "success")
             return redirect(url_for("classes.school", school_id=school.id))
     return render_template(
@@ -508,10 +486,8 @@ def programmes():
                 None, form.name.data, form.kind.data, form.place.data
             )
         except ServiceError as exc:
-            db.session.rollback()
             _form_error(form, exc, "name")
         else:
-            db.session.commit()
             flash(_("Programme %(name)s added.", name=programme.name), "success")
             return redirect(url_for("classes.programmes"))
     return render_template(

@@ -20,15 +20,20 @@ METHOD_MAP = [("**.py", "python"), ("**.html", "jinja2")]
 LANGUAGE = "th"
 
 
+def feature_packages() -> list[str]:
+    """Every feature package: a package under academy/ other than core (read from the folder,
+    so neither this module nor the Makefile keeps a second list)."""
+    return sorted(
+        p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file() and p.name != "core"
+    )
+
+
 def catalogue_sources() -> dict[Path, list[Path]]:
     """Catalogue folder -> the source folders or files whose strings it holds."""
-    from academy import FEATURES
-
-    shared = [ROOT / "core", ROOT / "templates", ROOT / "cli.py", ROOT / "demo.py"]
+    shared = [ROOT / "core", ROOT / "templates", ROOT / "demo.py"]
     sources = {ROOT / "translations": shared}
-    for name in FEATURES:
-        if (ROOT / name).is_dir():
-            sources[ROOT / name / "translations"] = [ROOT / name]
+    for name in feature_packages():
+        sources[ROOT / name / "translations"] = [ROOT / name]
     return sources
 
 
@@ -105,5 +110,6 @@ def update(directory: Path) -> None:
 
 
 if __name__ == "__main__":
-    for arg in sys.argv[1:]:
+    # No arguments: every catalogue (what `make translations` runs).
+    for arg in sys.argv[1:] or [str(d) for d in catalogue_sources()]:
         update(Path(arg).resolve())

@@ -108,13 +108,11 @@ def _command_line() -> bool:
     return context is not None and isinstance(context.find_root().command, AppGroup)
 
 
-def insert_ignoring_duplicates(model: Any) -> Any:
+def insert_ignoring_duplicates(session: Any, model: Any) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING for the session's database (SQLite or PostgreSQL):
     a row that may already exist goes in without an error, a SAVEPOINT or a second query;
     `.values(...)` it and read `rowcount` (1 inserted, 0 already there)."""
-    from academy.extensions import db
-
-    if db.session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert

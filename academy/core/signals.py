@@ -2,7 +2,7 @@
 
 Senders pass the learner (a User) as the sender and the objects as keyword arguments.
 Receivers run inside the sender's transaction: they add to `db.session` and never commit; the
-sender commits once, so the event and everything it causes are saved together or not at all.
+request commits once, so the event and everything it causes are saved together or not at all.
 """
 
 from __future__ import annotations
@@ -27,3 +27,8 @@ course_completed = _signals.signal(
 
 # courses/classes -> progress: a learner was enrolled in a course (by themselves or a class).
 enrolled = _signals.signal("enrolled")  # sender=user, course=Course
+
+# courses <- quizzes (a question, not an event): the course outline asks which other items sit
+# in a course's modules beside its lessons. Each receiver returns a list of
+# (module_id, position, kind, id, key, obj); the quizzes feature answers with the quizzes.
+outline_items = _signals.signal("outline-items")  # sender=Course

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import force_locale, get_locale, gettext
 from flask_login import current_user, user_logged_in
 from flask_wtf.csrf import CSRFError
@@ -24,6 +25,7 @@ from academy.core.i18n import (
     request_locale,
     translated,
 )
+from academy.core.learning import shown_percent
 
 # No inline script or style anywhere: every script is a file the app serves.
 CSP = (
@@ -31,6 +33,8 @@ CSP = (
     "media-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# For an SVG served on its own: it must not run anything even if a check were ever missed.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,11 @@ def _wants_json() -> bool:
 
 def _error_page(error: HTTPException):
     code = error.code or 500
+    original = getattr(error, "original_exception", None)
+    if code == 500 and isinstance(original, Exception):
+        # Raised after the view, e.g. by the request's commit (core/transaction.py): Flask
+        # wraps it in a 500; it may be a fault of the machine with its own page.
+        return _server_error(original)
     if code == 401:
         if _wants_json():
             return {"error": "sign-in required"}, 401
@@ -209,7 +218,20 @@ def _csrf_error(error: CSRFError):
         return _server_error(exc)
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, except that an error page never starts a session. A cross-site
+    POST arrives without the browser's cookie (SameSite=Lax) and is refused (CSRF, 400); had
+    that page set a fresh cookie (its forms need a CSRF token), the browser would have dropped
+    the person's real session for it: any website could sign a learner out mid-quiz."""
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if response.status_code >= 400 and self.get_cookie_name(app) not in request.cookies:
+            return
+        super().save_session(app, session, response)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = _SessionInterface()
     if app.config.get("PROXY_FIX_HOPS"):
         hops = int(app.config["PROXY_FIX_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -232,6 +254,7 @@ def init_app(app: Flask) -> None:
         storage_warning=lambda: faults.storage_report(current_app)["warning"],
     )
     app.jinja_env.filters.update(
+        percent=shown_percent,
         date=format_date,
         datetime=format_datetime,
         localized=localized,

@@ -36,6 +36,8 @@ from academy.courses.models import (
 from academy.extensions import db
 
 KEY_RULE = re.compile(r"^[a-z0-9_-]{1,64}$")
+# Titles of courses, modules, lessons and quizzes (the columns are 300 characters).
+TITLE_MAX = 300
 SLUG_RULE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 # The four programme lines every Academy has; admins may add more.
@@ -198,8 +200,6 @@ class OutlineModule:
 def outline(course: Course, state: Any = None) -> list[OutlineModule]:
     """Modules with their lessons and quizzes in order, in three queries; with a learner's
     state, each item says whether it is done and (sequential courses) whether it is locked."""
-    from academy.quizzes.models import Quiz  # quizzes sit beside lessons in a module
-
     modules = list(
         db.session.scalars(
             select(Module).where(Module.course_id == course.id).order_by(Module.position, Module.id)
@@ -213,16 +213,15 @@ def outline(course: Course, state: Any = None) -> list[OutlineModule]:
         .where(Lesson.course_id == course.id)
         .order_by(Lesson.position, Lesson.id)
     )
-    quizzes = db.session.scalars(
-        select(Quiz).where(Quiz.course_id == course.id).order_by(Quiz.position, Quiz.id)
-    )
     by_module: dict[int, list[tuple[int, int, OutlineItem]]] = {m.id: [] for m in modules}
     for lesson in lessons:
         item = OutlineItem("lesson", lesson.id, lesson.key, lesson)
         by_module.setdefault(lesson.module_id, []).append((lesson.position, 0, item))
-    for quiz in quizzes:
-        item = OutlineItem("quiz", quiz.id, quiz.key, quiz)
-        by_module.setdefault(quiz.module_id, []).append((quiz.position, 1, item))
+    # Quizzes sit beside lessons in a module; the quizzes feature (above) says which.
+    for _receiver, rows in signals.outline_items.send(course):
+        for module_id, position, kind, item_id, key, obj in rows:
+            item = OutlineItem(kind, item_id, key, obj)
+            by_module.setdefault(module_id, []).append((position, 1, item))
     result = []
     previous_done = True
     for module in modules:
@@ -273,7 +272,7 @@ def enrol(user: User, course: Course, source: str = "self") -> bool:
     # unique constraint says so and the INSERT does nothing; no error, no SAVEPOINT.
     # RETURNING, not rowcount: drivers disagree on rowcount here.
     inserted = db.session.execute(
-        insert_ignoring_duplicates(Enrolment)
+        insert_ignoring_duplicates(db.session, Enrolment)
         .values(user_id=user.id, course_id=course.id, source=source)
         .returning(Enrolment.id)
     ).scalar()

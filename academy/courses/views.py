@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from academy.core.errors import ServiceError
 from academy.core.learning import learner_state
+from academy.core.web import SVG_CSP
 from academy.courses import access, files, services
 from academy.courses.models import CourseAsset
 from academy.extensions import db
@@ -91,10 +92,8 @@ def enrol(slug: str):
         if services.enrol(current_user, course):
             flash(_("You are enrolled. Enjoy the course!"), "success")
     except ServiceError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("courses.course", slug=slug))
-    db.session.commit()
     return redirect(url_for("courses.course", slug=slug))
 
 
@@ -157,10 +156,8 @@ def lesson_done(slug: str, key: str):
     try:
         services.mark_done(current_user, lesson, course)
     except ServiceError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("courses.lesson", slug=slug, key=key))
-    db.session.commit()
     flash(done_message, "success")
     following = items[index + 1] if index + 1 < len(items) else None
     if following is not None and following.kind == "lesson":
@@ -179,8 +176,6 @@ def lesson_viewed(slug: str, key: str):
     raw = request.form.get("seconds", "")
     seconds = int(raw) if raw.isdigit() else None
     services.lesson_viewed(current_user, lesson, seconds)
-    if db.session.new or db.session.dirty or db.session.deleted:
-        db.session.commit()
     return "", 204
 
 
@@ -217,8 +212,5 @@ def asset(slug: str, path: str):
         response.cache_control.no_cache = True
     response.headers["X-Content-Type-Options"] = "nosniff"
     if row.content_type == "image/svg+xml":
-        # An SVG opened on its own must not run anything even if a check were ever missed.
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-        )
+        response.headers["Content-Security-Policy"] = SVG_CSP
     return response

@@ -44,7 +44,6 @@ def set_language():
         abort(400)
     if current_user.is_authenticated:
         current_user.locale = language
-        db.session.commit()
         session[SESSION_LANG] = language
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//"):

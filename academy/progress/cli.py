@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from academy.cli import academy_cli, fail
+from academy.core.cli import academy_cli, fail
 from academy.courses.models import Course
 from academy.extensions import db
 
@@ -22,7 +22,6 @@ def recompute_progress_command(slug: str) -> None:
     if course is None:
         fail(f"no course with the slug {slug!r}")
     count = services.recompute_course(course)
-    db.session.commit()
     click.echo(f"{slug}: progress recounted for {count} learner(s)")
 
 
@@ -34,5 +33,4 @@ def rebuild_activity_command() -> None:
     from academy.progress import services
 
     added = services.rebuild_month_activity()
-    db.session.commit()
     click.echo(f"learner_month_activity: {added} row(s) added")

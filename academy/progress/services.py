@@ -80,7 +80,11 @@ class CourseStatus:
     def percent(self) -> float:
         if not self.items_total:
             return 0.0
-        return round(100.0 * self.items_done / self.items_total, 1)
+        exact = 100.0 * self.items_done / self.items_total
+        # One decimal is stored; 1999 of 2000 must not round up to 100, nor 1 of 2000 to 0.
+        if self.items_done < self.items_total:
+            return max(0.1, min(99.9, round(exact, 1))) if self.items_done else 0.0
+        return 100.0
 
     @property
     def score(self) -> float | None:
@@ -110,7 +114,7 @@ def completion_rule(course: Any) -> Callable[[CourseStatus], bool]:
 
 def _insert_ignore(model: type, **values: Any) -> int:
     """INSERT ... ON CONFLICT DO NOTHING: two requests creating the same row cannot fail."""
-    result = db.session.execute(insert_ignoring_duplicates(model).values(**values))
+    result = db.session.execute(insert_ignoring_duplicates(db.session, model).values(**values))
     return result.rowcount or 0
 
 
@@ -194,7 +198,7 @@ def rebuild_month_activity() -> int:
     before = db.session.scalar(count) or 0
     # Counted, not rowcount: drivers disagree on rowcount for INSERT ... SELECT.
     db.session.execute(
-        insert_ignoring_duplicates(LearnerMonthActivity).from_select(
+        insert_ignoring_duplicates(db.session, LearnerMonthActivity).from_select(
             ["month", "user_id", "course_id"], rows
         )
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from sqlalchemy import or_, select
 
-from academy.cli import academy_cli, fail
+from academy.core.cli import academy_cli, fail
 from academy.core.errors import ServiceError
 from academy.courses.models import Course
 from academy.extensions import db
@@ -47,10 +47,13 @@ def import_gift_command(file: Path, slug: str, title: str | None):
     try:
         if quiz is None:
             quiz = services.create_quiz(course, title)
-        added = transfer.import_gift(quiz, file.read_bytes(), str(file))
+        imported = transfer.import_gift(quiz, file.read_bytes(), str(file))
     except ServiceError as error:
         fail(str(error.message))
-    click.echo(f"{len(added)} questions added to {quiz.title_th!r} ({quiz.key}) in {slug}")
+    for warning in imported.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    count = len(imported.added)
+    click.echo(f"{count} questions added to {quiz.title_th!r} ({quiz.key}) in {slug}")
 
 
 @academy_cli.command("export-quiz")
@@ -64,7 +67,7 @@ def export_quiz_command(slug: str, quiz_name: str, fmt: str, output: Path | None
     if quiz is None:
         fail(f"no quiz {quiz_name!r} in {slug}")
     if fmt == "gift":
-        text = transfer.export_gift(quiz)
+        text = transfer.quiz_text(quiz)
     else:
         text = json.dumps(transfer.export_json(quiz), ensure_ascii=False, indent=2) + "\n"
     if output:

@@ -1,8 +1,9 @@
 """Quiz rules: starting attempts, saving answers, submitting, time limits, essay marking.
 
-Every function here is one unit of work and commits it: a learner told "saved" has a committed
-row. Limits live in the database (unique attempt numbers, one open attempt per learner and quiz),
-so racing requests cannot break them; the code only turns a violation into a clear answer.
+Functions never commit: the request (or command) that calls them commits once when it succeeds
+(core/transaction.py), before the learner is told "saved". Limits live in the database (unique
+attempt numbers, one open attempt per learner and quiz), so racing requests cannot break them;
+the code only turns a violation into a clear answer.
 
 Responses as stored (JSON) and as sent by the browser, by question type (indices are the
 question's own, never the shuffled display position):
@@ -25,7 +26,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from academy.core import signals
+from academy.core import signals, transaction
 from academy.core.access import ADMIN, rule
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
@@ -105,6 +106,14 @@ def may_take(user: Any, quiz: Quiz) -> bool:
     return is_enrolled(user, quiz.course_id) or may_edit(user, quiz)
 
 
+def outline_items(course: Course) -> list[tuple[int | None, int, str, int, str, Quiz]]:
+    """The course's quizzes for its outline (the `outline_items` signal)."""
+    quizzes = db.session.scalars(
+        select(Quiz).where(Quiz.course_id == course.id).order_by(Quiz.position, Quiz.id)
+    )
+    return [(q.module_id, q.position, "quiz", q.id, q.key, q) for q in quizzes]
+
+
 # --------------------------------------------------------------------------- questions
 
 
@@ -150,7 +159,6 @@ def move_question(question: Question, direction: int) -> None:
         questions[index], questions[other] = questions[other], questions[index]
     for position, item in enumerate(questions, start=1):
         item.position = position
-    db.session.commit()
 
 
 def create_quiz(course: Course, title: str, module: Module | None = None) -> Quiz:
@@ -250,10 +258,8 @@ def start_attempt(user: Any, quiz: Quiz) -> Attempt:
         try:
             existing = open_attempt(user, quiz)
             if existing is not None and _close_if_expired(existing):
-                db.session.commit()
                 existing = None
             if existing is not None:
-                db.session.commit()
                 return existing
             last = db.session.scalar(
                 select(func.max(Attempt.number)).where(
@@ -262,13 +268,11 @@ def start_attempt(user: Any, quiz: Quiz) -> Attempt:
             )
             number = (last or 0) + 1
             if quiz.attempts_allowed and number > quiz.attempts_allowed and not previewing:
-                db.session.rollback()
                 raise ServiceError(
                     _("You have used all %(n)d attempts at this quiz.", n=quiz.attempts_allowed)
                 )
             layout = _build_layout(quiz, rng)
             if not layout:
-                db.session.rollback()
                 raise ServiceError(_("This quiz has no questions yet."))
             now = utcnow()
             attempt = Attempt(
@@ -283,7 +287,8 @@ def start_attempt(user: Any, quiz: Quiz) -> Attempt:
                 layout=layout,
             )
             db.session.add(attempt)
-            db.session.commit()
+            # The unique attempt number and the one-open-attempt rule answer here.
+            db.session.flush()
             return attempt
         except IntegrityError:
             # Another request started an attempt first: the loop finds and returns it (or
@@ -342,6 +347,8 @@ def _close_if_expired(attempt: Attempt) -> bool:
     if not is_expired(attempt):
         return False
     _grade_and_close(attempt, submitted_at=attempt.deadline_at)
+    # The time is over whatever this request then answers: the closed attempt is saved.
+    transaction.keep_on_refusal()
     return True
 
 
@@ -352,7 +359,7 @@ def close_if_expired(attempt: Attempt) -> bool:
         return False
     attempt = _lock_attempt(attempt)
     closed = _close_if_expired(attempt)
-    db.session.commit()
+    db.session.flush()
     return closed
 
 
@@ -366,7 +373,7 @@ def close_expired_attempts(now: datetime | None = None) -> int:
     )
     for attempt in stale:
         _grade_and_close(attempt, submitted_at=attempt.deadline_at)
-    db.session.commit()
+    db.session.flush()
     return len(stale)
 
 
@@ -408,10 +415,8 @@ def save_response(attempt: Attempt, question_id: Any, value: Any, user: Any) -> 
     _check_owner(attempt, user)
     attempt = _lock_attempt(attempt)
     if _close_if_expired(attempt):
-        db.session.commit()
         raise ServiceError(_("Time is over: the answers saved before the end were graded."))
     if attempt.status != OPEN:
-        db.session.rollback()
         raise ServiceError(_("This attempt is closed; answers can no longer be changed."))
     if isinstance(question_id, bool) or not isinstance(question_id, int):
         try:
@@ -419,21 +424,17 @@ def save_response(attempt: Attempt, question_id: Any, value: Any, user: Any) -> 
         except ValueError:
             question_id = -1
     if question_id not in layout_ids(attempt):
-        db.session.rollback()
         raise ServiceError(_("That question is not part of this attempt."))
     question = db.session.get(Question, question_id)
     if question is None:
-        db.session.rollback()
         raise ServiceError(_("That question is not part of this attempt."))
     data = question_data(question)
     if data.type == DESCRIPTION:
-        db.session.rollback()
         raise ServiceError(_("That question is not part of this attempt."))
     value = normalise_value(data, value)
     try:
         grading.grade(data, value)
     except (grading.ResponseError, TypeError, ValueError):
-        db.session.rollback()
         raise ServiceError(_("That is not a valid answer to this question.")) from None
     stored = _storable(data, value)
     response = db.session.scalar(
@@ -447,7 +448,7 @@ def save_response(attempt: Attempt, question_id: Any, value: Any, user: Any) -> 
     else:
         response.value = stored
     response.saved_at = utcnow()
-    db.session.commit()
+    db.session.flush()
     return response
 
 
@@ -478,15 +479,13 @@ def submit(attempt: Attempt, user: Any = None) -> SubmitResult:
         _check_owner(attempt, user)
     attempt = _lock_attempt(attempt)
     if attempt.status != OPEN:
-        db.session.rollback()
         return SubmitResult(attempt, False, _("This attempt was already submitted."))
     if _close_if_expired(attempt):
-        db.session.commit()
         return SubmitResult(
             attempt, False, _("Time was over: the answers saved before the end were graded.")
         )
     _grade_and_close(attempt, submitted_at=utcnow())
-    db.session.commit()
+    db.session.flush()
     return SubmitResult(attempt, True, _("Your answers were submitted."))
 
 
@@ -578,7 +577,7 @@ def mark_essay(response: Response, fraction: float, comment: str, marker: Any) -
     response.comment = (comment or "").strip() or None
     response.marked_by_id = marker.id
     _score(attempt)
-    db.session.commit()
+    db.session.flush()
     return attempt
 
 
@@ -813,9 +812,11 @@ def readable_response(data: QuestionData, value: Any) -> str:
 def right_answer(data: QuestionData) -> str:
     """A correct answer in words, for the result page once it may be shown."""
     kind = data.blank_kind
-    if kind in (SINGLE, BLANK_CHOICE, "short"):
-        best = [a.text for a in data.answers if a.fraction == 1.0]
-        return " / ".join(best)
+    if kind in (SINGLE, BLANK_CHOICE):
+        return " / ".join(a.text for a in data.answers if a.fraction == 1.0)
+    if kind == "short":
+        typed = [grading.readable_answer(a.text) for a in data.answers if a.fraction == 1.0]
+        return " / ".join(text for text in typed if text)
     if kind == MULTIPLE:
         return ", ".join(a.text for a in data.answers if a.fraction > 0)
     if kind == "truefalse":

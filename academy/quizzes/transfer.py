@@ -1,15 +1,22 @@
-"""GIFT import and GIFT/JSON export of a quiz's questions (used by the pages and the CLI)."""
+"""A quiz as a file, written once for every way in and out: the GIFT file of a course folder
+(the studio's loader and export), the quiz page's GIFT import and GIFT/JSON export, and the
+CLI. The `// @key: value` settings header (docs/course-format.md) is read and written only
+here, so the course export and the quiz page export cannot drift apart."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from academy.core.errors import ServiceError
+from academy.courses.services import KEY_RULE, TITLE_MAX
 from academy.extensions import db
 from academy.quizzes import services
-from academy.quizzes.gift import GiftError, parse_gift, write_gift
+from academy.quizzes.gift import GiftError, GiftFile, parse_gift, write_gift
 from academy.quizzes.models import Question, Quiz
 
 JSON_FORMAT = 1
@@ -24,48 +31,197 @@ SETTINGS = (
     "grading",
     "show_feedback",
 )
+# Header keys, in the order export writes them.
+QUIZ_KEYS = (
+    "id",
+    "title",
+    "title_en",
+    "pass_mark",
+    "attempts",
+    "time_limit_minutes",
+    "shuffle_questions",
+    "shuffle_answers",
+    "draw",
+    "draw_category",
+    "grading",
+    "show_feedback",
+)
 
 
-def import_gift(quiz: Quiz, text: str | bytes, source: str = "<gift>") -> list[Question]:
-    """Add every question of a GIFT text to the quiz, or none: an error names file:line."""
+# --- reading -----------------------------------------------------------------------------------
+
+
+def header_line(text: str, key: str) -> int:
+    """The line of `// @key:` in the file (1 when it is not there), for error messages."""
+    pattern = re.compile(rf"^\s*//\s*@{re.escape(key)}\s*:", re.I)
+    for number, line in enumerate(text.split("\n"), start=1):
+        if pattern.match(line):
+            return number
+    return 1
+
+
+def _bool(value: str) -> bool | None:
+    return {"true": True, "false": False}.get(value.strip().lower())
+
+
+def quiz_settings(header: dict[str, str], text: str, source: str) -> dict[str, Any]:
+    """Check the `// @key: value` settings; returns Quiz column values. A wrong value raises
+    GiftError at its line."""
+
+    def fail(key: str, reason: str) -> GiftError:
+        return GiftError(reason, header_line(text, key), source)
+
+    for key in header:
+        if key not in QUIZ_KEYS:
+            raise fail(key, f"unknown quiz setting '@{key}' (allowed: {', '.join(QUIZ_KEYS)})")
+    key = header.get("id", "")
+    if not key:
+        raise GiftError("'// @id: ...' is missing at the top of the quiz", 1, source)
+    if not KEY_RULE.match(key):
+        raise fail("id", "'@id' must be 1-64 characters of a-z 0-9 - _")
+    title = header.get("title", "").strip()
+    if not title:
+        raise GiftError("'// @title: ...' is missing at the top of the quiz", 1, source)
+    if len(title) > TITLE_MAX or len(header.get("title_en", "")) > TITLE_MAX:
+        raise fail("title", f"the title is longer than {TITLE_MAX} characters")
+
+    def number(name: str, default: int, high: int) -> int:
+        raw = header.get(name)
+        if raw is None:
+            return default
+        if not re.fullmatch(r"\d{1,6}", raw.strip()) or int(raw) > high:
+            raise fail(name, f"'@{name}' must be a whole number from 0 to {high}")
+        return int(raw)
+
+    def flag(name: str, default: bool) -> bool:
+        raw = header.get(name)
+        if raw is None:
+            return default
+        value = _bool(raw)
+        if value is None:
+            raise fail(name, f"'@{name}' must be true or false")
+        return value
+
+    def choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+        raw = header.get(name, default).strip()
+        if raw not in allowed:
+            raise fail(name, f"'@{name}' must be one of {', '.join(allowed)}")
+        return raw
+
+    return {
+        "key": key,
+        "title_th": title,
+        "title_en": header.get("title_en", "").strip() or None,
+        "pass_mark": number("pass_mark", 60, 100),
+        "attempts_allowed": number("attempts", 0, 1000),
+        "time_limit_minutes": number("time_limit_minutes", 0, 10000),
+        "shuffle_questions": flag("shuffle_questions", False),
+        "shuffle_answers": flag("shuffle_answers", True),
+        "draw_count": number("draw", 0, 10000),
+        "draw_category": header.get("draw_category", "").strip() or None,
+        "grading": choice("grading", "best", ("best", "last")),
+        "show_feedback": choice(
+            "show_feedback", "after_submit", ("after_submit", "after_last_attempt", "never")
+        ),
+    }
+
+
+def read_quiz_file(text: str, source: str) -> tuple[GiftFile, dict[str, Any]]:
+    """A whole quiz file: its questions and its checked settings (GiftError names file:line)."""
+    parsed = parse_gift(text, source, settings=QUIZ_KEYS)
+    return parsed, quiz_settings(parsed.header, text, source)
+
+
+def store_questions(quiz: Quiz, questions: list[Any]) -> None:
+    """Make the quiz's questions those of its file, updating rows in place: matched by title
+    (the GIFT ::name::) when the title is unique, else by position, so learners' answers to
+    questions that stayed keep their rows."""
+    existing = list(
+        db.session.scalars(
+            select(Question).where(Question.quiz_id == quiz.id).order_by(Question.position)
+        )
+    )
+    old_titles = [row.title for row in existing]
+    new_titles = [q.title[:300] for q in questions]
+    by_title = {
+        row.title: row
+        for row in existing
+        if old_titles.count(row.title) == 1 and new_titles.count(row.title) == 1
+    }
+    spare = [row for row in existing if row.title not in by_title]
+    for position, question in enumerate(questions, start=1):
+        title = question.title[:300]
+        row = by_title.get(title)
+        if row is None:
+            row = spare.pop(0) if spare else Question(quiz_id=quiz.id)
+        row.position = position
+        row.type = question.type
+        row.title = title
+        row.category = question.category[:200]
+        row.data = question.to_dict()
+        db.session.add(row)
+    for row in spare:
+        db.session.delete(row)
+
+
+@dataclass
+class GiftImport:
+    """What an import added, and what the instructor should look at ("file:line: reason")."""
+
+    added: list[Question] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def import_gift(quiz: Quiz, text: str | bytes, source: str = "<gift>") -> GiftImport:
+    """Add every question of a GIFT text to the quiz, or none: an error names file:line.
+
+    A file of `$CATEGORY:` lines only adds zero questions, as in Moodle; a file with nothing
+    at all is refused.
+    """
     try:
         parsed = parse_gift(text, source)
     except GiftError as error:
-        db.session.rollback()
         raise ServiceError(
             _("Nothing was imported. %(where)s:%(line)d: %(reason)s",
               where=error.source, line=error.line, reason=error.reason)
         ) from None  # fmt: skip
-    if not parsed.questions:
+    if not parsed.questions and not parsed.categories:
         raise ServiceError(_("Nothing was imported: the file has no questions."))
-    added = services.add_questions(quiz, parsed.questions)
-    db.session.commit()
-    return added
+    added = services.add_questions(quiz, parsed.questions) if parsed.questions else []
+    return GiftImport(added, [str(warning) for warning in parsed.warnings])
 
 
-def gift_header(quiz: Quiz) -> dict[str, str]:
-    """The quiz's settings as the `// @key: value` lines of docs/quiz-format.md."""
+# --- writing -----------------------------------------------------------------------------------
+
+
+def quiz_header(quiz: Quiz) -> dict[str, str]:
+    """The quiz's settings as the `// @key: value` lines, in QUIZ_KEYS order (a line break in a
+    title would end its header line, so it becomes a space)."""
+
+    def flag(value: bool) -> str:
+        return "true" if value else "false"
+
     header = {"id": quiz.key, "title": quiz.title_th}
     if quiz.title_en:
         header["title_en"] = quiz.title_en
-    header.update(
-        {
-            "pass_mark": str(quiz.pass_mark),
-            "attempts": str(quiz.attempts_allowed or 0),
-            "time_limit_minutes": str(quiz.time_limit_minutes or 0),
-            "shuffle_questions": "true" if quiz.shuffle_questions else "false",
-            "shuffle_answers": "true" if quiz.shuffle_answers else "false",
-            "draw": str(quiz.draw_count or 0),
-            "grading": quiz.grading,
-            "show_feedback": quiz.show_feedback,
-        }
-    )
-    return {key: " ".join(value.split()) for key, value in header.items()}
+    header.update({
+        "pass_mark": str(quiz.pass_mark),
+        "attempts": str(quiz.attempts_allowed or 0),
+        "time_limit_minutes": str(quiz.time_limit_minutes or 0),
+        "shuffle_questions": flag(quiz.shuffle_questions),
+        "shuffle_answers": flag(quiz.shuffle_answers),
+        "draw": str(quiz.draw_count or 0),
+    })  # fmt: skip
+    if quiz.draw_category:
+        header["draw_category"] = quiz.draw_category
+    header["grading"] = quiz.grading
+    header["show_feedback"] = quiz.show_feedback
+    return {key: " ".join(value.splitlines()) for key, value in header.items()}
 
 
-def export_gift(quiz: Quiz) -> str:
-    """The quiz as canonical GIFT: its settings header, then its questions."""
-    return write_gift([services.question_data(q) for q in quiz.questions], gift_header(quiz))
+def quiz_text(quiz: Quiz) -> str:
+    """The quiz as its GIFT file: the settings header, then the questions."""
+    return write_gift([services.question_data(q) for q in quiz.questions], quiz_header(quiz))
 
 
 def export_json(quiz: Quiz) -> dict[str, Any]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     jsonify,
@@ -27,11 +25,11 @@ from academy.core.db import utcnow
 from academy.core.errors import ServiceError
 from academy.courses.models import Course
 from academy.extensions import db
-from academy.quizzes import editing, services, transfer
-from academy.quizzes.forms import ImportForm, MarkForm, QuestionForm, QuizSettingsForm
+from academy.quizzes import services
+from academy.quizzes.access import editable_quiz, quiz_or_404
+from academy.quizzes.forms import MarkForm
 from academy.quizzes.models import OPEN, Attempt, Question, Quiz
 from academy.quizzes.models import Response as Answer
-from academy.quizzes.questions import QUESTION_TYPES
 
 bp = Blueprint("quizzes", __name__, template_folder="templates")
 
@@ -57,13 +55,6 @@ def _helpers() -> dict[str, Any]:
     return {"quiz_type_label": _type_label}
 
 
-def _quiz_or_404(quiz_id: int) -> Quiz:
-    quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None:
-        abort(404)
-    return quiz
-
-
 def _own_attempt(attempt_id: int) -> Attempt:
     """The signed-in learner's attempt; someone else's is 404, so ids cannot be probed."""
     attempt = db.session.get(Attempt, attempt_id)
@@ -78,7 +69,7 @@ def _own_attempt(attempt_id: int) -> Attempt:
 @bp.route("/quizzes/<int:quiz_id>")
 @login_required
 def quiz(quiz_id: int):
-    quiz = _quiz_or_404(quiz_id)
+    quiz = quiz_or_404(quiz_id)
     if not services.may_take(current_user, quiz):
         abort(403)
     attempts = services.attempts_of(current_user, quiz)
@@ -101,7 +92,7 @@ def quiz(quiz_id: int):
 @bp.route("/quizzes/<int:quiz_id>/start", methods=["POST"])
 @login_required
 def start(quiz_id: int):
-    quiz = _quiz_or_404(quiz_id)
+    quiz = quiz_or_404(quiz_id)
     if not services.may_take(current_user, quiz):
         abort(403)
     try:
@@ -275,182 +266,10 @@ def result(attempt_id: int):
 # ------------------------------------------------------------------------------ instructors
 
 
-def _editable_quiz(quiz_id: int) -> Quiz:
-    quiz = _quiz_or_404(quiz_id)
-    authorize("quiz.edit", quiz)
-    return quiz
-
-
-@bp.route("/quizzes/<int:quiz_id>/settings", methods=["GET", "POST"])
-@login_required
-def settings(quiz_id: int):
-    quiz = _editable_quiz(quiz_id)
-    form = QuizSettingsForm(obj=quiz)
-    if form.validate_on_submit():
-        form.populate_obj(quiz)
-        for name in ("attempts_allowed", "time_limit_minutes", "draw_count"):
-            setattr(quiz, name, getattr(quiz, name) or 0)
-        quiz.title_en = quiz.title_en or None
-        quiz.draw_category = (quiz.draw_category or "").strip() or None
-        db.session.commit()
-        flash(_("Quiz settings saved."), "success")
-        return redirect(url_for("quizzes.questions", quiz_id=quiz.id))
-    return render_template("quizzes/settings.html", quiz=quiz, form=form)
-
-
-@bp.route("/quizzes/<int:quiz_id>/questions")
-@login_required
-def questions(quiz_id: int):
-    quiz = _editable_quiz(quiz_id)
-    return render_template(
-        "quizzes/questions.html", quiz=quiz, questions=quiz.questions, types=QUESTION_TYPES
-    )
-
-
-def _question_page(quiz: Quiz, kind: str, question: Question | None):
-    form = QuestionForm()
-    preview = None
-    error = None
-    if request.method == "GET":
-        if question is not None:
-            data = services.question_data(question)
-            form.title.data = data.title
-            form.category.data = data.category
-            form.points.data = question.points
-            form.text.data = data.text
-            form.text_after.data = data.text_after
-            form.answers.data = editing.answers_block(data)
-        else:
-            form.points.data = 1
-            form.answers.data = str(editing.TEMPLATES[kind])
-    elif form.validate_on_submit():
-        try:
-            built = editing.build_question(
-                kind,
-                form.title.data,
-                form.text.data,
-                form.answers.data or "",
-                form.text_after.data or "",
-                form.category.data or "",
-                services.question_data(question).text_format if question else "markdown",
-            )
-        except ServiceError as exc:
-            error = exc.message
-            if exc.field and hasattr(form, exc.field):
-                getattr(form, exc.field).errors = [exc.message]
-        else:
-            if request.form.get("action") == "preview":
-                preview = services.preview_items(built)
-            else:
-                if question is None:
-                    question = services.add_questions(quiz, [built])[0]
-                    question.points = float(form.points.data)
-                else:
-                    services.set_question(question, built, float(form.points.data))
-                db.session.commit()
-                flash(_("Question saved."), "success")
-                return redirect(url_for("quizzes.questions", quiz_id=quiz.id))
-    status = 400 if request.method == "POST" and (error or form.errors) else 200
-    return render_template(
-        "quizzes/question_form.html",
-        quiz=quiz,
-        form=form,
-        kind=kind,
-        question=question,
-        preview=preview,
-        error=error,
-    ), status
-
-
-@bp.route("/quizzes/<int:quiz_id>/questions/new", methods=["GET", "POST"])
-@login_required
-def new_question(quiz_id: int):
-    quiz = _editable_quiz(quiz_id)
-    kind = request.args.get("type", "")
-    if kind not in QUESTION_TYPES:
-        abort(404)
-    return _question_page(quiz, kind, None)
-
-
-def _quiz_question(quiz: Quiz, question_id: int) -> Question:
-    question = db.session.get(Question, question_id)
-    if question is None or question.quiz_id != quiz.id:
-        abort(404)
-    return question
-
-
-@bp.route("/quizzes/<int:quiz_id>/questions/<int:question_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit_question(quiz_id: int, question_id: int):
-    quiz = _editable_quiz(quiz_id)
-    question = _quiz_question(quiz, question_id)
-    return _question_page(quiz, question.type, question)
-
-
-@bp.route("/quizzes/<int:quiz_id>/questions/<int:question_id>/delete", methods=["POST"])
-@login_required
-def delete_question(quiz_id: int, question_id: int):
-    quiz = _editable_quiz(quiz_id)
-    question = _quiz_question(quiz, question_id)
-    db.session.delete(question)
-    db.session.commit()
-    flash(_("Question deleted."), "success")
-    return redirect(url_for("quizzes.questions", quiz_id=quiz.id))
-
-
-@bp.route("/quizzes/<int:quiz_id>/questions/<int:question_id>/move", methods=["POST"])
-@login_required
-def move_question(quiz_id: int, question_id: int):
-    quiz = _editable_quiz(quiz_id)
-    question = _quiz_question(quiz, question_id)
-    services.move_question(question, -1 if request.form.get("direction") == "up" else 1)
-    return redirect(url_for("quizzes.questions", quiz_id=quiz.id, _anchor=f"q{question.id}"))
-
-
-@bp.route("/quizzes/<int:quiz_id>/import", methods=["GET", "POST"])
-@login_required
-def import_gift(quiz_id: int):
-    quiz = _editable_quiz(quiz_id)
-    form = ImportForm()
-    error = None
-    if form.validate_on_submit():
-        upload = form.file.data
-        text: str | bytes = upload.read() if upload else (form.text.data or "")
-        name = upload.filename if upload and upload.filename else _("pasted text")
-        if not text:
-            error = _("Choose a file or paste GIFT text.")
-        else:
-            try:
-                added = transfer.import_gift(quiz, text, name)
-            except ServiceError as exc:
-                error = exc.message
-            else:
-                flash(_("%(n)d questions added.", n=len(added)), "success")
-                return redirect(url_for("quizzes.questions", quiz_id=quiz.id))
-    status = 400 if error else 200
-    return render_template("quizzes/import.html", quiz=quiz, form=form, error=error), status
-
-
-@bp.route("/quizzes/<int:quiz_id>/export.<fmt>")
-@login_required
-def export(quiz_id: int, fmt: str):
-    quiz = _editable_quiz(quiz_id)
-    if fmt == "gift":
-        body, mimetype = transfer.export_gift(quiz), "text/plain; charset=utf-8"
-    elif fmt == "json":
-        body = json.dumps(transfer.export_json(quiz), ensure_ascii=False, indent=2) + "\n"
-        mimetype = "application/json"
-    else:
-        abort(404)
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{quiz.key}.{fmt}"'
-    return response
-
-
 @bp.route("/quizzes/<int:quiz_id>/results")
 @login_required
 def results(quiz_id: int):
-    quiz = _editable_quiz(quiz_id)
+    quiz = editable_quiz(quiz_id)
     rows = db.session.execute(
         select(Attempt, User)
         .join(User, Attempt.user_id == User.id)
@@ -469,7 +288,7 @@ def results(quiz_id: int):
 @bp.route("/quizzes/<int:quiz_id>/marking")
 @login_required
 def marking(quiz_id: int):
-    quiz = _editable_quiz(quiz_id)
+    quiz = editable_quiz(quiz_id)
     queue = services.marking_queue(quiz)
     users = {
         u.id: u

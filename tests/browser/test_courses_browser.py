@@ -8,8 +8,8 @@ import re
 import pytest
 
 from academy.core import signals
-from academy.courses import authoring
 from academy.extensions import db
+from academy.studio import services as authoring
 from tests.browser.conftest import assert_accessible, external_requests, sign_in
 from tests.fixtures.auth import PASSWORD
 from tests.test_courses_loader import PNG

@@ -9,12 +9,12 @@ import pytest
 
 from academy.classes.models import Class, School
 from academy.core.markdown import render_markdown
-from academy.courses import authoring
 from academy.courses.models import Course, Lesson, Module
 from academy.extensions import db
 from academy.quizzes import services as quizzes
 from academy.quizzes.models import Question
 from academy.quizzes.questions import Question as QuestionData
+from academy.studio import services as authoring
 from tests.browser.conftest import sign_in
 from tests.fixtures.auth import PASSWORD
 

@@ -1,11 +1,10 @@
-"""The instructor studio: /studio/... (a second blueprint of the courses feature)."""
+"""The course workshop: /studio/... (courses, modules, lessons, files, co-authors, tracks)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -23,8 +22,13 @@ from academy.core.access import ADMIN, INSTRUCTOR, authorize, role_required
 from academy.core.errors import ServiceError
 from academy.core.i18n import current_language
 from academy.core.markdown import render_markdown
-from academy.courses import authoring, services
-from academy.courses.forms import (
+from academy.courses import services
+from academy.courses.models import Course, CourseAsset, Lesson, Module
+from academy.extensions import db
+from academy.quizzes.models import Quiz
+from academy.studio import services as authoring
+from academy.studio.blueprint import bp
+from academy.studio.forms import (
     CourseForm,
     FileForm,
     InstructorForm,
@@ -33,12 +37,8 @@ from academy.courses.forms import (
     NewModuleForm,
     TrackForm,
 )
-from academy.courses.models import Course, CourseAsset, Lesson, Module
-from academy.extensions import db
 
 GUIDE_DIR = Path(__file__).parent / "guide"
-
-bp = Blueprint("studio", __name__, url_prefix="/studio", template_folder="templates")
 
 
 def _course(course_id: int) -> Course:
@@ -89,7 +89,6 @@ def _fields(form: CourseForm) -> authoring.CourseFields:
 
 
 def _error(form, exc: ServiceError) -> None:
-    db.session.rollback()
     target = getattr(form, exc.field or "", None) if form is not None else None
     if target is not None and hasattr(target, "errors"):
         if isinstance(target.errors, tuple):
@@ -106,21 +105,21 @@ def _upload(field) -> tuple[str, bytes] | None:
     return storage.filename, storage.read()
 
 
-# The quiz editor belongs to the quizzes feature; link to it only when it is there.
-QUIZ_EDITORS = ("quizzes.edit_quiz", "quizzes.questions", "quizzes.settings")
+# Where a quiz of the outline links to (and "add a quiz" leads), while the editor is there.
+QUIZ_EDITORS = ("studio.quiz_questions",)
 
 
 def quiz_editor() -> str | None:
     return next((e for e in QUIZ_EDITORS if e in current_app.view_functions), None)
 
 
-@bp.route("/")
+@bp.route("/studio/")
 @role_required(INSTRUCTOR)
 def index():
     return render_template("studio/index.html", courses=authoring.my_courses(current_user))
 
 
-@bp.route("/courses/new", methods=["GET", "POST"])
+@bp.route("/studio/courses/new", methods=["GET", "POST"])
 @role_required(INSTRUCTOR)
 def new_course():
     form = CourseForm()
@@ -134,13 +133,12 @@ def new_course():
         except ServiceError as exc:
             _error(form, exc)
         else:
-            db.session.commit()
             flash(_("Course created. Add a module and lessons."), "success")
             return redirect(url_for("studio.course", course_id=course.id))
     return render_template("studio/new_course.html", form=form), (400 if form.errors else 200)
 
 
-@bp.route("/courses/<int:course_id>", methods=["GET", "POST"])
+@bp.route("/studio/courses/<int:course_id>", methods=["GET", "POST"])
 def course(course_id: int):
     course = _course(course_id)
     form = CourseForm(obj=course if request.method == "GET" else None)
@@ -157,7 +155,6 @@ def course(course_id: int):
         except ServiceError as exc:
             _error(form, exc)
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("studio.course", course_id=course.id))
     return render_template(
@@ -172,7 +169,7 @@ def course(course_id: int):
     ), (400 if form.errors else 200)
 
 
-@bp.route("/courses/<int:course_id>/status", methods=["POST"])
+@bp.route("/studio/courses/<int:course_id>/status", methods=["POST"])
 def set_status(course_id: int):
     course = _course(course_id)
     try:
@@ -180,23 +177,21 @@ def set_status(course_id: int):
     except ServiceError as exc:
         _error(None, exc)
     else:
-        db.session.commit()
         flash(
             _("Published.") if course.is_published else _("Unpublished: back to draft."), "success"
         )
     return redirect(url_for("studio.course", course_id=course.id))
 
 
-@bp.route("/courses/<int:course_id>/duplicate", methods=["POST"])
+@bp.route("/studio/courses/<int:course_id>/duplicate", methods=["POST"])
 def duplicate(course_id: int):
     course = _course(course_id)
     copy = authoring.duplicate_course(course, current_user)
-    db.session.commit()
     flash(_("This is your copy. It is a draft until you publish it."), "success")
     return redirect(url_for("studio.course", course_id=copy.id))
 
 
-@bp.route("/courses/<int:course_id>/authors", methods=["POST"])
+@bp.route("/studio/courses/<int:course_id>/authors", methods=["POST"])
 def add_author(course_id: int):
     course = _course(course_id)
     form = InstructorForm()
@@ -206,14 +201,13 @@ def add_author(course_id: int):
         except ServiceError as exc:
             _error(None, exc)
         else:
-            db.session.commit()
             flash(_("%(name)s can now edit this course.", name=user.full_name), "success")
     else:
         flash(_("Please enter a username."), "error")
     return redirect(url_for("studio.course", course_id=course.id) + "#authors")
 
 
-@bp.route("/courses/<int:course_id>/authors/<int:user_id>/remove", methods=["POST"])
+@bp.route("/studio/courses/<int:course_id>/authors/<int:user_id>/remove", methods=["POST"])
 def remove_author(course_id: int, user_id: int):
     course = _course(course_id)
     try:
@@ -221,26 +215,24 @@ def remove_author(course_id: int, user_id: int):
     except ServiceError as exc:
         _error(None, exc)
     else:
-        db.session.commit()
         flash(_("Author removed."), "success")
     if user_id == current_user.id and current_user.role != ADMIN:
         return redirect(url_for("studio.index"))
     return redirect(url_for("studio.course", course_id=course.id) + "#authors")
 
 
-@bp.route("/courses/<int:course_id>/modules", methods=["POST"])
+@bp.route("/studio/courses/<int:course_id>/modules", methods=["POST"])
 def add_module(course_id: int):
     course = _course(course_id)
     form = NewModuleForm()
     if form.validate_on_submit():
         module = authoring.add_module(course, form.title_th.data, form.title_en.data)
-        db.session.commit()
         return redirect(url_for("studio.course", course_id=course.id) + f"#module-{module.id}")
     flash(_("Please give the module a Thai title."), "error")
     return redirect(url_for("studio.course", course_id=course.id))
 
 
-@bp.route("/modules/<int:module_id>", methods=["GET", "POST"])
+@bp.route("/studio/modules/<int:module_id>", methods=["GET", "POST"])
 def module(module_id: int):
     course, module = _module(module_id)
     form = ModuleForm(obj=module)
@@ -251,7 +243,6 @@ def module(module_id: int):
         except ServiceError as exc:
             _error(form, exc)
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("studio.course", course_id=course.id) + f"#module-{module.id}")
     return render_template("studio/module.html", course=course, module=module, form=form), (
@@ -259,7 +250,7 @@ def module(module_id: int):
     )
 
 
-@bp.route("/modules/<int:module_id>/quizzes", methods=["POST"])
+@bp.route("/studio/modules/<int:module_id>/quizzes", methods=["POST"])
 def add_quiz(module_id: int):
     course, module = _module(module_id)
     editor = quiz_editor()
@@ -270,34 +261,31 @@ def add_quiz(module_id: int):
     except ServiceError as exc:
         _error(None, exc)
         return redirect(url_for("studio.course", course_id=course.id) + f"#module-{module.id}")
-    db.session.commit()
     return redirect(url_for(editor, quiz_id=quiz.id))
 
 
-@bp.route("/modules/<int:module_id>/move", methods=["POST"])
+@bp.route("/studio/modules/<int:module_id>/move", methods=["POST"])
 def move_module(module_id: int):
     course, module = _module(module_id)
     authoring.move_module(module, request.form.get("direction", ""))
-    db.session.commit()
     return redirect(url_for("studio.course", course_id=course.id) + f"#module-{module.id}")
 
 
-@bp.route("/modules/<int:module_id>/delete", methods=["POST"])
+@bp.route("/studio/modules/<int:module_id>/delete", methods=["POST"])
 def delete_module(module_id: int):
     course, module = _module(module_id)
     authoring.delete_module(module)
-    db.session.commit()
     flash(_("Module deleted."), "success")
     return redirect(url_for("studio.course", course_id=course.id))
 
 
-@bp.route("/modules/<int:module_id>/lessons/new", methods=["GET", "POST"])
+@bp.route("/studio/modules/<int:module_id>/lessons/new", methods=["GET", "POST"])
 def new_lesson(module_id: int):
     course, module = _module(module_id)
     return _edit_lesson(course, module, None)
 
 
-@bp.route("/lessons/<int:lesson_id>", methods=["GET", "POST"])
+@bp.route("/studio/lessons/<int:lesson_id>", methods=["GET", "POST"])
 def lesson(lesson_id: int):
     course, lesson = _lesson(lesson_id)
     return _edit_lesson(course, db.session.get(Module, lesson.module_id), lesson)
@@ -317,7 +305,6 @@ def _edit_lesson(course: Course, module: Module, lesson: Lesson | None):
             except ServiceError as exc:
                 _error(form, exc)
             else:
-                db.session.commit()
                 flash(_("Lesson saved."), "success")
                 return redirect(url_for("studio.lesson", lesson_id=saved.id))
     elif lesson is not None:
@@ -328,37 +315,32 @@ def _edit_lesson(course: Course, module: Module, lesson: Lesson | None):
     ), (400 if form.errors else 200)  # fmt: skip
 
 
-@bp.route("/lessons/<int:lesson_id>/move", methods=["POST"])
+@bp.route("/studio/lessons/<int:lesson_id>/move", methods=["POST"])
 def move_lesson(lesson_id: int):
     course, lesson = _lesson(lesson_id)
     authoring.move_item(lesson, request.form.get("direction", ""))
-    db.session.commit()
     return redirect(url_for("studio.course", course_id=course.id) + f"#module-{lesson.module_id}")
 
 
-@bp.route("/quizzes/<int:quiz_id>/move", methods=["POST"])
+@bp.route("/studio/quizzes/<int:quiz_id>/move", methods=["POST"])
 def move_quiz(quiz_id: int):
-    from academy.quizzes.models import Quiz
-
     quiz = db.session.get(Quiz, quiz_id)
     if quiz is None:
         abort(404)
     course = _course(quiz.course_id)
     authoring.move_item(quiz, request.form.get("direction", ""))
-    db.session.commit()
     return redirect(url_for("studio.course", course_id=course.id) + f"#module-{quiz.module_id}")
 
 
-@bp.route("/lessons/<int:lesson_id>/delete", methods=["POST"])
+@bp.route("/studio/lessons/<int:lesson_id>/delete", methods=["POST"])
 def delete_lesson(lesson_id: int):
     course, lesson = _lesson(lesson_id)
     authoring.delete_lesson(lesson)
-    db.session.commit()
     flash(_("Lesson deleted."), "success")
     return redirect(url_for("studio.course", course_id=course.id))
 
 
-@bp.route("/courses/<int:course_id>/preview", methods=["POST"])
+@bp.route("/studio/courses/<int:course_id>/preview", methods=["POST"])
 def preview(course_id: int):
     """The live preview: Markdown in, the sanitised HTML the lesson page would show out."""
     course = _course(course_id)
@@ -366,7 +348,7 @@ def preview(course_id: int):
     return authoring.preview(course, body), 200, {"Content-Type": "text/html; charset=utf-8"}
 
 
-@bp.route("/courses/<int:course_id>/files", methods=["GET", "POST"])
+@bp.route("/studio/courses/<int:course_id>/files", methods=["GET", "POST"])
 def course_files(course_id: int):
     course = _course(course_id)
     form = FileForm()
@@ -381,7 +363,6 @@ def course_files(course_id: int):
             except ServiceError as exc:
                 _error(form, exc)
             else:
-                db.session.commit()
                 flash(_("File added: %(path)s", path=added.path), "success")
                 return redirect(url_for("studio.course_files", course_id=course.id))
     return render_template(
@@ -389,7 +370,7 @@ def course_files(course_id: int):
     ), (400 if form.errors else 200)
 
 
-@bp.route("/courses/<int:course_id>/files/<int:asset_id>/delete", methods=["POST"])
+@bp.route("/studio/courses/<int:course_id>/files/<int:asset_id>/delete", methods=["POST"])
 def delete_file(course_id: int, asset_id: int):
     course = _course(course_id)
     asset = db.session.get(CourseAsset, asset_id)
@@ -400,12 +381,11 @@ def delete_file(course_id: int, asset_id: int):
     except ServiceError as exc:
         _error(None, exc)
     else:
-        db.session.commit()
         flash(_("File deleted."), "success")
     return redirect(url_for("studio.course_files", course_id=course.id))
 
 
-@bp.route("/guide")
+@bp.route("/studio/guide")
 @role_required(INSTRUCTOR)
 def guide():
     language = current_language()
@@ -414,7 +394,7 @@ def guide():
     return render_template("studio/guide.html", guide_html=Markup(html))  # noqa: S704 - sanitised
 
 
-@bp.route("/tracks", methods=["GET", "POST"])
+@bp.route("/studio/tracks", methods=["GET", "POST"])
 @role_required(ADMIN)
 def tracks():
     form = TrackForm()
@@ -424,7 +404,6 @@ def tracks():
         except ServiceError as exc:
             _error(form, exc)
         else:
-            db.session.commit()
             flash(_("Track added."), "success")
             return redirect(url_for("studio.tracks"))
     return render_template("studio/tracks.html", form=form, tracks=services.list_tracks()), (

@@ -31,26 +31,21 @@ from academy.courses.models import (
     Module,
 )
 from academy.extensions import db
+from academy.quizzes import transfer
+from academy.quizzes.gift import GiftError
+from academy.quizzes.models import Quiz
 
+# The project's own course folders (`flask academy import-courses`, the demo seed).
+COURSES_DIR = Path(__file__).resolve().parents[2] / "courses"
 NUMBERED = re.compile(r"^(\d{1,4})-([^/]+)$")
 LANGUAGES = ("th", "en")
-TITLE_MAX = 300
 
-# Quiz header keys (docs/course-format.md), in the order export writes them, with defaults.
-QUIZ_KEYS = (
-    "id",
-    "title",
-    "title_en",
-    "pass_mark",
-    "attempts",
-    "time_limit_minutes",
-    "shuffle_questions",
-    "shuffle_answers",
-    "draw",
-    "draw_category",
-    "grading",
-    "show_feedback",
-)
+
+def course_folders(base: Path = COURSES_DIR) -> list[Path]:
+    """Every course folder under `base` (a folder with a course.yml), in name order."""
+    if not base.is_dir():
+        return []
+    return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
 class CourseFormatError(ValueError):
@@ -272,7 +267,7 @@ def read_course(path: str | os.PathLike[str]) -> CourseData:
     slug = doc.data.get("slug")
     if not isinstance(slug, str) or not services.SLUG_RULE.match(slug):
         raise doc.fail("'slug' must be 1-64 characters of a-z 0-9 - _", "slug")
-    title_th, title_en = doc.pair("title", required=True, limit=TITLE_MAX)
+    title_th, title_en = doc.pair("title", required=True, limit=services.TITLE_MAX)
     summary_th, summary_en = doc.pair("summary", required=False, limit=None)
     track = doc.text("track")
     if track is not None and services.track_by_slug(track) is None:
@@ -359,7 +354,7 @@ def _read_module(reader: _Reader, folder: Path, course: CourseData) -> ModuleDat
     doc.only(("id", "title", "summary"))
     key = doc.key()
     reader.claim(key, doc)
-    title_th, title_en = doc.pair("title", required=True, limit=TITLE_MAX)
+    title_th, title_en = doc.pair("title", required=True, limit=services.TITLE_MAX)
     summary_th, summary_en = doc.pair("summary", required=False, limit=None)
     module = ModuleData(key, title_th or "", title_en, summary_th, summary_en)
     items = []
@@ -407,7 +402,7 @@ def _read_lesson(reader: _Reader, path: Path, course: CourseData) -> LessonData:
     doc.only(("id", "title", "minutes"))
     key = doc.key()
     reader.claim(key, doc)
-    title_th, title_en = doc.pair("title", required=True, limit=TITLE_MAX)
+    title_th, title_en = doc.pair("title", required=True, limit=services.TITLE_MAX)
     minutes = doc.integer("minutes", 0, 10000)
     check_links(body, course.assets, source, body_line)
     return LessonData(key, title_th or "", title_en, minutes, body, source)
@@ -440,94 +435,18 @@ def check_links(body: str, assets: dict[str, Any], source: str, first_line: int 
 # --- quizzes ----------------------------------------------------------------------------------
 
 
-def _header_line(text: str, key: str) -> int:
-    pattern = re.compile(rf"^\s*//\s*@{re.escape(key)}\s*:", re.I)
-    for number, line in enumerate(text.split("\n"), start=1):
-        if pattern.match(line):
-            return number
-    return 1
-
-
-def _bool(value: str) -> bool | None:
-    return {"true": True, "false": False}.get(value.strip().lower())
-
-
-def quiz_settings(header: dict[str, str], text: str, source: str) -> dict[str, Any]:
-    """Check the `// @key: value` settings; returns Quiz column values."""
-
-    def fail(key: str, reason: str) -> CourseFormatError:
-        return CourseFormatError(reason, source, _header_line(text, key))
-
-    for key in header:
-        if key not in QUIZ_KEYS:
-            raise fail(key, f"unknown quiz setting '@{key}' (allowed: {', '.join(QUIZ_KEYS)})")
-    key = header.get("id", "")
-    if not key:
-        raise CourseFormatError("'// @id: ...' is missing at the top of the quiz", source, 1)
-    if not services.KEY_RULE.match(key):
-        raise fail("id", "'@id' must be 1-64 characters of a-z 0-9 - _")
-    title = header.get("title", "").strip()
-    if not title:
-        raise CourseFormatError("'// @title: ...' is missing at the top of the quiz", source, 1)
-    if len(title) > TITLE_MAX or len(header.get("title_en", "")) > TITLE_MAX:
-        raise fail("title", f"the title is longer than {TITLE_MAX} characters")
-
-    def number(name: str, default: int, high: int) -> int:
-        raw = header.get(name)
-        if raw is None:
-            return default
-        if not re.fullmatch(r"\d{1,6}", raw.strip()) or int(raw) > high:
-            raise fail(name, f"'@{name}' must be a whole number from 0 to {high}")
-        return int(raw)
-
-    def flag(name: str, default: bool) -> bool:
-        raw = header.get(name)
-        if raw is None:
-            return default
-        value = _bool(raw)
-        if value is None:
-            raise fail(name, f"'@{name}' must be true or false")
-        return value
-
-    def choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
-        raw = header.get(name, default).strip()
-        if raw not in allowed:
-            raise fail(name, f"'@{name}' must be one of {', '.join(allowed)}")
-        return raw
-
-    return {
-        "key": key,
-        "title_th": title,
-        "title_en": header.get("title_en", "").strip() or None,
-        "pass_mark": number("pass_mark", 60, 100),
-        "attempts_allowed": number("attempts", 0, 1000),
-        "time_limit_minutes": number("time_limit_minutes", 0, 10000),
-        "shuffle_questions": flag("shuffle_questions", False),
-        "shuffle_answers": flag("shuffle_answers", True),
-        "draw_count": number("draw", 0, 10000),
-        "draw_category": header.get("draw_category", "").strip() or None,
-        "grading": choice("grading", "best", ("best", "last")),
-        "show_feedback": choice(
-            "show_feedback", "after_submit", ("after_submit", "after_last_attempt", "never")
-        ),
-    }
-
-
 def _read_quiz(reader: _Reader, path: Path) -> QuizData:
-    from academy.quizzes.gift import GiftError, parse_gift
-
     source = reader.name(path)
     text = reader.read_text(path)
     try:
-        parsed = parse_gift(text, source)
+        parsed, settings = transfer.read_quiz_file(text, source)
     except GiftError as exc:
         raise CourseFormatError(exc.reason, source, exc.line) from None
-    settings = quiz_settings(parsed.header, text, source)
     if settings["key"] in reader.keys:
         raise CourseFormatError(
             f"duplicate id '{settings['key']}' (also used in {reader.keys[settings['key']]})",
             source,
-            _header_line(text, "id"),
+            transfer.header_line(text, "id"),
         )
     reader.keys[settings["key"]] = source
     if not parsed.questions:
@@ -538,23 +457,14 @@ def _read_quiz(reader: _Reader, path: Path) -> QuizData:
 # --- storing ----------------------------------------------------------------------------------
 
 
-def load_course(path: str | os.PathLike[str], *, commit: bool = True) -> Course:
-    """Load or update one course folder in one transaction (see the module docstring)."""
+def load_course(path: str | os.PathLike[str]) -> Course:
+    """Load or update one course folder (see the module docstring); the whole folder is read
+    and checked before anything is stored, and the caller's unit of work commits it."""
     services.ensure_standard_tracks()
-    try:
-        data = read_course(path)
-        course = store_course(data)
-    except BaseException:
-        db.session.rollback()
-        raise
-    if commit:
-        db.session.commit()
-    return course
+    return store_course(read_course(path))
 
 
 def store_course(data: CourseData) -> Course:
-    from academy.quizzes.models import Question, Quiz
-
     track = services.track_by_slug(data.track) if data.track else None
     course = services.course_by_slug(data.slug) or Course(slug=data.slug)
     course.title_th, course.title_en = data.title_th, data.title_en
@@ -627,7 +537,7 @@ def store_course(data: CourseData) -> Course:
                 quiz.position = position
                 db.session.add(quiz)
                 db.session.flush()
-                _store_questions(quiz, item.questions, Question)
+                transfer.store_questions(quiz, item.questions)
                 keep_quizzes.add(item.key)
     db.session.flush()
     for key, quiz in quizzes.items():
@@ -643,39 +553,6 @@ def store_course(data: CourseData) -> Course:
     db.session.flush()
     db.session.expire(course)
     return course
-
-
-def _store_questions(quiz: Any, questions: list[Any], Question: Any) -> None:
-    """Update questions in place, matched by title (the GIFT ::name::) when the title is
-    unique, else by position, so learners' answers to questions that stayed keep their rows."""
-    existing = list(
-        db.session.scalars(
-            select(Question).where(Question.quiz_id == quiz.id).order_by(Question.position)
-        )
-    )
-    old_titles = [row.title for row in existing]
-    new_titles = [q.title[:300] for q in questions]
-    by_title = {
-        row.title: row
-        for row in existing
-        if old_titles.count(row.title) == 1 and new_titles.count(row.title) == 1
-    }
-    spare = [row for row in existing if row.title not in by_title]
-    kept = []
-    for position, question in enumerate(questions, start=1):
-        title = question.title[:300]
-        row = by_title.get(title)
-        if row is None:
-            row = spare.pop(0) if spare else Question(quiz_id=quiz.id)
-        row.position = position
-        row.type = question.type
-        row.title = title
-        row.category = question.category[:200]
-        row.data = question.to_dict()
-        db.session.add(row)
-        kept.append(row)
-    for row in spare:
-        db.session.delete(row)
 
 
 # --- export -----------------------------------------------------------------------------------
@@ -758,39 +635,8 @@ def course_files(course: Course) -> dict[str, bytes]:
                 text = f"---\n{front}---\n{body}\n" if body else f"---\n{front}---\n"
                 out[f"{prefix}.md"] = text.encode()
             else:
-                out[f"{prefix}.gift"] = quiz_text(item.obj).encode()
+                out[f"{prefix}.gift"] = transfer.quiz_text(item.obj).encode()
     return out
-
-
-def quiz_text(quiz: Any) -> str:
-    """A quiz as its GIFT file: the settings header, then the questions."""
-    from academy.quizzes.gift import write_gift
-    from academy.quizzes.questions import Question
-
-    questions = [Question.from_dict(q.data) for q in quiz.questions]
-    return write_gift(questions, quiz_header(quiz))
-
-
-def quiz_header(quiz: Any) -> dict[str, str]:
-    def flag(value: bool) -> str:
-        return "true" if value else "false"
-
-    header = {"id": quiz.key, "title": quiz.title_th}
-    if quiz.title_en:
-        header["title_en"] = quiz.title_en
-    header.update({
-        "pass_mark": str(quiz.pass_mark),
-        "attempts": str(quiz.attempts_allowed),
-        "time_limit_minutes": str(quiz.time_limit_minutes),
-        "shuffle_questions": flag(quiz.shuffle_questions),
-        "shuffle_answers": flag(quiz.shuffle_answers),
-        "draw": str(quiz.draw_count),
-    })  # fmt: skip
-    if quiz.draw_category:
-        header["draw_category"] = quiz.draw_category
-    header["grading"] = quiz.grading
-    header["show_feedback"] = quiz.show_feedback
-    return header
 
 
 def export_course(course: Course, path: str | os.PathLike[str]) -> list[str]:

@@ -28,6 +28,7 @@ from academy.courses.models import (
     Module,
 )
 from academy.extensions import db
+from academy.quizzes.models import Question, Quiz
 
 
 @dataclass
@@ -165,8 +166,6 @@ def remove_instructor(course: Course, user_id: int) -> None:
 
 
 def _new_key(course: Course, prefix: str) -> str:
-    from academy.quizzes.models import Quiz
-
     taken = set(db.session.scalars(select(Module.key).where(Module.course_id == course.id)))
     taken |= set(db.session.scalars(select(Lesson.key).where(Lesson.course_id == course.id)))
     taken |= set(db.session.scalars(select(Quiz.key).where(Quiz.course_id == course.id)))
@@ -212,8 +211,6 @@ def update_module(
 
 
 def _module_items(module: Module) -> list[Any]:
-    from academy.quizzes.models import Quiz
-
     lessons = db.session.scalars(select(Lesson).where(Lesson.module_id == module.id))
     quizzes = db.session.scalars(select(Quiz).where(Quiz.module_id == module.id))
     items = [(x.position, 0, x.id, x) for x in lessons] + [
@@ -255,8 +252,6 @@ def move_item(item: Any, direction: str) -> None:
 
 def add_quiz(course: Course, module: Module, title_th: str) -> Any:
     """An empty quiz at the end of the module; its questions are written in the quiz editor."""
-    from academy.quizzes.models import Quiz
-
     if not (title_th or "").strip():
         raise ServiceError(_("Please fill in this field."), "title_th")
     quiz = Quiz(
@@ -312,7 +307,7 @@ def save_lesson(
 
 
 def link_problem(body: str, paths: set[str]) -> str | None:
-    from academy.courses.loader import CourseFormatError, check_links
+    from academy.studio.loader import CourseFormatError, check_links
 
     try:
         check_links(body, dict.fromkeys(paths), "")
@@ -416,8 +411,6 @@ def delete_file(course: Course, asset: CourseAsset) -> None:
 
 def duplicate_course(course: Course, user: User) -> Course:
     """A draft copy with a new address: modules, lessons, quizzes (with questions) and files."""
-    from academy.quizzes.models import Question, Quiz
-
     base = f"{course.slug[:56]}-copy"
     taken = set(db.session.scalars(select(Course.slug).where(Course.slug.like(f"{base}%"))))
     slug, n = base, 2

@@ -7,19 +7,11 @@ from pathlib import Path
 import click
 import yaml
 
-from academy import ROOT
-from academy.cli import academy_cli, fail
-from academy.courses import loader, services
-from academy.extensions import db
-
-COURSES_DIR = ROOT / "courses"
-
-
-def course_folders(base: Path = COURSES_DIR) -> list[Path]:
-    """Every course folder under courses/ (a folder with a course.yml), in name order."""
-    if not base.is_dir():
-        return []
-    return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+from academy.core import transaction
+from academy.core.cli import academy_cli, fail
+from academy.courses import services
+from academy.studio import loader
+from academy.studio.loader import COURSES_DIR, course_folders
 
 
 @academy_cli.command("import-course")
@@ -47,7 +39,8 @@ def import_courses_command(base: Path | None):
     _refuse_shared_slugs(folders)
     for folder in folders:
         try:
-            course = loader.load_course(folder)
+            with transaction.unit_of_work():  # each course is saved on its own
+                course = loader.load_course(folder)
         except loader.CourseFormatError as exc:
             fail(f"{exc}\nstopped: {folder.name} and the courses after it were not imported")
         click.echo(f"imported {course.slug}: {course.title_th}")
@@ -85,5 +78,4 @@ def export_course_command(slug: str, path: Path):
 def seed_tracks_command():
     """Add the four standard tracks if they are missing."""
     services.ensure_standard_tracks()
-    db.session.commit()
     click.echo("tracks: " + ", ".join(t.slug for t in services.list_tracks()))
