@@ -77,15 +77,14 @@ def free_space(path: str | Path) -> dict[str, Any]:
     return {"path": str(path), "free_bytes": usage.free, "total_bytes": usage.total}
 
 
-# When this process last failed to store something for want of space (time.monotonic()):
-# admins are warned even if a few bytes came free since, until the window has passed.
-_last_full: float | None = None
+# When this app (this process) last failed to store something for want of space: admins are
+# warned even if a few bytes came free since, until the window has passed.
 RECENT_FULL_SECONDS = 15 * 60
+_LAST_FULL = "academy_storage_full_at"
 
 
-def note_storage_full() -> None:
-    global _last_full
-    _last_full = time.monotonic()
+def note_storage_full(app: Flask) -> None:
+    app.extensions[_LAST_FULL] = time.monotonic()
 
 
 def storage_report(app: Flask) -> dict[str, Any]:
@@ -99,7 +98,8 @@ def storage_report(app: Flask) -> dict[str, Any]:
     places["data_dir"] = free_space(app.config["DATA_DIR"])
     for place in places.values():
         place["warning"] = place["free_bytes"] < threshold
-    recent = _last_full is not None and time.monotonic() - _last_full < RECENT_FULL_SECONDS
+    last_full = app.extensions.get(_LAST_FULL)
+    recent = last_full is not None and time.monotonic() - last_full < RECENT_FULL_SECONDS
     return {
         **places,
         "threshold_bytes": threshold,

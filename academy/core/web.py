@@ -149,7 +149,7 @@ def _fault_flags(code: int) -> dict:
 def _server_error(error: Exception):
     _rollback_quietly()
     if faults.is_storage_full(error):
-        faults.note_storage_full()
+        faults.note_storage_full(current_app)
         current_app.logger.error(
             "storage full on %s %s: %s (free space: /healthz)", request.method, request.path, error
         )
