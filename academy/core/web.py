@@ -18,11 +18,13 @@ from werkzeug.routing import IntegerConverter
 from academy.core import access, compress
 from academy.core.i18n import format_date, format_datetime, localized, translated
 
-# No inline script or style anywhere: every script is a file the app serves.
+# No inline script or style anywhere: every script is a file the app serves. The service
+# worker (/sw.js) and the web app manifest are ours too: worker-src and manifest-src say so
+# rather than lean on the fallback to default-src.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "media-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'none'"
+    "media-src 'self'; font-src 'self'; worker-src 'self'; manifest-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
 
