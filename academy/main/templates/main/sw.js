@@ -37,12 +37,13 @@ function keepable(response) {
   return response.ok && response.type === "basic" && !/no-store|private/.test(control);
 }
 
-async function page(request) {
+async function page(event) {
+  const request = event.request;
   try {
     const response = await fetch(request);
     if (keepable(response)) {
       const copy = response.clone();
-      caches.open(PAGES_CACHE).then((cache) => cache.put(request, copy));
+      event.waitUntil(caches.open(PAGES_CACHE).then((cache) => cache.put(request, copy)));
     }
     return response;
   } catch (offline) {
@@ -50,7 +51,8 @@ async function page(request) {
   }
 }
 
-async function asset(request) {
+async function asset(event) {
+  const request = event.request;
   const kept = await caches.match(request);
   if (kept) {
     return kept;
@@ -59,7 +61,7 @@ async function asset(request) {
   if (keepable(response)) {
     // Fingerprinted static files never change: keep any the shell did not list.
     const copy = response.clone();
-    caches.open(SHELL_CACHE).then((cache) => cache.put(request, copy));
+    event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.put(request, copy)));
   }
   return response;
 }
@@ -87,8 +89,8 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (request.mode === "navigate") {
-    event.respondWith(page(request));
+    event.respondWith(page(event));
   } else if (url.pathname.startsWith("/static/v/")) {
-    event.respondWith(asset(request));
+    event.respondWith(asset(event));
   }
 });

@@ -1,0 +1,79 @@
+"""The installable web app in a real Chromium: the worker installs and keeps the shell, the
+offline page shows when the network is gone, private pages are never kept, sign-out leaves
+nothing behind."""
+
+from __future__ import annotations
+
+from tests.browser.conftest import PHONE, sign_in
+from tests.fixtures.auth import PASSWORD
+
+CACHE_NAMES = "caches.keys()"
+CACHED_URLS = """async () => {
+  const out = [];
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) out.push(new URL(request.url).pathname);
+  }
+  return out;
+}"""
+
+
+def _controlled(page, path: str = "/") -> None:
+    """Open a page and wait until the service worker controls it (installed, shell kept)."""
+    page.goto(path)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    if not page.evaluate("!!navigator.serviceWorker.controller"):
+        page.reload()
+    assert page.evaluate("!!navigator.serviceWorker.controller")
+
+
+def test_worker_installs_and_keeps_the_shell(page):
+    _controlled(page)
+    names = page.evaluate(CACHE_NAMES)
+    assert any(name.startswith("academy-shell-") for name in names), names
+    urls = page.evaluate(CACHED_URLS)
+    assert "/offline" in urls
+    assert any(url.endswith("/css/app.css") for url in urls)
+    assert any(url.endswith("/fonts/NotoSansThai-Regular.woff2") for url in urls)
+    assert any(url.endswith("/img/icon-192.png") for url in urls)
+
+
+def test_offline_a_page_not_kept_shows_the_offline_page(browser, live_server):
+    context = browser.new_context(viewport=PHONE, base_url=live_server, is_mobile=True)
+    page = context.new_page()
+    try:
+        _controlled(page)
+        page.goto("/")  # through the worker now: a public page, kept
+        page.wait_for_function(f"({CACHED_URLS})().then((urls) => urls.includes('/'))")
+        context.set_offline(True)
+        page.goto("/courses/no-such-course-kept")
+        assert page.get_by_role("heading", name="คุณออฟไลน์อยู่").is_visible()
+        assert page.get_by_role("heading", name="You are offline").is_visible()
+        # A public page opened before comes back from the cache.
+        page.goto("/")
+        assert page.locator("link[rel=manifest]").count() == 1
+        assert page.get_by_role("heading", name="คุณออฟไลน์อยู่").count() == 0
+    finally:
+        context.close()
+
+
+def test_private_pages_are_not_kept_and_sign_out_clears_everything(page, make_user):
+    user = make_user(full_name="นางสาวมะลิ ขายดี")
+    _controlled(page)
+    sign_in(page, user.username, PASSWORD)
+    page.goto("/account/password")
+    assert "/account/password" not in page.evaluate(CACHED_URLS)
+    # What a saved course or a queued mark would leave: a cache and local storage.
+    page.evaluate(
+        """async () => {
+          const cache = await caches.open("academy-course-1");
+          await cache.put("/courses/x", new Response("นางสาวมะลิ"));
+          localStorage.setItem("academy-queue", "[1]");
+        }"""
+    )
+    assert "academy-course-1" in page.evaluate(CACHE_NAMES)
+    page.get_by_role("button", name="ออกจากระบบ").click()
+    page.wait_for_url("**/sign-in")
+    names = page.evaluate(CACHE_NAMES)
+    assert not [name for name in names if not name.startswith("academy-shell-")], names
+    assert page.evaluate("localStorage.length") == 0
