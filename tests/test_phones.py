@@ -103,3 +103,36 @@ def test_private_pages_stay_no_store(client, learner):
 @pytest.mark.parametrize("path", ["/manifest.webmanifest", "/offline"])
 def test_public_app_files_may_be_cached_when_signed_out(client, path):
     assert "no-store" not in client.get(path).headers.get("Cache-Control", "")
+
+
+def _menu(client) -> str:
+    page = client.get("/account/password").get_data(as_text=True)
+    return page.split('<nav class="site-nav"', 1)[1].split("</nav>", 1)[0]
+
+
+def test_a_long_menu_folds_into_a_details_button(client, make_user):
+    client.login(make_user("admin"))
+    menu = _menu(client)
+    assert '<details class="menu-fold">' in menu and "<summary>เมนู</summary>" in menu
+
+
+def test_a_short_menu_does_not_fold(client):
+    page = client.get("/sign-in").get_data(as_text=True)
+    assert "menu-fold" not in page
+
+
+def test_admins_see_learner_items_only_when_learning(client, make_user, make_course, db):
+    from academy.courses.models import Enrolment
+
+    admin = make_user("admin")
+    client.login(admin)
+    assert "ประกาศนียบัตรของฉัน" not in _menu(client) and "การเรียนของฉัน" not in _menu(client)
+    assert "/admin/" in _menu(client)
+    db.session.add(Enrolment(user_id=admin.id, course_id=make_course().id))
+    db.session.flush()
+    assert "ประกาศนียบัตรของฉัน" in _menu(client)
+
+
+def test_learners_still_see_their_items(client, learner):
+    client.login(learner)
+    assert "ประกาศนียบัตรของฉัน" in _menu(client)

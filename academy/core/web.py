@@ -17,6 +17,7 @@ from werkzeug.routing import IntegerConverter
 
 from academy.core import access, compress
 from academy.core.i18n import format_date, format_datetime, localized, translated
+from academy.core.learning import is_learning
 
 # No inline script or style anywhere: every script is a file the app serves. The service
 # worker (/sw.js) and the web app manifest are ours too: worker-src and manifest-src say so
@@ -48,9 +49,16 @@ def register_nav(label: Any, endpoint: str, roles: tuple[str, ...] = (), order: 
 
 def nav_items() -> list[dict[str, Any]]:
     items = []
+    learning: bool | None = None
     for entry in _nav:
         if entry.roles and not access.has_role(current_user, *entry.roles):
             continue
+        if entry.roles == (access.LEARNER,) and current_user.role == access.ADMIN:
+            # An admin's menu has the learner's pages only if they are also learning.
+            if learning is None:
+                learning = is_learning(current_user)
+            if not learning:
+                continue
         url = url_for(entry.endpoint)
         current = request.path == url or (url != "/" and request.path.startswith(url + "/"))
         items.append({"label": entry.label, "url": url, "current": current})

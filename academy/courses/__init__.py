@@ -6,9 +6,12 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
+    from academy.core.learning import register_learning_check
     from academy.core.markdown import render_markdown
     from academy.core.web import register_nav
     from academy.courses import access  # noqa: F401 - registers course.view / course.edit
+    from academy.courses.services import is_enrolled_anywhere
 
     app.jinja_env.filters.setdefault("markdown", render_markdown)
     register_nav(_l("Courses"), "courses.catalogue", (), order=10)
+    register_learning_check(is_enrolled_anywhere)

@@ -4,7 +4,12 @@ nothing behind."""
 
 from __future__ import annotations
 
-from tests.browser.conftest import PHONE, sign_in
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import PC, PHONE, assert_accessible, sign_in
 from tests.fixtures.auth import PASSWORD
 
 CACHE_NAMES = "caches.keys()"
@@ -77,3 +82,43 @@ def test_private_pages_are_not_kept_and_sign_out_clears_everything(page, make_us
     names = page.evaluate(CACHE_NAMES)
     assert not [name for name in names if not name.startswith("academy-shell-")], names
     assert page.evaluate("localStorage.length") == 0
+
+
+SHOTS = Path(os.environ.get("ACADEMY_SHOTS", "/tmp/academy-shots"))
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
+@pytest.mark.parametrize("viewport", [PHONE, PC], ids=["360", "1366"])
+def test_admin_menu_on_a_phone_is_one_button_that_works_without_javascript(
+    browser, live_server, make_user, viewport, javascript
+):
+    admin = make_user("admin")
+    context = browser.new_context(
+        viewport=viewport, base_url=live_server, java_script_enabled=javascript
+    )
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    try:
+        sign_in(page, admin.username, PASSWORD)
+        page.goto("/admin/")
+        nav = page.get_by_role("navigation", name="เมนูหลัก")
+        button = nav.locator("summary")
+        reports = nav.get_by_role("link", name="รายงาน")
+        shot = SHOTS / f"admin-{viewport['width']}{'' if javascript else '-nojs'}.png"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot))
+        if viewport is PHONE:
+            assert button.is_visible() and not reports.is_visible()
+            header = page.locator(".site-header").bounding_box()
+            assert header["height"] < 0.2 * viewport["height"], header
+            button.click()
+            assert reports.is_visible()
+            page.screenshot(path=str(shot.with_name(shot.stem + "-open.png")))
+        else:
+            assert not button.is_visible() and reports.is_visible()
+        # Learner-only items are not an admin's, who learns nothing here.
+        assert nav.get_by_role("link", name="ประกาศนียบัตรของฉัน").count() == 0
+        if javascript:  # axe runs as a script in the page
+            assert_accessible(page)
+    finally:
+        context.close()
