@@ -41,6 +41,7 @@ ACCESS: dict[tuple[str, str], tuple] = {
     ("certificates.design", "GET"):               (S, 404, 404, 404, 200, 200),
     ("certificates.design", "POST"):              (S, 404, 404, 404, 400, 400),
     ("certificates.detail", "GET"):               (S, 200, 404, 404, 200, 200),
+    ("certificates.image", "GET"):                (200, 200, 200, 200, 200, 200),
     ("certificates.issuer", "GET"):               (200, 200, 200, 200, 200, 200),
     ("certificates.mine", "GET"):                 (S, 200, 200, 200, 200, 200),
     ("certificates.pdf", "GET"):                  (S, 200, 404, 404, 200, 200),

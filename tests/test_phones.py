@@ -3,6 +3,7 @@ nothing kept after sign-out, the phone menu."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -136,3 +137,78 @@ def test_admins_see_learner_items_only_when_learning(client, make_user, make_cou
 def test_learners_still_see_their_items(client, learner):
     client.login(learner)
     assert "ประกาศนียบัตรของฉัน" in _menu(client)
+
+
+# --- Certificates shared ---------------------------------------------------------------------
+
+
+def _meta(page: str, prop: str) -> str:
+    found = re.search(rf'<meta property="{prop}" content="([^"]*)">', page)
+    assert found, prop
+    return html.unescape(found.group(1))
+
+
+def test_verify_page_has_a_link_preview_with_the_certificate_image(
+    client, learner, make_course, complete_course
+):
+    from academy.certificates import images
+
+    cert = complete_course(learner, make_course())
+    page = client.get(f"/verify/{cert.display_code}").get_data(as_text=True)
+    assert learner.full_name in _meta(page, "og:title")
+    assert cert.course_title_th in _meta(page, "og:title")
+    assert _meta(page, "og:url") == f"http://localhost/verify/{cert.display_code}"
+    image_url = _meta(page, "og:image")
+    assert image_url.startswith(f"http://localhost/verify/{cert.display_code}/image.png")
+    response = client.get(image_url.removeprefix("http://localhost"))
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    image = Image.open(io.BytesIO(response.data))
+    assert image.width == 1200 and image.height > 600  # an A4 landscape page
+    stored = images.preview_path(cert)
+    assert stored.is_file() and stored.parent == images.pdf_path(cert).parent
+    # Stored once: the second request reads the file, it is not drawn again.
+    before = stored.stat().st_mtime_ns
+    client.get(image_url.removeprefix("http://localhost")).close()
+    assert stored.stat().st_mtime_ns == before
+    download = client.get(f"/verify/{cert.display_code}/image.png?download=1")
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert (
+        download.headers["Content-Disposition"].endswith('.png"')
+        or ".png" in (download.headers["Content-Disposition"])
+    )
+
+
+def test_share_links_are_plain_links_without_third_party_script(
+    client, learner, make_course, complete_course
+):
+    cert = complete_course(learner, make_course())
+    page = client.get(f"/verify/{cert.display_code}").get_data(as_text=True)
+    target = f"http%3A%2F%2Flocalhost%2Fverify%2F{cert.display_code}"
+    assert f'href="https://social-plugins.line.me/lineit/share?url={target}"' in page
+    assert f'href="https://www.facebook.com/sharer/sharer.php?u={target}"' in page
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    assert scripts and all(src.startswith("/static/") for src in scripts)
+    assert "data-copy=" in page
+
+
+def test_a_revoked_certificate_preview_says_revoked(
+    client, db, learner, make_course, complete_course
+):
+    from academy.certificates import images, services
+
+    cert = complete_course(learner, make_course())
+    valid_image = client.get(f"/verify/{cert.display_code}/image.png").data
+    services.revoke(cert, "ตรวจพบการคัดลอก")
+    db.session.commit()
+    page = client.get(f"/verify/{cert.display_code}").get_data(as_text=True)
+    assert "เพิกถอน" in _meta(page, "og:description")
+    image_url = _meta(page, "og:image").removeprefix("http://localhost")
+    assert "revoked" in image_url  # a new address: a card cached for the valid one is not reused
+    assert "lineit/share" not in page  # nothing to share
+    revoked_image = client.get(image_url).data
+    assert revoked_image != valid_image
+    assert images.preview_path(cert).name == f"{cert.code}-revoked.png"
+    # The stamp is a red band across the middle of the picture.
+    picture = Image.open(io.BytesIO(revoked_image)).convert("RGB")
+    red, green, blue = picture.getpixel((picture.width // 20, picture.height // 2))
+    assert red > 150 and green < 60 and blue < 80

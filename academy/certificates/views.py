@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from academy.auth.models import User
-from academy.certificates import services
+from academy.certificates import images, services
 from academy.certificates.models import Certificate
 from academy.classes.models import Class, ClassInstructor, ClassMember
 from academy.core import audit
@@ -99,7 +99,24 @@ def verify(code: str):
     if code.endswith(".json"):
         return verify_json(code[:-5])
     certificate = _lookup(code)
-    return render_template("certificates/verify_result.html", certificate=certificate)
+    return render_template(
+        "certificates/verify_result.html",
+        certificate=certificate,
+        share=images.share_links(certificate),
+    )
+
+
+@bp.route("/verify/<code>/image.png")
+def image(code: str):
+    certificate = _lookup(code)
+    # A newly rendered PDF's hash is saved by the request's commit.
+    path = images.stored_preview(certificate)
+    return send_file(
+        io.BytesIO(path.read_bytes()),
+        mimetype="image/png",
+        download_name=f"{services.download_name(certificate).removesuffix('.pdf')}.png",
+        as_attachment=request.args.get("download") == "1",
+    )
 
 
 @bp.route("/verify/<code>/badge.json")
