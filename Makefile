@@ -11,7 +11,7 @@ HOST   ?= 127.0.0.1
 # Catalogues: one per feature package (academy/<feature>/translations), plus the shared one.
 CATALOGUES := academy/translations $(wildcard academy/*/translations)
 
-# Debian packages: Python with venv, WeasyPrint's Pango; for tests, Chromium, PostgreSQL and
+# Debian packages: Python with venv, WeasyPrint's Pango; for tests, Chromium and PostgreSQL;
 # wrk drives `make bench`. poppler's pdftoppm draws a certificate as an image (the shared
 # link's preview), at run time and in the tests.
 APT_RUN  := python3 python3-venv python3-dev libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 shared-mime-info poppler-utils

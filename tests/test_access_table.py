@@ -44,6 +44,7 @@ ACCESS: dict[tuple[str, str], tuple] = {
     ("certificates.image", "GET"):                (200, 200, 200, 200, 200, 200),
     ("certificates.issuer", "GET"):               (200, 200, 200, 200, 200, 200),
     ("certificates.mine", "GET"):                 (S, 200, 200, 200, 200, 200),
+    ("certificates.name_visibility", "POST"):     (S, 302, 404, 404, 404, 404),
     ("certificates.pdf", "GET"):                  (S, 200, 404, 404, 200, 200),
     ("certificates.preview", "GET"):              (S, 404, 404, 404, 200, 200),
     ("certificates.reissue", "POST"):             (S, 403, 403, 403, 403, 302),

@@ -212,3 +212,35 @@ def test_a_revoked_certificate_preview_says_revoked(
     picture = Image.open(io.BytesIO(revoked_image)).convert("RGB")
     red, green, blue = picture.getpixel((picture.width // 20, picture.height // 2))
     assert red > 150 and green < 60 and blue < 80
+
+
+def test_a_learner_hides_their_name_from_the_public_page(
+    app, client, learner, make_user, make_course, complete_course
+):
+    cert = complete_course(learner, make_course())
+    client.login(learner)
+    assert "ไม่แสดงชื่อของฉันในหน้าสาธารณะ" in client.get("/certificates").get_data(as_text=True)
+    response = client.post(f"/certificates/{cert.code}/name", data={"hidden": "1"})
+    assert response.status_code == 302
+    anonymous = app.test_client()
+    page = anonymous.get(f"/verify/{cert.display_code}").get_data(as_text=True)
+    assert learner.full_name not in page  # not in the page, the card or the title
+    assert "ผู้เรียนเลือกไม่แสดงชื่อ" in page and "og:image" not in page
+    assert cert.course_title_th in page  # it still verifies
+    assert anonymous.get(f"/verify/{cert.display_code}/image.png").status_code == 404
+    client.post(f"/certificates/{cert.code}/name", data={"hidden": "0"})
+    assert learner.full_name in anonymous.get(f"/verify/{cert.display_code}").get_data(as_text=True)
+
+
+def test_only_the_learner_may_hide_their_name(
+    client, learner, make_user, make_course, complete_course
+):
+    cert = complete_course(learner, make_course())
+    for other in (make_user(), make_user("admin")):
+        client.login(other)
+        assert (
+            client.post(f"/certificates/{cert.code}/name", data={"hidden": "1"}).status_code == 404
+        )
+    client.logout()
+    page = client.get(f"/verify/{cert.display_code}").get_data(as_text=True)
+    assert learner.full_name in page

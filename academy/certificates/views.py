@@ -109,6 +109,8 @@ def verify(code: str):
 @bp.route("/verify/<code>/image.png")
 def image(code: str):
     certificate = _lookup(code)
+    if certificate.name_hidden:  # the picture shows the name
+        abort(404)
     # A newly rendered PDF's hash is saved by the request's commit.
     path = images.stored_preview(certificate)
     return send_file(
@@ -151,6 +153,21 @@ def _get(code: str) -> Certificate:
         abort(404)
     authorize("certificate.view", certificate, hide=True)
     return certificate
+
+
+@bp.route("/certificates/<code>/name", methods=["POST"])
+@login_required
+def name_visibility(code: str):
+    certificate = services.find(code)
+    if certificate is None or certificate.user_id != current_user.id:
+        abort(404)
+    hidden = request.form.get("hidden") == "1"
+    services.set_name_hidden(certificate, hidden)
+    if hidden:
+        flash(_("The public page now confirms this certificate without your name."), "success")
+    else:
+        flash(_("The public page shows your name again."), "success")
+    return redirect(url_for("certificates.mine"))
 
 
 @bp.route("/certificates/<code>")
