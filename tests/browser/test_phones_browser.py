@@ -122,3 +122,35 @@ def test_admin_menu_on_a_phone_is_one_button_that_works_without_javascript(
             assert_accessible(page)
     finally:
         context.close()
+
+
+def test_verify_page_shares_and_copies_the_link_at_phone_width(
+    browser, live_server, make_user, make_course, complete_course
+):
+    user = make_user(full_name="นางสาวมะลิ ขายดี")
+    cert = complete_course(user, make_course())
+    context = browser.new_context(viewport=PHONE, base_url=live_server, is_mobile=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    page = context.new_page()
+    try:
+        outside = []
+        page.on("request", lambda r: outside.append(r.url) if live_server not in r.url else None)
+        page.goto(f"/verify/{cert.display_code}")
+        image = page.get_by_role("img", name="ภาพประกาศนียบัตร")
+        image.scroll_into_view_if_needed()
+        page.wait_for_function("() => document.querySelector('.cert-image').naturalWidth === 1200")
+        assert page.get_by_role("link", name="แชร์ไปที่ LINE").is_visible()
+        assert page.get_by_role("link", name="แชร์ไปที่ Facebook").is_visible()
+        page.get_by_role("button", name="คัดลอกลิงก์").click()
+        assert page.get_by_role("status").filter(has_text="คัดลอกลิงก์แล้ว").is_visible()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied == f"{live_server}/verify/{cert.display_code}"
+        with page.expect_download() as download:
+            page.get_by_role("link", name="ดาวน์โหลดเป็นรูปภาพ").click()
+        assert download.value.suggested_filename.endswith(".png")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "verify-360.png"), full_page=True)
+        assert_accessible(page)
+        assert outside == []  # no script, font or image of LINE's or Facebook's
+    finally:
+        context.close()
