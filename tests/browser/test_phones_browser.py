@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PC, PHONE, assert_accessible, sign_in
 from tests.fixtures.auth import PASSWORD
@@ -77,7 +78,7 @@ def test_private_pages_are_not_kept_and_sign_out_clears_everything(page, make_us
         }"""
     )
     assert "academy-course-1" in page.evaluate(CACHE_NAMES)
-    page.get_by_role("button", name="ออกจากระบบ").click()
+    page.get_by_role("button", name="ออกจากระบบ", exact=True).click()
     page.wait_for_url("**/sign-in")
     names = page.evaluate(CACHE_NAMES)
     assert not [name for name in names if not name.startswith("academy-shell-")], names
@@ -142,7 +143,7 @@ def test_verify_page_shares_and_copies_the_link_at_phone_width(
         assert page.get_by_role("link", name="แชร์ไปที่ LINE").is_visible()
         assert page.get_by_role("link", name="แชร์ไปที่ Facebook").is_visible()
         page.get_by_role("button", name="คัดลอกลิงก์").click()
-        assert page.get_by_role("status").filter(has_text="คัดลอกลิงก์แล้ว").is_visible()
+        expect(page.locator(".cert-copied")).to_have_text("คัดลอกลิงก์แล้ว")
         copied = page.evaluate("navigator.clipboard.readText()")
         assert copied == f"{live_server}/verify/{cert.display_code}"
         with page.expect_download() as download:
