@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from academy.auth.models import User
-from academy.certificates import services
+from academy.certificates import images, services
 from academy.certificates.forms import BadgeRecipientForm
 from academy.certificates.models import Certificate
 from academy.classes.models import Class, ClassInstructor, ClassMember
@@ -101,7 +101,26 @@ def verify(code: str):
     if code.endswith(".json"):
         return verify_json(code[:-5])
     certificate = _lookup(code)
-    return render_template("certificates/verify_result.html", certificate=certificate)
+    return render_template(
+        "certificates/verify_result.html",
+        certificate=certificate,
+        share=images.share_links(certificate),
+    )
+
+
+@bp.route("/verify/<code>/image.png")
+def image(code: str):
+    certificate = _lookup(code)
+    if certificate.name_hidden:  # the picture shows the name
+        abort(404)
+    # A newly rendered PDF's hash is saved by the request's commit.
+    path = images.stored_preview(certificate)
+    return send_file(
+        io.BytesIO(path.read_bytes()),
+        mimetype="image/png",
+        download_name=f"{services.download_name(certificate).removesuffix('.pdf')}.png",
+        as_attachment=request.args.get("download") == "1",
+    )
 
 
 @bp.route("/verify/<code>/badge.json")
@@ -149,6 +168,21 @@ def _get(code: str) -> Certificate:
         abort(404)
     authorize("certificate.view", certificate, hide=True)
     return certificate
+
+
+@bp.route("/certificates/<code>/name", methods=["POST"])
+@login_required
+def name_visibility(code: str):
+    certificate = services.find(code)
+    if certificate is None or certificate.user_id != current_user.id:
+        abort(404)
+    hidden = request.form.get("hidden") == "1"
+    services.set_name_hidden(certificate, hidden)
+    if hidden:
+        flash(_("The public page now confirms this certificate without your name."), "success")
+    else:
+        flash(_("The public page shows your name again."), "success")
+    return redirect(url_for("certificates.mine"))
 
 
 @bp.route("/certificates/<code>")

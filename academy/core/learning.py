@@ -52,3 +52,20 @@ def learner_state(user: Any, course: Any) -> LearnerCourseState:
     if _provider is None or not getattr(user, "is_authenticated", False):
         return LearnerCourseState()
     return _provider(user, course)
+
+
+_learning_check: Callable[[Any], bool] | None = None
+
+
+def register_learning_check(check: Callable[[Any], bool]) -> None:
+    """The courses feature answers "is this person enrolled in anything?"."""
+    global _learning_check
+    _learning_check = check
+
+
+def is_learning(user: Any) -> bool:
+    """Whether someone who is not a learner by role (an admin) also learns: then the learner's
+    menu items are theirs too."""
+    if _learning_check is None or not getattr(user, "is_authenticated", False):
+        return False
+    return _learning_check(user)

@@ -27,13 +27,15 @@ from academy.core.i18n import (
     request_locale,
     translated,
 )
-from academy.core.learning import shown_percent
+from academy.core.learning import is_learning, shown_percent
 
-# No inline script or style anywhere: every script is a file the app serves.
+# No inline script or style anywhere: every script is a file the app serves. The service
+# worker (/sw.js) and the web app manifest are ours too: worker-src and manifest-src say so
+# rather than lean on the fallback to default-src.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "media-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'none'"
+    "media-src 'self'; font-src 'self'; worker-src 'self'; manifest-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 # For an SVG served on its own: it must not run anything even if a check were ever missed.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
@@ -59,9 +61,16 @@ def register_nav(label: Any, endpoint: str, roles: tuple[str, ...] = (), order: 
 
 def nav_items() -> list[dict[str, Any]]:
     items = []
+    learning: bool | None = None
     for entry in _nav:
         if entry.roles and not access.has_role(current_user, *entry.roles):
             continue
+        if entry.roles == (access.LEARNER,) and current_user.role == access.ADMIN:
+            # An admin's menu has the learner's pages only if they are also learning.
+            if learning is None:
+                learning = is_learning(current_user)
+            if not learning:
+                continue
         url = url_for(entry.endpoint)
         current = request.path == url or (url != "/" and request.path.startswith(url + "/"))
         items.append({"label": entry.label, "url": url, "current": current})

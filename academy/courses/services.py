@@ -137,6 +137,11 @@ def rerender_course(course: Course) -> None:
 # --- reading ----------------------------------------------------------------------------------
 
 
+def is_enrolled_anywhere(user: User) -> bool:
+    found = db.session.scalar(select(Enrolment.id).where(Enrolment.user_id == user.id).limit(1))
+    return found is not None
+
+
 def course_by_slug(slug: str) -> Course | None:
     return db.session.scalar(select(Course).where(Course.slug == slug))
 
