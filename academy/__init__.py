@@ -35,6 +35,7 @@ FEATURES = (
     "studio",
     "progress",
     "certificates",
+    "periods",
     "reports",
 )
 

@@ -10,12 +10,13 @@ from flask import Flask, Response, abort, current_app, redirect, render_template
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from academy.core import access, compress
+from academy.core import access, compress, signals
 from academy.core.i18n import format_date, format_datetime, localized, translated
 
 # No inline script or style anywhere: every script is a file the app serves.
@@ -53,6 +54,14 @@ def nav_items() -> list[dict[str, Any]]:
         current = request.path == url or (url != "/" and request.path.startswith(url + "/"))
         items.append({"label": entry.label, "url": url, "current": current})
     return items
+
+
+def page_banners() -> Markup:
+    """The notices higher features put above a learner's page (the `page_banners` signal)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return Markup("")
+    answers = signals.page_banners.send(current_user._get_current_object())
+    return Markup("").join(html for _receiver, html in answers if html)
 
 
 def _security_headers(response: Response) -> Response:
@@ -178,6 +187,7 @@ def init_app(app: Flask) -> None:
         can=access.can,
         has_role=access.has_role,
         nav_items=nav_items,
+        page_banners=page_banners,
         current_language=lambda: str(get_locale()),
     )
     app.jinja_env.filters.update(

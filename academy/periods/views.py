@@ -1,0 +1,333 @@
+"""The period's pages: the teacher's console, the projector board, attendance, the summary,
+and the learners' poll. Views parse and render; the rules are in services."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from academy.auth.forms import ConfirmForm
+from academy.classes.models import Class
+from academy.core.access import authorize
+from academy.core.db import utcnow
+from academy.core.errors import ServiceError
+from academy.core.i18n import translated
+from academy.extensions import db
+from academy.periods import services
+from academy.periods.banner import item_url, poll_etag
+from academy.periods.models import ATTENDANCE_STATUSES, Period
+
+bp = Blueprint("periods", __name__, template_folder="templates")
+
+
+def _class_or_404(class_id: int) -> Class:
+    klass = db.session.get(Class, class_id)
+    if klass is None:
+        abort(404)
+    authorize("period.steer", klass, hide=True)
+    return klass
+
+
+def _period_or_404(klass: Class, period_id: int) -> Period:
+    period = db.session.get(Period, period_id)
+    if period is None or period.class_id != klass.id:
+        abort(404)
+    return period
+
+
+def _console(klass: Class):
+    return redirect(url_for("periods.console", class_id=klass.id))
+
+
+def _conditional(etag: str, build) -> Response:
+    """304 when the browser already has this state; else the JSON `build()` makes."""
+    if etag in request.if_none_match or request.headers.get("If-None-Match") == etag:
+        response = Response(status=304)
+    else:
+        response = Response(json.dumps(build(), ensure_ascii=False), mimetype="application/json")
+    response.headers["ETag"] = etag
+    return response
+
+
+# --- the learners' poll -----------------------------------------------------------------------
+
+
+@bp.route("/period/now")
+@login_required
+def poll():
+    """What the learner's banner shows. Polled every few seconds by every PC in the room, so the
+    unchanged answer (304) costs the signed-in user and one indexed query."""
+    state = services.poll_state(current_user.id, utcnow())
+    etag = poll_etag(state)
+
+    def build() -> dict[str, Any]:
+        if state is None:
+            return {"running": False}
+        item = services.current_item(db.session.get(Period, state.period_id))
+        return {
+            "running": item is not None,
+            "follow_me": state.follow_me,
+            "title": _item_title(item),
+            "url": item_url(item) if item else None,
+        }
+
+    return _conditional(etag, build)
+
+
+def _item_title(item: services.ItemView | None) -> str | None:
+    return translated(item.obj, "title") if item else None
+
+
+# --- the teacher's console --------------------------------------------------------------------
+
+
+@bp.route("/classes/<int:class_id>/period")
+@login_required
+def console(class_id: int):
+    klass = _class_or_404(class_id)
+    now = utcnow()
+    period = services.running_period(klass, now)
+    return render_template(
+        "periods/console.html",
+        klass=klass,
+        period=period,
+        items=services.items_of(period) if period else [],
+        choices=[] if period else services.choices_for(klass),
+        last=services.last_period(klass),
+        form=ConfirmForm(),
+        default_minutes=services.DEFAULT_MINUTES,
+        errors={},
+    )
+
+
+@bp.route("/classes/<int:class_id>/period/start", methods=["POST"])
+@login_required
+def start(class_id: int):
+    klass = _class_or_404(class_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    minutes = request.form.get("minutes", "").strip()
+    try:
+        if minutes and not minutes.isdigit():
+            raise ServiceError(_("The length is a number of minutes."), "minutes")
+        services.start(
+            klass,
+            current_user,
+            request.form.getlist("item"),
+            follow_me=request.form.get("follow_me") == "yes",
+            minutes=int(minutes) if minutes else None,
+            now=utcnow(),
+        )
+    except ServiceError as exc:
+        return render_template(
+            "periods/console.html",
+            klass=klass,
+            period=None,
+            items=[],
+            choices=services.choices_for(klass),
+            last=services.last_period(klass),
+            form=ConfirmForm(),
+            default_minutes=services.DEFAULT_MINUTES,
+            errors={exc.field or "form": exc.message},
+            chosen=set(request.form.getlist("item")),
+        ), 400
+    flash(_("The period has started."), "success")
+    return _console(klass)
+
+
+def _steer(class_id: int, action) -> Response:
+    klass = _class_or_404(class_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    period = services.open_period(klass)
+    if period is None:
+        flash(_("This class has no period running."), "error")
+        return _console(klass), 409
+    try:
+        action(period, utcnow())
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return _console(klass), 409
+    return _console(klass)
+
+
+@bp.route("/classes/<int:class_id>/period/next", methods=["POST"])
+@login_required
+def next_item(class_id: int):
+    return _steer(class_id, lambda p, now: services.step(p, 1, now=now))
+
+
+@bp.route("/classes/<int:class_id>/period/previous", methods=["POST"])
+@login_required
+def previous_item(class_id: int):
+    return _steer(class_id, lambda p, now: services.step(p, -1, now=now))
+
+
+@bp.route("/classes/<int:class_id>/period/go", methods=["POST"])
+@login_required
+def go_to(class_id: int):
+    position = request.form.get("position", "")
+    if not position.isdigit():
+        _class_or_404(class_id)
+        abort(400, description=_("Choose an item of today's list."))
+    return _steer(class_id, lambda p, now: services.go_to(p, int(position), now=now))
+
+
+@bp.route("/classes/<int:class_id>/period/end", methods=["POST"])
+@login_required
+def end(class_id: int):
+    klass = _class_or_404(class_id)
+    period = services.open_period(klass)
+    response = _steer(class_id, lambda p, now: services.end(p, now=now))
+    if period is not None and response.status_code == 302:
+        return redirect(url_for("periods.summary", class_id=klass.id, period_id=period.id))
+    return response
+
+
+# --- the projector board ----------------------------------------------------------------------
+
+
+def _qr_svg(text: str) -> Markup:
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    # qrcode writes the SVG itself from the join URL (escaped in the XML it builds).
+    return Markup(buffer.getvalue().decode("utf-8").split("?>", 1)[-1])  # noqa: S704
+
+
+def _board_data(klass: Class, period: Period, hide_names: bool) -> dict[str, Any]:
+    board = services.board(period, klass, utcnow())
+    return {
+        "running": True,
+        "learners": board.learners,
+        "current": period.current_position,
+        "items": [
+            {
+                "position": row.item.position,
+                "title": _item_title(row.item),
+                "kind": row.item.kind,
+                "on_it": len(row.on_it),
+                "names": [] if hide_names else row.on_it,
+                "done": row.done,
+                "answered": row.answered,
+                "average": None if row.average is None else round(row.average),
+            }
+            for row in board.items
+        ],
+        "not_started": len(board.not_started),
+        "not_started_names": [] if hide_names else board.not_started,
+    }
+
+
+def _board_etag(data: dict[str, Any]) -> str:
+    digest = hashlib.sha1(json.dumps(data, sort_keys=True).encode(), usedforsecurity=False)
+    return f'"b{digest.hexdigest()[:16]}"'
+
+
+@bp.route("/classes/<int:class_id>/period/board")
+@login_required
+def board(class_id: int):
+    klass = _class_or_404(class_id)
+    period = services.running_period(klass, utcnow())
+    hide = request.args.get("names") == "hide"
+    join_url = (
+        url_for("classes.join", _external=True) + f"?code={klass.join_code}"
+        if klass.join_code
+        else None
+    )
+    data = _board_data(klass, period, hide) if period else None
+    return render_template(
+        "periods/board.html",
+        klass=klass,
+        period=period,
+        data=data,
+        etag=_board_etag(data) if data else "",
+        hide=hide,
+        join_url=join_url,
+        qr=_qr_svg(join_url) if join_url else None,
+    )
+
+
+@bp.route("/classes/<int:class_id>/period/board.json")
+@login_required
+def board_json(class_id: int):
+    klass = _class_or_404(class_id)
+    period = services.running_period(klass, utcnow())
+    if period is None:
+        return _conditional('"ended"', lambda: {"running": False})
+    data = _board_data(klass, period, request.args.get("names") == "hide")
+    return _conditional(_board_etag(data), lambda: data)
+
+
+# --- after the period: summary, sign-out, attendance ------------------------------------------
+
+
+@bp.route("/classes/<int:class_id>/periods/<int:period_id>")
+@login_required
+def summary(class_id: int, period_id: int):
+    klass = _class_or_404(class_id)
+    period = _period_or_404(klass, period_id)
+    now = utcnow()
+    return render_template(
+        "periods/summary.html",
+        klass=klass,
+        period=period,
+        board=services.board(period, klass, now),
+        attendance=services.attendance(period, klass, now),
+        finished_at=period.finished_at(now),
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/classes/<int:class_id>/periods/<int:period_id>/sign-out", methods=["POST"])
+@login_required
+def sign_out_room(class_id: int, period_id: int):
+    klass = _class_or_404(class_id)
+    period = _period_or_404(klass, period_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    count = services.sign_out_room(period, klass, utcnow())
+    flash(_("Signed out %(count)d learners on this room's computers.", count=count), "success")
+    return redirect(url_for("periods.summary", class_id=klass.id, period_id=period.id))
+
+
+@bp.route("/classes/<int:class_id>/periods/<int:period_id>/attendance", methods=["GET", "POST"])
+@login_required
+def attendance(class_id: int, period_id: int):
+    klass = _class_or_404(class_id)
+    period = _period_or_404(klass, period_id)
+    now = utcnow()
+    error = None
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        entries = {}
+        for key, status in request.form.items():
+            if key.startswith("status-") and key[7:].isdigit():
+                user_id = int(key[7:])
+                entries[user_id] = (status, request.form.get(f"note-{user_id}", ""))
+        try:
+            changed = services.correct_attendance(period, klass, current_user, entries, now)
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            flash(_("Attendance saved (%(count)d changed).", count=changed), "success")
+            return redirect(url_for("periods.attendance", class_id=klass.id, period_id=period.id))
+    return render_template(
+        "periods/attendance.html",
+        klass=klass,
+        period=period,
+        rows=services.attendance(period, klass, now),
+        statuses=ATTENDANCE_STATUSES,
+        form=ConfirmForm(),
+        error=error,
+    ), (400 if error else 200)
