@@ -64,9 +64,9 @@ def choices_for(klass: Class) -> list[Choice]:
     ids = [c.id for c in courses]
     by_id = {c.id: c for c in courses}
     module_pos = dict(
-        db.session.execute(select(Module.id, Module.position).where(Module.course_id.in_(ids)))
-        .tuples()
-        .all()
+        db.session.execute(
+            select(Module.id, Module.position).where(Module.course_id.in_(ids))
+        ).all()
     )
     found: list[tuple[tuple, Choice]] = []
     for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id.in_(ids))):
@@ -271,7 +271,7 @@ def items_of(period: Period) -> list[ItemView]:
             select(Lesson, Course)
             .join(Course, Course.id == Lesson.course_id)
             .where(Lesson.id.in_(lesson_ids))
-        ).tuples()
+        )
     }
     quizzes = {
         quiz.id: (quiz, course)
@@ -279,7 +279,7 @@ def items_of(period: Period) -> list[ItemView]:
             select(Quiz, Course)
             .join(Course, Course.id == Quiz.course_id)
             .where(Quiz.id.in_(quiz_ids))
-        ).tuples()
+        )
     }
     views = []
     for item in items:
@@ -347,7 +347,7 @@ def board(period: Period, klass: Class, now: datetime) -> Board:
             ProgressEvent.at >= period.started_at,
             ProgressEvent.at <= until,
         )
-    ).tuples()
+    )
     for user_id, lesson_id, at in views:
         if user_id not in latest or latest[user_id][0] < at:
             latest[user_id] = (at, LESSON, lesson_id)
@@ -364,7 +364,7 @@ def board(period: Period, klass: Class, now: datetime) -> Board:
                 Attempt.started_at >= period.started_at,
                 Attempt.started_at <= until,
             )
-        ).tuples()
+        )
     )
     for user_id, quiz_id, started_at, _status, _percent in attempts:
         if user_id not in latest or latest[user_id][0] < started_at:
@@ -378,9 +378,7 @@ def board(period: Period, klass: Class, now: datetime) -> Board:
                 LessonProgress.done_at.is_not(None),
             )
             .group_by(LessonProgress.lesson_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     rows = []
     for item in items:
@@ -433,7 +431,7 @@ def _first_seen(period: Period, member_ids: list[int], now: datetime) -> dict[in
 
     for user_id, at in db.session.execute(
         select(User.id, User.last_seen_at).where(User.id.in_(member_ids))
-    ).tuples():
+    ):
         seen(user_id, at)
     for user_id, at in db.session.execute(
         select(ProgressEvent.user_id, func.min(ProgressEvent.at))
@@ -443,7 +441,7 @@ def _first_seen(period: Period, member_ids: list[int], now: datetime) -> dict[in
             ProgressEvent.at <= until,
         )
         .group_by(ProgressEvent.user_id)
-    ).tuples():
+    ):
         seen(user_id, at)
     for user_id, at in db.session.execute(
         select(Attempt.user_id, func.min(Attempt.started_at))
@@ -453,7 +451,7 @@ def _first_seen(period: Period, member_ids: list[int], now: datetime) -> dict[in
             Attempt.started_at <= until,
         )
         .group_by(Attempt.user_id)
-    ).tuples():
+    ):
         seen(user_id, at)
     return first
 
