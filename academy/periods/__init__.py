@@ -7,6 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from academy.periods import banner
+    # access registers its rule (period.steer) by being imported.
+    from academy.periods import access, banner  # noqa: F401
 
     banner.connect()

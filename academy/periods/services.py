@@ -129,14 +129,14 @@ def start(
         )
     allowed = {c.value: c for c in choices_for(klass)}
     if not values:
-        raise ServiceError(_("Choose at least one lesson or quiz for today."), "items")
+        raise ServiceError(_("Choose at least one lesson or quiz for today."), "item")
     unknown = [v for v in values if v not in allowed]
     if unknown:
         raise ServiceError(
-            _("Not a lesson or quiz of this class's courses: %(item)s", item=unknown[0]), "items"
+            _("Not a lesson or quiz of this class's courses: %(item)s", item=unknown[0]), "item"
         )
     if len(set(values)) != len(values):
-        raise ServiceError(_("Each item can be on today's list only once."), "items")
+        raise ServiceError(_("Each item can be on today's list only once."), "item")
     stale = open_period(klass)
     if stale is not None:
         if not _close_if_over(stale, now):
@@ -437,6 +437,7 @@ def _first_seen(period: Period, member_ids: list[int], now: datetime) -> dict[in
         select(ProgressEvent.user_id, func.min(ProgressEvent.at))
         .where(
             ProgressEvent.user_id.in_(member_ids),
+            ProgressEvent.kind != "enrolled",  # a class enrolment is no sign of the learner
             ProgressEvent.at >= start_,
             ProgressEvent.at <= until,
         )

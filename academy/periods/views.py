@@ -90,12 +90,8 @@ def _item_title(item: services.ItemView | None) -> str | None:
 # --- the teacher's console --------------------------------------------------------------------
 
 
-@bp.route("/classes/<int:class_id>/period")
-@login_required
-def console(class_id: int):
-    klass = _class_or_404(class_id)
-    now = utcnow()
-    period = services.running_period(klass, now)
+def _render_console(klass: Class, *, errors=None, chosen=(), status: int = 200):
+    period = services.running_period(klass, utcnow())
     return render_template(
         "periods/console.html",
         klass=klass,
@@ -103,10 +99,16 @@ def console(class_id: int):
         items=services.items_of(period) if period else [],
         choices=[] if period else services.choices_for(klass),
         last=services.last_period(klass),
-        form=ConfirmForm(),
         default_minutes=services.DEFAULT_MINUTES,
-        errors={},
-    )
+        errors=errors or {},
+        chosen=set(chosen),
+    ), status
+
+
+@bp.route("/classes/<int:class_id>/period")
+@login_required
+def console(class_id: int):
+    return _render_console(_class_or_404(class_id))
 
 
 @bp.route("/classes/<int:class_id>/period/start", methods=["POST"])
@@ -128,35 +130,26 @@ def start(class_id: int):
             now=utcnow(),
         )
     except ServiceError as exc:
-        return render_template(
-            "periods/console.html",
-            klass=klass,
-            period=None,
-            items=[],
-            choices=services.choices_for(klass),
-            last=services.last_period(klass),
-            form=ConfirmForm(),
-            default_minutes=services.DEFAULT_MINUTES,
-            errors={exc.field or "form": exc.message},
-            chosen=set(request.form.getlist("item")),
-        ), 400
+        errors = {exc.field or "form": exc.message}
+        return _render_console(
+            klass, errors=errors, chosen=request.form.getlist("item"), status=400
+        )
     flash(_("The period has started."), "success")
     return _console(klass)
 
 
-def _steer(class_id: int, action) -> Response:
+def _steer(class_id: int, action):
     klass = _class_or_404(class_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     period = services.open_period(klass)
-    if period is None:
-        flash(_("This class has no period running."), "error")
-        return _console(klass), 409
     try:
+        if period is None:
+            raise ServiceError(_("This class has no period running."))
         action(period, utcnow())
     except ServiceError as exc:
-        flash(exc.message, "error")
-        return _console(klass), 409
+        # 409: the period is not in a state that allows this (ended, or none).
+        return _render_console(klass, errors={"form": exc.message}, status=409)
     return _console(klass)
 
 
@@ -188,7 +181,7 @@ def end(class_id: int):
     klass = _class_or_404(class_id)
     period = services.open_period(klass)
     response = _steer(class_id, lambda p, now: services.end(p, now=now))
-    if period is not None and response.status_code == 302:
+    if period is not None and isinstance(response, Response):
         return redirect(url_for("periods.summary", class_id=klass.id, period_id=period.id))
     return response
 
