@@ -198,14 +198,26 @@ def test_poll_etag_and_304(client, room_period):
     assert f'data-etag="{moved.headers["ETag"]}"' in page
 
 
-def test_the_304_costs_the_user_and_one_query(client, room_period, count_queries):
+def test_the_304_costs_one_query(client, room_period, count_queries):
     room = room_period()
     client.login(room.learners[0])
     etag = client.get("/period/now").headers["ETag"]
     with count_queries() as queries:
         response = client.get("/period/now", headers={"If-None-Match": etag})
     assert response.status_code == 304
-    assert len(queries) == 2, queries  # the signed-in user, the period
+    assert len(queries) == 1, queries  # the session's user and their class's period, together
+
+
+def test_a_signed_out_session_polls_401(client, room_period):
+    # The room's computers were signed out (the session version moved on): the poll says so,
+    # and the page's script reloads into the sign-in page.
+    room = room_period()
+    client.login(room.learners[0])
+    assert client.get("/period/now").status_code == 200
+    room.learners[0].session_version += 1
+    db.session.commit()
+    response = client.get("/period/now", headers={"Accept": "application/json"})
+    assert response.status_code == 401
 
 
 def test_poll_is_in_the_learners_language(client, room_period):

@@ -83,7 +83,11 @@ def _security_headers(response: Response) -> Response:
         # current_user last: after a commit it would reload the signed-in user (a query) to
         # learn what a POST or an error already decides.
         and (
-            request.method != "GET" or response.status_code >= 400 or current_user.is_authenticated
+            request.method != "GET"
+            or response.status_code >= 400
+            # A view that said no-store itself (the period poll) is private: no user lookup.
+            or response.cache_control.no_store
+            or current_user.is_authenticated
         )
     ):
         # A shared PC must never show the previous learner's pages: nothing private is kept

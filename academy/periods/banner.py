@@ -22,15 +22,15 @@ def item_url(item: services.ItemView) -> str:
     return url_for("quizzes.quiz", quiz_id=item.obj.id)
 
 
-def poll_etag(state: services.PollState | None) -> str:
+def poll_etag(state: services.PollState | None, locale: str | None = None) -> str:
     """The poll's ETag: which period, how often it changed, and the language of the title."""
-    return f'"{state.etag if state else "none"}.{get_locale()}"'
+    return f'"{state.etag if state else "none"}.{locale or get_locale()}"'
 
 
 def _banner(user: Any, **_kwargs: Any) -> Markup | None:
     if getattr(user, "role", None) != "learner":
         return None
-    state = services.poll_state(user.id, utcnow())
+    state = services.poll_state(user, utcnow())
     item = None
     if state is not None:
         item = services.current_item(db.session.get(Period, state.period_id))

@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from academy.auth.models import User
 from academy.classes.models import Class, ClassCourse, ClassMember
 from academy.core import transaction
+from academy.core.db import UTCDateTime
 from academy.core.errors import ServiceError
 from academy.courses.models import Course, Lesson, Module
 from academy.extensions import db
@@ -229,21 +230,48 @@ class PollState:
         return f"p{self.period_id}.{self.version}"
 
 
-def poll_state(user_id: int, now: datetime) -> PollState | None:
-    """The running period of one of the learner's classes, in one indexed query (class_members
-    by user, then periods by the one-open-per-class index). The poll's 304 needs nothing more."""
+@dataclass(frozen=True)
+class Poller:
+    """Who polls (checked against the session's version, as the user loader does) and the
+    running period of one of their classes, if any."""
+
+    locale: str | None
+    state: PollState | None
+
+
+# The poll is the most frequent request of a room (40 PCs, every 5 seconds): one statement,
+# written once, that checks the session's user (id, session version, active) and finds the
+# running period of their classes through class_members' user index and the periods'
+# one-open-per-class index. Plain SQL so the 304 pays for no ORM; the same on both databases.
+_POLL = text(
+    """
+    SELECT u.locale, p.id, p.version, p.follow_me, p.current_position
+    FROM users u
+    LEFT JOIN class_members cm ON cm.user_id = u.id
+    LEFT JOIN periods p
+      ON p.class_id = cm.class_id AND p.ended_at IS NULL AND p.ends_at > :now
+    WHERE u.id = :user_id AND u.session_version = :version AND u.active
+    ORDER BY CASE WHEN p.id IS NULL THEN 1 ELSE 0 END, p.started_at DESC
+    LIMIT 1
+    """
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+
+def poller(user_id: int, session_version: int, now: datetime) -> Poller | None:
+    """None when the session's user is gone, deactivated or signed out (version moved on)."""
     row = db.session.execute(
-        select(Period.id, Period.version, Period.follow_me, Period.current_position)
-        .join(ClassMember, ClassMember.class_id == Period.class_id)
-        .where(
-            ClassMember.user_id == user_id,
-            Period.ended_at.is_(None),
-            Period.ends_at > now,
-        )
-        .order_by(Period.started_at.desc())
-        .limit(1)
+        _POLL, {"user_id": user_id, "version": session_version, "now": now}
     ).first()
-    return PollState(*row) if row is not None else None
+    if row is None:
+        return None
+    locale, period_id, version, follow_me, position = row
+    state = PollState(period_id, version, bool(follow_me), position) if period_id else None
+    return Poller(locale, state)
+
+
+def poll_state(user: User, now: datetime) -> PollState | None:
+    found = poller(user.id, user.session_version, now)
+    return found.state if found else None
 
 
 @dataclass

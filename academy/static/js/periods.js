@@ -16,6 +16,9 @@
             etag = response.headers.get("ETag") || "";
             return response.json().then(onChange);
           }
+          // Signed out (the teacher signed the room's computers out): the reload lands on the
+          // sign-in page, so the next learner never finds this one's session.
+          if (response.status === 401) window.location.reload();
           return null; // 304: nothing changed; other statuses: try again later
         })
         .catch(function () { /* flaky network: the next tick tries again */ })
