@@ -87,6 +87,7 @@ ACCESS: dict[tuple[str, str], tuple] = {
     ("main.set_language", "POST"):                (400, 400, 400, 400, 400, 400),
     ("periods.attendance", "GET"):                (S, 404, 404, 404, 200, 200),
     ("periods.attendance", "POST"):               (S, 404, 404, 404, 302, 302),
+    ("periods.attendance_csv", "GET"):            (S, 404, 404, 404, 200, 200),
     ("periods.board", "GET"):                     (S, 404, 404, 404, 200, 200),
     ("periods.board_json", "GET"):                (S, 404, 404, 404, 200, 200),
     ("periods.console", "GET"):                   (S, 404, 404, 404, 200, 200),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -438,3 +438,35 @@ def test_summary_and_signing_the_room_out(client, app, room_period):
     after = learner_client.get("/dashboard")
     assert after.status_code == 302 and "/sign-in" in after.headers["Location"]
     assert away_client.get("/dashboard").status_code == 200
+
+
+def test_attendance_by_month_as_csv_for_excel(client, room_period):
+    room = room_period(learners=2, now=datetime(2026, 11, 30, 17, 30, tzinfo=UTC))  # 1 Dec, Bangkok
+    a, b = room.learners
+    db.session.add(Attendance(period_id=room.period.id, user_id=a.id, status=LATE, note="=bus"))
+    db.session.commit()
+    client.login(room.teacher)
+    url = f"/classes/{room.klass.id}/attendance.csv"
+    december = client.get(f"{url}?month=2026-12")
+    assert december.status_code == 200 and december.mimetype == "text/csv"
+    text = december.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    lines = text.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("วันที่,")
+    by_user = {line.split(",")[3]: line.split(",") for line in lines[1:]}
+    assert by_user[a.username][:2] == ["2026-12-01", "00:30"]
+    assert by_user[a.username][4:] == ["สาย", "'=bus"]  # Thai, and no formula for Excel
+    assert by_user[b.username][4] == "ขาด"
+    november = client.get(f"{url}?month=2026-11").get_data(as_text=True)
+    assert len(november.splitlines()) == 1  # the header only: that period is December's
+    client.post("/language", data={"language": "en"})
+    bad = client.get(f"{url}?month=12-2026")
+    assert bad.status_code == 400 and "YYYY-MM" in bad.get_data(as_text=True)
+
+
+def test_the_board_qr_opens_join_with_the_code(client, room_period, make_user):
+    room = room_period()
+    newcomer = make_user("learner")
+    client.login(newcomer)
+    page = client.get(f"/join?code={room.klass.join_code}").get_data(as_text=True)
+    assert f'value="{room.klass.join_code}"' in page

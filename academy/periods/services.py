@@ -5,7 +5,7 @@ caller's: views pass utcnow(), tests pass the moment they mean."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -558,9 +558,7 @@ def periods_in_month(klass: Class, month: str) -> list[Period]:
     except ValueError:
         raise ServiceError(_("A month is written YYYY-MM, e.g. 2026-12."), "month") from None
     nxt = datetime(first.year + first.month // 12, first.month % 12 + 1, 1)
-    offset = timedelta(hours=7)
-    from datetime import UTC
-
+    offset = timedelta(hours=7)  # Bangkok has no daylight saving
     lo, hi = (first - offset).replace(tzinfo=UTC), (nxt - offset).replace(tzinfo=UTC)
     return list(
         db.session.scalars(

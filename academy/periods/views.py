@@ -3,9 +3,11 @@ and the learners' poll. Views parse and render; the rules are in services."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
+from datetime import timedelta
 from typing import Any
 
 import qrcode
@@ -342,3 +344,45 @@ def attendance(class_id: int, period_id: int):
         form=ConfirmForm(),
         error=error,
     ), (400 if error else 200)
+
+
+def _csv_cell(value: object) -> str:
+    """Excel runs a cell that starts with = + - @ as a formula: names come from CSV imports."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.route("/classes/<int:class_id>/attendance.csv")
+@login_required
+def attendance_csv(class_id: int):
+    """A class's attendance for one Bangkok month, one line per period and learner, for Excel
+    (UTF-8 with the byte-order mark, so Thai names open intact)."""
+    klass = _class_or_404(class_id)
+    now = utcnow()
+    month = request.args.get("month") or (now + timedelta(hours=7)).strftime("%Y-%m")
+    try:
+        periods = services.periods_in_month(klass, month)
+    except ServiceError as exc:
+        # A hand-made link: say what is wrong with it (the error page would not).
+        return Response(exc.message, status=400, mimetype="text/plain")
+    labels = {
+        "present": _("present"),
+        "late": _("late"),
+        "absent": _("absent"),
+        "excused": _("excused"),
+    }
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([_("Date"), _("Started"), _("Name"), _("Username"), _("Status"), _("Note")])
+    for period in periods:
+        local = period.started_at + timedelta(hours=7)
+        for row in services.attendance(period, klass, now):
+            cells = [local.date().isoformat(), local.strftime("%H:%M"), row.user.full_name]
+            cells += [row.user.username, labels[row.status], row.note]
+            writer.writerow([_csv_cell(v) for v in cells])
+    name = f"attendance-{klass.id}-{month}.csv"
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
