@@ -3,10 +3,9 @@
 // polls, never a held connection: a school of rooms must not need a socket per PC.
 (function () {
   "use strict";
-  var EVERY_MS = 5000;
-
   function poll(el, onChange) {
     var etag = el.getAttribute("data-etag") || "";
+    var every = 1000 * (parseFloat(el.getAttribute("data-every")) || 5);
     function tick() {
       var headers = { Accept: "application/json" };
       if (etag) headers["If-None-Match"] = etag;
@@ -22,9 +21,9 @@
           return null; // 304: nothing changed; other statuses: try again later
         })
         .catch(function () { /* flaky network: the next tick tries again */ })
-        .then(function () { window.setTimeout(tick, EVERY_MS); });
+        .then(function () { window.setTimeout(tick, every); });
     }
-    window.setTimeout(tick, EVERY_MS);
+    window.setTimeout(tick, every);
   }
 
   function banner(el) {
