@@ -131,6 +131,7 @@ def main(argv=None) -> int:
         event.listen(db.engine, "before_cursor_execute", count)
     rows = [
         ("bare Flask hello", hello.test_client(), "/", None),
+        ("Academy /healthz", app.test_client(), "/healthz", None),
         ("poll 304", learner, "/period/now", {"If-None-Match": etag}),
         ("poll 200", learner, "/period/now", None),
         ("board page", board, f"/classes/{class_id}/period/board", None),
