@@ -153,10 +153,16 @@ class AcademyClient(FlaskClient):
         return serializer.dumps(raw)
 
     def login(self, user) -> AcademyClient:
-        """Sign in without the password round trip (the sign-in form has its own tests)."""
+        """Sign in without the password round trip (the sign-in form has its own tests), with
+        a session recorded on the server as the sign-in form makes one."""
+        from academy.auth.services import start_session
+
+        token = start_session(user)
+        _db.session.commit()
         with self.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
+            session["sid"] = token
         return self
 
     def logout(self) -> AcademyClient:

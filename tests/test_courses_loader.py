@@ -506,3 +506,13 @@ def test_cli_import_courses_refuses_two_folders_with_one_slug(app, runner, tmp_p
     assert result.exit_code == 1
     assert "b/course.yml: slug 'test-course' is also used by" in result.output
     assert services.course_by_slug("test-course") is None
+
+
+def test_an_ordinary_comment_at_the_top_of_a_quiz_is_not_a_setting(app, tmp_path):
+    from academy.quizzes.models import Quiz
+
+    folder = write_course(tmp_path)
+    quiz = folder / "01-intro" / "03-check.gift"
+    quiz.write_text("// @todo review\n" + quiz.read_text(encoding="utf-8"), encoding="utf-8")
+    load_course(folder)
+    assert db.session.scalar(select(Quiz.pass_mark).where(Quiz.key == "check")) == 70

@@ -125,7 +125,7 @@ def test_dashboard_shows_only_my_progress_and_what_is_next(client, setting, prog
     assert "ขายของออนไลน์ให้ปัง" in html and "คอร์สที่จบแล้ว" in html
     assert "คอร์สของเพื่อน" not in html
     assert lessons[1].title_th in html  # resume: the lesson opened last, not yet done
-    assert '<progress max="100" value="16.7"' in html
+    assert '<progress max="100" value="17"' in html  # 1 of 6 is 16.7%, shown as 17%
     assert "style=" not in html
     completed_at = db.session.get(CourseProgress, (member.id, finished.id)).completed_at
     assert (
@@ -288,3 +288,19 @@ def test_learner_detail_shows_timeline_progress_and_attempts(client, setting):
     assert lesson.title_th in html and quiz.title_th in html
     assert "35%" in html and "90%" in html
     assert html.count("<time") >= 4  # enrolled, viewed, done, graded twice
+
+
+def test_dashboard_percentages_read_as_a_person_expects(client, setting, progress_course):
+    member = setting["member"]
+    eight = progress_course(modules=2, lessons=4, quizzes=0, title_th="แปดบท")
+    enrol(member, eight)
+    complete_lesson(member, course_lessons(eight)[0])
+    finished = progress_course(modules=1, lessons=1, quizzes=0, title_th="จบแล้ว")
+    enrol(member, finished)
+    finish_course(member, finished)
+    client.login(member)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "13%" in html and "12%" not in html  # 1 of 8 is 12.5%: halves round up
+    finished_card = html[html.index("จบแล้ว") :]
+    assert '<progress max="100" value="100"' in finished_card
+    assert "100%" in finished_card

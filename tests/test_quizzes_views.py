@@ -540,3 +540,56 @@ def test_timeup_post_saves_and_submits(client, world):
     assert response.headers["Location"].endswith(f"/attempts/{attempt.id}/result")
     db.session.refresh(attempt)
     assert attempt.status == SUBMITTED and attempt.points == 1
+
+
+def test_import_shows_warnings_and_accepts_a_file_of_categories_only(client, world, runner):
+    quiz = world["quiz"]
+    client.login(world["teacher"])
+    count = len(quiz.questions)
+    response = client.post(
+        f"/quizzes/{quiz.id}/import",
+        data={"text": "$CATEGORY: unit-1\n"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "เพิ่มคำถามแล้ว 0 ข้อ" in response.get_data(as_text=True)
+    response = client.post(
+        f"/quizzes/{quiz.id}/import",
+        data={"text": "::pick:: Which? {~a ~b}\n"},
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "เพิ่มคำถามแล้ว 1 ข้อ" in page
+    assert 'class="flash flash-warning"' in page
+    assert ":1: pick: no choice earns marks" in page
+    db.session.expire_all()
+    assert len(world["quiz"].questions) == count + 1
+
+
+def test_cli_import_prints_warnings(runner, world, tmp_path):
+    source = tmp_path / "w.gift"
+    source.write_text("// c\n\n::pick:: Which? {~a ~b}\n", encoding="utf-8")
+    result = runner.invoke(
+        args=["academy", "import-gift", str(source), "--course", world["course"].slug]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"warning: {source}:3: pick: no choice earns marks" in result.output
+    assert "1 questions added" in result.output
+
+
+def test_question_editor_saves_what_moodle_imports_with_a_warning(client, world):
+    quiz = world["quiz"]
+    client.login(world["teacher"])
+    saved = client.post(
+        f"/quizzes/{quiz.id}/questions/new?type=multiple",
+        data={"title": "No right", "text": "?", "points": "1", "answers": "~a\n~b"},
+        follow_redirects=True,
+    )
+    assert saved.status_code == 200
+    assert "No right: no choice earns marks" not in saved.get_data(as_text=True)
+    assert "no choice earns marks" in saved.get_data(as_text=True)
+    wild = {"title": "Spell", "text": "?", "points": "1", "answers": "=colo*r\n=%0%*#no"}
+    client.post(f"/quizzes/{quiz.id}/questions/new?type=short", data=wild)
+    question = db.session.scalar(select(Question).where(Question.title == "Spell"))
+    page = client.get(f"/quizzes/{quiz.id}/questions/{question.id}/edit").get_data(as_text=True)
+    assert "=colo*r\n=%0%*#no" in page

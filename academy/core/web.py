@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -18,6 +19,7 @@ from werkzeug.routing import IntegerConverter
 
 from academy.core import access, compress, signals
 from academy.core.i18n import format_date, format_datetime, localized, translated
+from academy.core.learning import shown_percent
 
 # No inline script or style anywhere: every script is a file the app serves.
 CSP = (
@@ -25,6 +27,8 @@ CSP = (
     "media-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# For an SVG served on its own: it must not run anything even if a check were ever missed.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
 @dataclass(frozen=True)
@@ -173,7 +177,20 @@ def _csrf_error(error: CSRFError):
     return render_template("errors/error.html", error=error, code=400, csrf=True), 400
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, except that an error page never starts a session. A cross-site
+    POST arrives without the browser's cookie (SameSite=Lax) and is refused (CSRF, 400); had
+    that page set a fresh cookie (its forms need a CSRF token), the browser would have dropped
+    the person's real session for it: any website could sign a learner out mid-quiz."""
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if response.status_code >= 400 and self.get_cookie_name(app) not in request.cookies:
+            return
+        super().save_session(app, session, response)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = _SessionInterface()
     if app.config.get("PROXY_FIX_HOPS"):
         hops = int(app.config["PROXY_FIX_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -195,6 +212,7 @@ def init_app(app: Flask) -> None:
         current_language=lambda: str(get_locale()),
     )
     app.jinja_env.filters.update(
+        percent=shown_percent,
         date=format_date,
         datetime=format_datetime,
         localized=localized,

@@ -80,7 +80,11 @@ class CourseStatus:
     def percent(self) -> float:
         if not self.items_total:
             return 0.0
-        return round(100.0 * self.items_done / self.items_total, 1)
+        exact = 100.0 * self.items_done / self.items_total
+        # One decimal is stored; 1999 of 2000 must not round up to 100, nor 1 of 2000 to 0.
+        if self.items_done < self.items_total:
+            return max(0.1, min(99.9, round(exact, 1))) if self.items_done else 0.0
+        return 100.0
 
     @property
     def score(self) -> float | None:

@@ -28,6 +28,7 @@ from academy.classes.models import Class
 from academy.core.access import authorize
 from academy.core.db import utcnow
 from academy.core.i18n import current_language, local_date, translated
+from academy.core.learning import shown_percent
 from academy.extensions import db
 from academy.progress import access as _access  # noqa: F401  (registers "class.teach")
 from academy.progress import queries
@@ -161,7 +162,7 @@ def gradebook_csv(class_id: int):
                 cells.append(cell.at.date().isoformat() if cell and cell.at else "")
             else:
                 cells.append(f"{cell.percent:g}" if cell and cell.percent is not None else "")
-        cells.append(f"{row.percent:g}")
+        cells.append(str(shown_percent(row.percent, row.completed_at)))
         cells.append(row.completed_at.date().isoformat() if row.completed_at else "")
         rows.append(cells)
 

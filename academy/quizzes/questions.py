@@ -311,7 +311,9 @@ class Question:
             if len(self.answers) < 2:
                 raise QuestionError("answers: a choice question needs at least 2 choices")
             total = sum(answer.fraction for answer in self.answers if answer.fraction > 0)
-            if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
+            # No right choice at all (`{~a ~b}`) is what Moodle imports with a notice; it is
+            # kept, and `question_warnings` says so. Any other sum is a slip in the weights.
+            if total and abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
                 raise QuestionError(
                     f"answers: the positive weights of a multiple-answer question must add up "
                     f"to 100%, they add up to {total * 100:g}% (for thirds write 33.33333%)"
@@ -433,6 +435,26 @@ class Question:
 _LIST_FIELDS = frozenset({"answers", "numeric", "pairs"})
 
 
+def question_warnings(question: Question) -> list[str]:
+    """What is allowed (Moodle imports it) but almost certainly not what the teacher meant."""
+    warnings = []
+    if question.type == MULTIPLE and not any(a.fraction > 0 for a in question.answers):
+        warnings.append(
+            "no choice earns marks (no '=' answer and no positive weight), so every answer "
+            "scores 0: mark the right choice with = or give the right choices weights"
+        )
+    if question.blank_kind == SHORT:
+        # The first matching answer decides, so one made only of wildcards ends the list.
+        for index, answer in enumerate(question.answers[:-1], start=1):
+            if answer.text.strip("*") == "":
+                warnings.append(
+                    f"answer {index} ({answer.text}) accepts every answer, so the answers after "
+                    "it are never used: move it to the end"
+                )
+                break
+    return warnings
+
+
 def _items(
     data: Mapping[str, Any], key: str, build: Callable[[Mapping[str, Any]], Any]
 ) -> list[Any]:
@@ -493,4 +515,5 @@ __all__ = [
     "Pair",
     "Question",
     "QuestionError",
+    "question_warnings",
 ]

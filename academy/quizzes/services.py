@@ -812,9 +812,11 @@ def readable_response(data: QuestionData, value: Any) -> str:
 def right_answer(data: QuestionData) -> str:
     """A correct answer in words, for the result page once it may be shown."""
     kind = data.blank_kind
-    if kind in (SINGLE, BLANK_CHOICE, "short"):
-        best = [a.text for a in data.answers if a.fraction == 1.0]
-        return " / ".join(best)
+    if kind in (SINGLE, BLANK_CHOICE):
+        return " / ".join(a.text for a in data.answers if a.fraction == 1.0)
+    if kind == "short":
+        typed = [grading.readable_answer(a.text) for a in data.answers if a.fraction == 1.0]
+        return " / ".join(text for text in typed if text)
     if kind == MULTIPLE:
         return ", ".join(a.text for a in data.answers if a.fraction > 0)
     if kind == "truefalse":

@@ -14,7 +14,7 @@ from academy.extensions import db
 from academy.quizzes import editing, services, transfer
 from academy.quizzes.access import editable_quiz
 from academy.quizzes.models import Question, Quiz
-from academy.quizzes.questions import QUESTION_TYPES
+from academy.quizzes.questions import QUESTION_TYPES, question_warnings
 from academy.studio.blueprint import bp
 from academy.studio.forms import ImportForm, QuestionForm, QuizSettingsForm
 
@@ -85,6 +85,8 @@ def _question_page(quiz: Quiz, kind: str, question: Question | None):
                 else:
                     services.set_question(question, built, float(form.points.data))
                 flash(_("Question saved."), "success")
+                for warning in question_warnings(built):
+                    flash(_("Check this question: %(warning)s", warning=warning), "warning")
                 return redirect(url_for("studio.quiz_questions", quiz_id=quiz.id))
     status = 400 if request.method == "POST" and (error or form.errors) else 200
     return render_template(
@@ -156,11 +158,13 @@ def import_gift(quiz_id: int):
             error = _("Choose a file or paste GIFT text.")
         else:
             try:
-                added = transfer.import_gift(quiz, text, name)
+                imported = transfer.import_gift(quiz, text, name)
             except ServiceError as exc:
                 error = exc.message
             else:
-                flash(_("%(n)d questions added.", n=len(added)), "success")
+                flash(_("%(n)d questions added.", n=len(imported.added)), "success")
+                for warning in imported.warnings:
+                    flash(_("Check this question: %(warning)s", warning=warning), "warning")
                 return redirect(url_for("studio.quiz_questions", quiz_id=quiz.id))
     status = 400 if error else 200
     return render_template("studio/quiz_import.html", quiz=quiz, form=form, error=error), status
