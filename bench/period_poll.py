@@ -114,10 +114,16 @@ def main(argv=None) -> int:
         del period
 
     def signed_in(user_id: int):
+        from academy.auth.services import start_session
+
+        with app.app_context():
+            token = start_session(db.session.get(User, user_id))
+            db.session.commit()
         client = app.test_client()
         with client.session_transaction() as session:
             session["_user_id"] = f"{user_id}:1"
             session["_fresh"] = True
+            session["sid"] = token
         return client
 
     learner, board = signed_in(learner_id), signed_in(teacher_id)

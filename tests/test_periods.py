@@ -422,27 +422,28 @@ def test_the_teacher_corrects_attendance_on_one_screen(client, room_period):
 
 
 def test_summary_and_signing_the_room_out(client, app, room_period):
-    room = room_period(learners=2)
-    signed_in, stayed_away = room.learners
-    # A real sign-in during the period (it stamps last_seen_at), then a page with that cookie.
-    learner_client = app.test_client()
-    response = learner_client.post(
-        "/sign-in", data={"username": signed_in.username, "password": PASSWORD}
-    )
+    room = room_period(learners=2, start=False)
+    on_this_pc, at_home = room.learners
+    # A session begun before the period (at home) stays; one begun during it (the room's PC)
+    # ends.
+    home = app.test_client().login(at_home)
+    period = services.start(room.klass, room.teacher, values(room.klass), now=utcnow())
+    db.session.commit()
+    pc = app.test_client()
+    response = pc.post("/sign-in", data={"username": on_this_pc.username, "password": PASSWORD})
     assert response.status_code == 302
-    assert learner_client.get("/dashboard").status_code == 200
-    away_client = app.test_client().login(stayed_away)
+    assert pc.get("/dashboard").status_code == 200
     client.login(room.teacher)
     client.post(f"/classes/{room.klass.id}/period/end")
-    summary = client.get(f"/classes/{room.klass.id}/periods/{room.period.id}")
+    summary = client.get(f"/classes/{room.klass.id}/periods/{period.id}")
     assert "ออกจากระบบคอมพิวเตอร์ทุกเครื่องในห้องนี้" in summary.get_data(as_text=True)
-    out = client.post(f"/classes/{room.klass.id}/periods/{room.period.id}/sign-out")
+    out = client.post(f"/classes/{room.klass.id}/periods/{period.id}/sign-out")
     assert out.status_code == 302
-    # The shared PC's next request asks for the sign-in; a learner not seen in the period keeps
-    # their session (they may be signed in at home).
-    after = learner_client.get("/dashboard")
+    after = pc.get("/dashboard")
     assert after.status_code == 302 and "/sign-in" in after.headers["Location"]
-    assert away_client.get("/dashboard").status_code == 200
+    assert pc.get("/period/now", headers={"Accept": "application/json"}).status_code == 401
+    assert home.get("/dashboard").status_code == 200
+    assert home.get("/period/now").status_code == 200
 
 
 def test_attendance_by_month_as_csv_for_excel(client, room_period):

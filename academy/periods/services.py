@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from academy.auth.models import User
+from academy.auth import services as auth
+from academy.auth.models import User, UserSession
 from academy.classes.models import Class, ClassCourse, ClassMember
 from academy.core import transaction
 from academy.core.db import UTCDateTime
@@ -240,13 +242,15 @@ class Poller:
 
 
 # The poll is the most frequent request of a room (40 PCs, every 5 seconds): one statement,
-# written once, that checks the session's user (id, session version, active) and finds the
-# running period of their classes through class_members' user index and the periods'
-# one-open-per-class index. Plain SQL so the 304 pays for no ORM; the same on both databases.
+# written once, that checks the cookie's session as the user loader does (the session row,
+# not past its lifetime; the user's session version; active) and finds the running period of
+# their classes through class_members' user index and the periods' one-open-per-class index.
+# Plain SQL so the 304 pays for no ORM; the same on both databases.
 _POLL = text(
     """
     SELECT u.locale, p.id, p.version, p.follow_me, p.current_position
     FROM users u
+    JOIN user_sessions s ON s.user_id = u.id AND s.id = :session AND s.created_at > :since
     LEFT JOIN class_members cm ON cm.user_id = u.id
     LEFT JOIN periods p
       ON p.class_id = cm.class_id AND p.ended_at IS NULL AND p.ends_at > :now
@@ -254,14 +258,20 @@ _POLL = text(
     ORDER BY CASE WHEN p.id IS NULL THEN 1 ELSE 0 END, p.started_at DESC
     LIMIT 1
     """
-).bindparams(bindparam("now", type_=UTCDateTime()))
+).bindparams(bindparam("now", type_=UTCDateTime()), bindparam("since", type_=UTCDateTime()))
 
 
-def poller(user_id: int, session_version: int, now: datetime) -> Poller | None:
-    """None when the session's user is gone, deactivated or signed out (version moved on)."""
-    row = db.session.execute(
-        _POLL, {"user_id": user_id, "version": session_version, "now": now}
-    ).first()
+def poller(user_id: int, session_version: int, token: str, now: datetime) -> Poller | None:
+    """None when the cookie's session is over: signed out (this room's computers too), past
+    its lifetime, the version moved on, or the person switched off."""
+    params = {
+        "user_id": user_id,
+        "version": session_version,
+        "session": auth.session_key(token),
+        "since": now - current_app.permanent_session_lifetime,
+        "now": now,
+    }
+    row = db.session.execute(_POLL, params).first()
     if row is None:
         return None
     locale, period_id, version, follow_me, position = row
@@ -270,8 +280,15 @@ def poller(user_id: int, session_version: int, now: datetime) -> Poller | None:
 
 
 def poll_state(user: User, now: datetime) -> PollState | None:
-    found = poller(user.id, user.session_version, now)
-    return found.state if found else None
+    """The running period of one of a (loaded, signed-in) learner's classes."""
+    row = db.session.execute(
+        select(Period.id, Period.version, Period.follow_me, Period.current_position)
+        .join(ClassMember, ClassMember.class_id == Period.class_id)
+        .where(ClassMember.user_id == user.id, Period.ended_at.is_(None), Period.ends_at > now)
+        .order_by(Period.started_at.desc())
+        .limit(1)
+    ).first()
+    return PollState(row[0], row[1], bool(row[2]), row[3]) if row else None
 
 
 @dataclass
@@ -573,18 +590,21 @@ def periods_in_month(klass: Class, month: str) -> list[Period]:
 
 
 def sign_out_room(period: Period, klass: Class, now: datetime) -> int:
-    """End every session of the class's learners that began during the period: their session
-    version moves on, so the cookie on the shared PC stops working on its next request."""
-    signed_in = select(ClassMember.user_id).where(ClassMember.class_id == klass.id)
+    """End every session of the class's learners that began during the period (their rows go,
+    so the cookie on the shared PC stops working at its next request); a learner's session
+    begun elsewhere, before or after, stays. Returns how many sessions ended."""
+    learners = (
+        select(ClassMember.user_id)
+        .join(User, User.id == ClassMember.user_id)
+        .where(ClassMember.class_id == klass.id, User.role == "learner")
+    )
     result = db.session.execute(
-        update(User)
+        delete(UserSession)
         .where(
-            User.id.in_(signed_in),
-            User.role == "learner",
-            User.last_seen_at >= period.started_at,
-            User.last_seen_at <= _window_end(period, now),
+            UserSession.user_id.in_(learners),
+            UserSession.created_at >= period.started_at,
+            UserSession.created_at <= _window_end(period, now),
         )
-        .values(session_version=User.session_version + 1)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0

@@ -79,9 +79,10 @@ def poll():
     unchanged answer (304) reads the session cookie and runs one indexed query: no user object
     (services.poller checks the session's version itself, as the user loader would)."""
     ident, _sep, version = str(session.get("_user_id") or "").partition(":")
-    if not (ident.isdigit() and version.isdigit()):
+    token = session.get("sid")
+    if not (ident.isdigit() and version.isdigit() and isinstance(token, str) and token):
         abort(401)
-    found = services.poller(int(ident), int(version), utcnow())
+    found = services.poller(int(ident), int(version), token[:100], utcnow())
     if found is None:
         abort(401)  # signed out (this room's computers were signed out), or deactivated
     state = found.state
@@ -309,7 +310,7 @@ def sign_out_room(class_id: int, period_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     count = services.sign_out_room(period, klass, utcnow())
-    flash(_("Signed out %(count)d learners on this room's computers.", count=count), "success")
+    flash(_("Signed out %(count)d computers of this room.", count=count), "success")
     return redirect(url_for("periods.summary", class_id=klass.id, period_id=period.id))
 
 

@@ -1,7 +1,7 @@
 """periods: the computer-room period, its items and attendance (issue 14)
 
 Revision ID: 0002_periods
-Revises: 0001
+Revises: 0002_sessions_certificate_links
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import academy.core.db
 
 revision = "0002_periods"
-down_revision = "0001"
+down_revision = "0002_sessions_certificate_links"
 branch_labels = None
 depends_on = None
 
