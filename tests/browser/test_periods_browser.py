@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import PC, sign_in
+from tests.browser.conftest import PC, assert_accessible, sign_in
 from tests.fixtures.auth import PASSWORD
 
 
@@ -39,9 +39,13 @@ def test_follow_me_moves_the_learners(browser, live_server, room_period, quick_p
     assert "บทเรียน 1.1" in banner.inner_text()
     second.goto(f"/courses/{room.course.slug}/lessons/m1-l3")  # elsewhere, on purpose
 
+    assert_accessible(first)
     teacher = browser.new_context(viewport=PC, base_url=live_server).new_page()
+    teacher_errors: list[str] = []
+    teacher.on("console", lambda m: teacher_errors.append(m.text) if m.type == "error" else None)
     sign_in(teacher, room.teacher.username, PASSWORD)
     teacher.goto(f"/classes/{room.klass.id}/period")
+    assert_accessible(teacher)
     teacher.get_by_role("button", name="ถัดไป").click()
     teacher.wait_for_load_state()
 
@@ -53,6 +57,8 @@ def test_follow_me_moves_the_learners(browser, live_server, room_period, quick_p
     assert teacher.locator(".board-qr svg").count() == 1
     current = teacher.locator("tr.current th")
     assert "บทเรียน 1.2" in current.inner_text()
+    assert_accessible(teacher)
+    assert not teacher_errors, teacher_errors
 
     teacher.goto(f"/classes/{room.klass.id}/period")
     teacher.get_by_role("button", name="จบคาบเรียน").click()
