@@ -382,7 +382,6 @@ def board(period: Period, klass: Class, now: datetime) -> Board:
     items = items_of(period)
     until = _window_end(period, now)
     lesson_ids = [i.obj.id for i in items if i.kind == LESSON]
-    quiz_ids = [i.obj.id for i in items if i.kind == QUIZ]
     # Where each learner is: the latest lesson opened or quiz started during the period.
     latest: dict[int, tuple[datetime, str, int]] = {}
     views = db.session.execute(
@@ -444,7 +443,6 @@ def board(period: Period, klass: Class, now: datetime) -> Board:
             row.average = sum(scores.values()) / len(scores) if scores else None
         rows.append(row)
     not_started = sorted(names[uid] for uid in member_ids if uid not in latest)
-    del quiz_ids
     return Board(period, len(members), rows, not_started)
 
 

@@ -62,7 +62,8 @@ def _console(klass: Class):
 
 def _conditional(etag: str, build) -> Response:
     """304 when the browser already has this state; else the JSON `build()` makes."""
-    if etag in request.if_none_match or request.headers.get("If-None-Match") == etag:
+    # etag is quoted, as the header carries it; werkzeug's parsed list holds the bare values.
+    if request.if_none_match.contains(etag.strip('"')):
         response = Response(status=304)
     else:
         response = Response(json.dumps(build(), ensure_ascii=False), mimetype="application/json")
