@@ -331,6 +331,12 @@ def test_board_counts_and_names(client, room_period, make_attempt):
     assert (rows[0]["on_it"], rows[0]["done"], rows[0]["names"]) == (1, 1, [first.full_name])
     assert (rows[1]["on_it"], rows[1]["done"]) == (1, 0)
     assert (rows[3]["on_it"], rows[3]["answered"], rows[3]["average"]) == (1, 1, 0)
+    board = services.board(room.period, room.klass, utcnow())
+    assert board.items[0].done_by == [first.full_name]
+    assert board.items[3].scores == [(third.full_name, 0.0)]
+    summary = client.get(f"/classes/{room.klass.id}/periods/{room.period.id}")
+    text = summary.get_data(as_text=True)
+    assert f"{third.full_name} (0%)" in text and "ใครทำเสร็จ" in text
     assert data["not_started"] == 0 and data["learners"] == 3
     hidden = client.get(f"/classes/{room.klass.id}/period/board.json?names=hide").get_json()
     assert all(row["names"] == [] for row in hidden["items"])

@@ -349,6 +349,8 @@ class BoardItem:
     done: int = 0
     answered: int = 0
     average: float | None = None
+    done_by: list[str] = field(default_factory=list)  # who finished it (the summary)
+    scores: list[tuple[str, float]] = field(default_factory=list)  # quiz: name, best percent
 
 
 @dataclass
@@ -413,17 +415,15 @@ def board(period: Period, klass: Class, now: datetime) -> Board:
     for user_id, quiz_id, started_at, _status, _percent in attempts:
         if user_id not in latest or latest[user_id][0] < started_at:
             latest[user_id] = (started_at, QUIZ, quiz_id)
-    done = dict(
-        db.session.execute(
-            select(LessonProgress.lesson_id, func.count())
-            .where(
-                LessonProgress.user_id.in_(member_ids),
-                LessonProgress.lesson_id.in_(lesson_ids),
-                LessonProgress.done_at.is_not(None),
-            )
-            .group_by(LessonProgress.lesson_id)
-        ).all()
-    )
+    done: dict[int, list[int]] = {}
+    for lesson_id, user_id in db.session.execute(
+        select(LessonProgress.lesson_id, LessonProgress.user_id).where(
+            LessonProgress.user_id.in_(member_ids),
+            LessonProgress.lesson_id.in_(lesson_ids),
+            LessonProgress.done_at.is_not(None),
+        )
+    ):
+        done.setdefault(lesson_id, []).append(user_id)
     rows = []
     for item in items:
         row = BoardItem(item)
@@ -433,7 +433,8 @@ def board(period: Period, klass: Class, now: datetime) -> Board:
             if (kind, ident) == (item.kind, item.obj.id)
         )
         if item.kind == LESSON:
-            row.done = done.get(item.obj.id, 0)
+            row.done_by = sorted(names[uid] for uid in done.get(item.obj.id, []))
+            row.done = len(row.done_by)
         else:
             scores: dict[int, float] = {}
             for user_id, quiz_id, _started, status, percent in attempts:
@@ -441,6 +442,8 @@ def board(period: Period, klass: Class, now: datetime) -> Board:
                     scores[user_id] = max(scores.get(user_id, 0.0), percent)
             row.answered = row.done = len(scores)
             row.average = sum(scores.values()) / len(scores) if scores else None
+            row.scores = sorted((names[uid], pct) for uid, pct in scores.items())
+            row.done_by = [name for name, _pct in row.scores]
         rows.append(row)
     not_started = sorted(names[uid] for uid in member_ids if uid not in latest)
     return Board(period, len(members), rows, not_started)
