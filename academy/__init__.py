@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from academy.core import __version__  # noqa: F401 - the version lives with the shared code
+from academy.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,10 +39,6 @@ FEATURES = (
     "periods",
     "reports",
 )
-
-
-class ConfigError(RuntimeError):
-    """Start-up stops with one clear sentence rather than a stack trace on every request."""
 
 
 def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:

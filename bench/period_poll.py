@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     from academy.auth.models import User
     from academy.classes import services as classes
     from academy.classes.models import Class, ClassCourse, ClassInstructor, Room, School
-    from academy.core.db import utcnow
+    from academy.core.clock import utcnow
     from academy.courses import services as courses
     from academy.courses.models import PUBLISHED, Course, Lesson, Module
     from academy.extensions import db

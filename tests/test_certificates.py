@@ -6,6 +6,7 @@ import os
 import subprocess
 import threading
 import zipfile
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from xml.etree import ElementTree
@@ -371,7 +372,11 @@ def _info(path):
         "x" * 300,
     ],
 )
-def test_pdf_one_page_fonts_and_text(app, make_user, make_course, complete_course, tmp_path, name):
+def test_pdf_one_page_fonts_and_text(app, make_user, make_course, complete_course, tmp_path, name,
+                                     time_machine):  # fmt: skip
+    # Issued at 00:30 on 1 January in Bangkok, still 31 December 2026 in UTC: the certificate
+    # carries the Bangkok date, in the Buddhist Era.
+    time_machine.move_to(datetime(2026, 12, 31, 17, 30, tzinfo=UTC), tick=False)
     user = make_user(full_name=name[:200])
     course = make_course(title_th="หลักสูตร" * 35, title_en="A very long course title " * 10)
     cert = complete_course(user, course)
@@ -392,7 +397,7 @@ def test_pdf_one_page_fonts_and_text(app, make_user, make_course, complete_cours
         # right but extracts as นา: the font decomposes it into two glyphs, and the PDF's
         # ToUnicode map cannot say so; a known limit of glyph-based text extraction.)
         assert "เด็กหญิงกฤษณ์ปู่" in text and "ทิพย์ที่สุด" in text
-        assert "ให้ไว้ ณ วันที่" in text and str(cert.issued_at.year + 543) in text
+        assert "ให้ไว้ ณ วันที่ 1 มกราคม 2570" in text
 
 
 def test_pdf_qr_decodes_to_verify_url(learner, make_course, complete_course, tmp_path):

@@ -13,8 +13,9 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from academy.core.db import utcnow
+from academy.core.clock import to_local, utcnow
 from academy.core.errors import ServiceError
+from academy.core.models import AuditEntry
 from academy.extensions import db
 from academy.periods import services
 from academy.periods.models import ABSENT, EXCUSED, LATE, PRESENT, Attendance, Period
@@ -294,7 +295,7 @@ def test_steering_after_the_end_says_when_it_ended(client, room_period):
     client.post("/language", data={"language": "en"})
     response = client.post(f"/classes/{room.klass.id}/period/next")
     assert response.status_code == 409
-    ended = (room.period.ends_at + timedelta(hours=7)).strftime("%H:%M")
+    ended = to_local(room.period.ends_at).strftime("%H:%M")
     assert f"This period ended at {ended}." in response.get_data(as_text=True)
     again = client.post(f"/classes/{room.klass.id}/period/next")
     assert "This class has no period running." in again.get_data(as_text=True)
@@ -416,6 +417,10 @@ def test_the_teacher_corrects_attendance_on_one_screen(client, room_period):
     assert client.post(url, data=form).status_code == 302
     stored = {r.user_id: r for r in db.session.scalars(select(Attendance))}
     assert stored[a.id].status == EXCUSED and stored[a.id].note == "ไปแข่งกีฬา"
+    (entry,) = db.session.scalars(select(AuditEntry))
+    assert (entry.action, entry.details) == (
+        "period.attendance", {"period_id": room.period.id, "changed": 1}
+    )  # fmt: skip
     assert b.id not in stored  # absent was already what the record said: nothing to correct
     # One bad line: a clear message and nothing of the screen is saved.
     client.post("/language", data={"language": "en"})
@@ -448,6 +453,8 @@ def test_summary_and_signing_the_room_out(client, app, room_period):
     assert "ออกจากระบบคอมพิวเตอร์ทุกเครื่องในห้องนี้" in summary.get_data(as_text=True)
     out = client.post(f"/classes/{room.klass.id}/periods/{period.id}/sign-out")
     assert out.status_code == 302
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action.like("period.%"))).one()
+    assert entry.details == {"period_id": period.id, "sessions": 1}
     after = pc.get("/dashboard")
     assert after.status_code == 302 and "/sign-in" in after.headers["Location"]
     assert pc.get("/period/now", headers={"Accept": "application/json"}).status_code == 401

@@ -593,3 +593,63 @@ def test_question_editor_saves_what_moodle_imports_with_a_warning(client, world)
     question = db.session.scalar(select(Question).where(Question.title == "Spell"))
     page = client.get(f"/quizzes/{quiz.id}/questions/{question.id}/edit").get_data(as_text=True)
     assert "=colo*r\n=%0%*#no" in page
+
+
+# A timed attempt the learner walked away from is closed by whichever page reads it: no
+# scheduled job is needed for the results, the marking queue or the learner's own pages.
+EXPIRY_PAGES = [
+    ("learner", "/attempts/{a}"),
+    ("learner", "/attempts/{a}/submit"),
+    ("learner", "/attempts/{a}/result"),
+    ("learner", "/quizzes/{q}"),
+    ("teacher", "/quizzes/{q}/results"),
+    ("teacher", "/quizzes/{q}/marking"),
+]
+
+
+@pytest.mark.parametrize(("who", "path"), EXPIRY_PAGES)
+def test_reading_a_page_closes_an_expired_attempt(client, world, make_attempt, time_machine,
+                                                  who, path):  # fmt: skip
+    from datetime import UTC, datetime
+
+    start = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    quiz = world["quiz"]
+    quiz.time_limit_minutes = 20
+    db.session.commit()
+    attempt = make_attempt(quiz, world["learner"], answers={"Capital": 0, "Sun": True})
+    time_machine.move_to(start + timedelta(minutes=20, seconds=5), tick=False)  # within grace
+    client.login(world[who])
+    client.get(path.format(a=attempt.id, q=quiz.id))
+    db.session.expire_all()
+    assert db.session.get(Attempt, attempt.id).status == "open"
+    time_machine.move_to(start + timedelta(minutes=21), tick=False)
+    client.get(path.format(a=attempt.id, q=quiz.id))
+    db.session.expire_all()
+    closed = db.session.get(Attempt, attempt.id)
+    assert closed.status == SUBMITTED
+    assert closed.submitted_at == start + timedelta(minutes=20)  # at the deadline, not now
+    assert closed.points == 2
+    if path.endswith("/results"):
+        page = client.get(path.format(a=attempt.id, q=quiz.id)).get_data(as_text=True)
+        assert world["learner"].full_name in page and f"{closed.percent:g}" in page
+
+
+def test_results_close_only_their_own_quizzes(client, world, make_quiz, make_attempt,
+                                              time_machine):  # fmt: skip
+    from datetime import UTC, datetime
+
+    start = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    quiz = world["quiz"]
+    other = make_quiz(course=world["course"], time_limit_minutes=5)
+    quiz.time_limit_minutes = 5
+    db.session.commit()
+    mine = make_attempt(quiz, world["learner"])
+    elsewhere = make_attempt(other, world["learner"])
+    time_machine.move_to(start + timedelta(hours=1), tick=False)
+    client.login(world["teacher"])
+    assert client.get(f"/quizzes/{quiz.id}/results").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Attempt, mine.id).status == SUBMITTED
+    assert db.session.get(Attempt, elsewhere.id).status == "open"

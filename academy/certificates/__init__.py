@@ -16,7 +16,7 @@ def init_app(app: Flask) -> None:
     signals.course_completed.connect(services.on_course_completed, weak=False)
     configured = app.config.get("PUBLIC_BASE_URL")
     if configured:
-        from academy import ConfigError
+        from academy.core.errors import ConfigError
 
         problem = services.check_base_url(str(configured))
         if problem:

@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from academy.core import signals
-from academy.core.db import utcnow
+from academy.core.clock import utcnow
 from academy.extensions import db
 from academy.periods import services
 from academy.periods.models import Period

@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from academy.core.db import UTCDateTime, utcnow
+from academy.core.clock import utcnow
+from academy.core.db import UTCDateTime
 from academy.extensions import db
 
 LESSON = "lesson"

@@ -5,7 +5,7 @@ caller's: views pass utcnow(), tests pass the moment they mean."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -17,6 +17,7 @@ from academy.auth import services as auth
 from academy.auth.models import User, UserSession
 from academy.classes.models import Class, ClassCourse, ClassMember
 from academy.core import transaction
+from academy.core.clock import local_month_start, to_local
 from academy.core.db import UTCDateTime
 from academy.core.errors import ServiceError
 from academy.courses.models import Course, Lesson, Module
@@ -180,7 +181,7 @@ def start(
 
 
 def _bangkok_time(moment: datetime) -> str:
-    return (moment + timedelta(hours=7)).strftime("%H:%M")
+    return to_local(moment).strftime("%H:%M")
 
 
 def _must_run(period: Period, now: datetime) -> None:
@@ -570,14 +571,13 @@ def correct_attendance(
 
 
 def periods_in_month(klass: Class, month: str) -> list[Period]:
-    """The class's periods that started in a Bangkok month "YYYY-MM"."""
+    """The class's periods that started in a local month "YYYY-MM" (core/clock.py)."""
     try:
         first = datetime.strptime(month, "%Y-%m")
     except ValueError:
         raise ServiceError(_("A month is written YYYY-MM, e.g. 2026-12."), "month") from None
-    nxt = datetime(first.year + first.month // 12, first.month % 12 + 1, 1)
-    offset = timedelta(hours=7)  # Bangkok has no daylight saving
-    lo, hi = (first - offset).replace(tzinfo=UTC), (nxt - offset).replace(tzinfo=UTC)
+    lo = local_month_start(first.year, first.month)
+    hi = local_month_start(first.year + first.month // 12, first.month % 12 + 1)
     return list(
         db.session.scalars(
             select(Period)

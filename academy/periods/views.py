@@ -7,7 +7,6 @@ import csv
 import hashlib
 import io
 import json
-from datetime import timedelta
 from typing import Any
 
 import qrcode
@@ -29,14 +28,19 @@ from markupsafe import Markup
 
 from academy.auth.forms import ConfirmForm
 from academy.classes.models import Class
+from academy.core import audit
 from academy.core.access import authorize
-from academy.core.db import utcnow
+from academy.core.clock import local_month_key, to_local, utcnow
 from academy.core.errors import ServiceError
 from academy.core.i18n import locale_for, translated
 from academy.extensions import db
 from academy.periods import services
 from academy.periods.banner import item_url, poll_etag
 from academy.periods.models import ATTENDANCE_STATUSES, Period
+
+# Audited actions (academy/core/audit.py): what a teacher did to learners' records and sessions.
+PERIOD_ATTENDANCE = "period.attendance"
+PERIOD_SIGN_OUT_ROOM = "period.sign_out_room"
 
 bp = Blueprint("periods", __name__, template_folder="templates")
 
@@ -311,6 +315,7 @@ def sign_out_room(class_id: int, period_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     count = services.sign_out_room(period, klass, utcnow())
+    audit.record(PERIOD_SIGN_OUT_ROOM, klass, period_id=period.id, sessions=count)
     flash(_("Signed out %(count)d computers of this room.", count=count), "success")
     return redirect(url_for("periods.summary", class_id=klass.id, period_id=period.id))
 
@@ -335,6 +340,8 @@ def attendance(class_id: int, period_id: int):
         except ServiceError as exc:
             error = exc.message
         else:
+            if changed:
+                audit.record(PERIOD_ATTENDANCE, klass, period_id=period.id, changed=changed)
             flash(_("Attendance saved (%(count)d changed).", count=changed), "success")
             return redirect(url_for("periods.attendance", class_id=klass.id, period_id=period.id))
     return render_template(
@@ -361,7 +368,7 @@ def attendance_csv(class_id: int):
     (UTF-8 with the byte-order mark, so Thai names open intact)."""
     klass = _class_or_404(class_id)
     now = utcnow()
-    month = request.args.get("month") or (now + timedelta(hours=7)).strftime("%Y-%m")
+    month = request.args.get("month") or local_month_key(now)
     try:
         periods = services.periods_in_month(klass, month)
     except ServiceError as exc:
@@ -377,7 +384,7 @@ def attendance_csv(class_id: int):
     writer = csv.writer(buffer)
     writer.writerow([_("Date"), _("Started"), _("Name"), _("Username"), _("Status"), _("Note")])
     for period in periods:
-        local = period.started_at + timedelta(hours=7)
+        local = to_local(period.started_at)
         for row in services.attendance(period, klass, now):
             cells = [local.date().isoformat(), local.strftime("%H:%M"), row.user.full_name]
             cells += [row.user.username, labels[row.status], row.note]

@@ -26,12 +26,13 @@ from werkzeug.routing import BuildError
 
 from academy.classes.models import Class
 from academy.core.access import authorize
+from academy.core.clock import local_date
 from academy.core.db import utcnow
-from academy.core.i18n import current_language, local_date, translated
+from academy.core.i18n import current_language, translated
 from academy.core.learning import shown_percent
 from academy.extensions import db
 from academy.progress import access as _access  # noqa: F401  (registers "class.teach")
-from academy.progress import queries
+from academy.progress import queries, services
 from academy.progress.queries import LESSON, Item
 
 bp = Blueprint("progress", __name__, template_folder="templates")
@@ -127,6 +128,7 @@ def _course_arg() -> int | None:
 @login_required
 def gradebook(class_id: int):
     klass = _class_for_teacher(class_id)
+    services.close_expired_attempts_of(klass)
     book = queries.gradebook(klass, _course_arg())
     if book is None:
         abort(404)
@@ -145,6 +147,7 @@ def _csv_safe(value: object) -> str:
 @login_required
 def gradebook_csv(class_id: int):
     klass = _class_for_teacher(class_id)
+    services.close_expired_attempts_of(klass)
     book = queries.gradebook(klass, _course_arg())
     if book is None or book.course is None:
         abort(404)
@@ -159,11 +162,11 @@ def gradebook_csv(class_id: int):
         for item in book.items:
             cell = row.cells.get(item.ref)
             if item.kind == LESSON:
-                cells.append(cell.at.date().isoformat() if cell and cell.at else "")
+                cells.append(local_date(cell.at).isoformat() if cell and cell.at else "")
             else:
                 cells.append(f"{cell.percent:g}" if cell and cell.percent is not None else "")
         cells.append(str(shown_percent(row.percent, row.completed_at)))
-        cells.append(row.completed_at.date().isoformat() if row.completed_at else "")
+        cells.append(local_date(row.completed_at).isoformat() if row.completed_at else "")
         rows.append(cells)
 
     def generate() -> Iterator[str]:
@@ -214,5 +217,6 @@ def learner(class_id: int, user_id: int):
     person = queries.class_learner(klass, user_id)
     if person is None:
         abort(404)
+    services.close_expired_attempts_of(klass)
     detail = queries.learner_detail(klass, person)
     return render_template("progress/learner.html", detail=detail)

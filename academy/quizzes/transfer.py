@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from academy.core import audit
 from academy.core.errors import ServiceError
 from academy.courses.services import KEY_RULE, TITLE_MAX
 from academy.extensions import db
@@ -188,6 +189,7 @@ def import_gift(quiz: Quiz, text: str | bytes, source: str = "<gift>") -> GiftIm
     if not parsed.questions and not parsed.categories:
         raise ServiceError(_("Nothing was imported: the file has no questions."))
     added = services.add_questions(quiz, parsed.questions) if parsed.questions else []
+    audit.record("quiz.import", quiz, questions=len(added), source=source)
     return GiftImport(added, [str(warning) for warning in parsed.warnings])
 
 

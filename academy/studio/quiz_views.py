@@ -9,6 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from academy.core import audit
 from academy.core.errors import ServiceError
 from academy.extensions import db
 from academy.quizzes import editing, services, transfer
@@ -25,11 +26,14 @@ def quiz_settings(quiz_id: int):
     quiz = editable_quiz(quiz_id)
     form = QuizSettingsForm(obj=quiz)
     if form.validate_on_submit():
+        before = {name: getattr(quiz, name) for name in form.data if hasattr(quiz, name)}
         form.populate_obj(quiz)
         for name in ("attempts_allowed", "time_limit_minutes", "draw_count"):
             setattr(quiz, name, getattr(quiz, name) or 0)
         quiz.title_en = quiz.title_en or None
         quiz.draw_category = (quiz.draw_category or "").strip() or None
+        changed = {k: [v, getattr(quiz, k)] for k, v in before.items() if getattr(quiz, k) != v}
+        audit.record("quiz.settings", quiz, **changed)
         flash(_("Quiz settings saved."), "success")
         return redirect(url_for("studio.quiz_questions", quiz_id=quiz.id))
     return render_template("studio/quiz_settings.html", quiz=quiz, form=form)
@@ -82,8 +86,11 @@ def _question_page(quiz: Quiz, kind: str, question: Question | None):
                 if question is None:
                     question = services.add_questions(quiz, [built])[0]
                     question.points = float(form.points.data)
+                    db.session.flush()
+                    audit.record("question.create", question, quiz_id=quiz.id, type=kind)
                 else:
                     services.set_question(question, built, float(form.points.data))
+                    audit.record("question.change", question, quiz_id=quiz.id)
                 flash(_("Question saved."), "success")
                 for warning in question_warnings(built):
                     flash(_("Check this question: %(warning)s", warning=warning), "warning")
@@ -130,6 +137,7 @@ def edit_question(quiz_id: int, question_id: int):
 def delete_question(quiz_id: int, question_id: int):
     quiz = editable_quiz(quiz_id)
     question = _quiz_question(quiz, question_id)
+    audit.record("question.delete", question, quiz_id=quiz.id)
     db.session.delete(question)
     flash(_("Question deleted."), "success")
     return redirect(url_for("studio.quiz_questions", quiz_id=quiz.id))
