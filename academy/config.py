@@ -29,6 +29,9 @@ DATA_DIR = None  # default: <instance>/data
 MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
+# JSON bodies (saved answers): checked before parsing, so a deep or huge body is a clear 400.
+JSON_MAX_BYTES = 256 * 1024
+JSON_MAX_DEPTH = 20
 
 # Sign-in throttling: failures counted in the database so every app server sees them, within
 # a sliding window. The numbers and why: docs/security.md, "Sign-in throttling".

@@ -298,6 +298,14 @@ BAD_CASES = {
         lambda f: _edit(f / "01-intro" / "03-check.gift", "::q2:: โลกกลม {T}", "::q2:: โลกกลม {T"),
         "test-course/01-intro/03-check.gift:13: the answer block",
     ),
+    "lesson markdown bomb": (
+        lambda f: _edit(f / "01-intro" / "01-first.md", "## หัวข้อ", "[" * 40_000),
+        "test-course/01-intro/01-first.md:8: Too many [ without a closing partner",
+    ),
+    "summary markdown bomb": (
+        lambda f: _edit(f / "course.yml", "en: A summary", "en: '" + "[" * 40_000 + "'"),
+        "test-course/course.yml:",
+    ),
     "quiz missing id": (
         lambda f: _edit(f / "01-intro" / "03-check.gift", "// @id: check\n", ""),
         "test-course/01-intro/03-check.gift:1: '// @id: ...' is missing",

@@ -1185,6 +1185,49 @@ def test_documented_export_is_canonical() -> None:
     assert write_gift(parsed.questions, parsed.header) == block
 
 
+# --- Limits: checked before any question is parsed -------------------------------------------
+
+
+def _many(n: int) -> str:
+    return "".join(f"Q{i}? {{T}}\n\n" for i in range(n))
+
+
+def test_a_file_of_100000_questions_is_refused_by_its_size():
+    text = _many(100_000)
+    assert len(text) > 1_000_000
+    with pytest.raises(GiftError) as refused:
+        parse_gift(text.encode())
+    assert "too large" in refused.value.reason and refused.value.line == 1
+
+
+def test_more_questions_than_a_file_may_hold_are_refused_at_the_first_extra_one():
+    from academy.quizzes.gift import MAX_QUESTIONS
+
+    text = "$CATEGORY: x\n\n" + _many(MAX_QUESTIONS + 1)
+    with pytest.raises(GiftError) as refused:
+        parse_gift(text)
+    assert f"more than {MAX_QUESTIONS} questions" in refused.value.reason
+    assert refused.value.line == 3 + 2 * MAX_QUESTIONS
+    assert len(parse_gift("$CATEGORY: x\n\n" + _many(MAX_QUESTIONS)).questions) == MAX_QUESTIONS
+
+
+def test_one_huge_question_is_refused_by_file_size_or_question_size():
+    with pytest.raises(GiftError) as refused:
+        parse_gift("Q? {=" + "a" * 20_000_000 + "}")
+    assert "too large" in refused.value.reason
+    with pytest.raises(GiftError) as refused:
+        parse_gift("Q1? {T}\n\nLong " + "a" * 30_000 + "? {T}\n")
+    assert "question is too long (30011 characters" in refused.value.reason
+    assert refused.value.line == 3
+
+
+def test_every_text_of_a_question_is_bounded():
+    with pytest.raises(QuestionError, match="too long"):
+        Question(type="essay", title="x", text="a" * 20_001)
+    with pytest.raises(QuestionError, match="text: Too many \\["):
+        Question(type="essay", title="x", text="[" * 5000, text_format="markdown")
+
+
 # --------------------------------------------------------------------------- the escape table
 
 

@@ -3,11 +3,14 @@ instructor pages, GIFT import/export (pages and CLI)."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from academy.core.db import utcnow
 from academy.extensions import db
@@ -540,6 +543,36 @@ def test_timeup_post_saves_and_submits(client, world):
     assert response.headers["Location"].endswith(f"/attempts/{attempt.id}/result")
     db.session.refresh(attempt)
     assert attempt.status == SUBMITTED and attempt.points == 1
+
+
+def test_gift_limits_on_the_page_and_the_command_line(client, world, runner, tmp_path):
+    quiz = world["quiz"]
+    count = len(quiz.questions)
+    client.login(world["teacher"])
+    client.post("/language", data={"language": "en"})
+    bomb = "".join(f"Q{i}? {{T}}\n\n" for i in range(100_000)).encode()
+    # Encoded in memory: the test client would spool a big upload to a file it never closes.
+    boundary, body = encode_multipart(
+        {"file": FileStorage(io.BytesIO(bomb), "bomb.gift"), "csrf_token": client.csrf_token()}
+    )
+    response = client.post(
+        f"/quizzes/{quiz.id}/import",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        csrf=False,
+    )
+    assert response.status_code == 400 and "the file is too large" in response.text
+    per_quiz = "".join(f"Q{i}? {{T}}\n\n" for i in range(1000 - count + 1))
+    response = client.post(f"/quizzes/{quiz.id}/import", data={"text": per_quiz})
+    assert response.status_code == 400 and "at most 1000 questions" in response.text
+    db.session.expire_all()
+    assert len(world["quiz"].questions) == count
+    source = tmp_path / "bomb.gift"
+    source.write_bytes(bomb)
+    result = runner.invoke(
+        args=["academy", "import-gift", str(source), "--course", world["course"].slug]
+    )
+    assert result.exit_code != 0 and "too large" in result.output
 
 
 def test_import_shows_warnings_and_accepts_a_file_of_categories_only(client, world, runner):

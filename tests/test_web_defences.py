@@ -211,6 +211,37 @@ def test_nul_in_any_input_is_refused_before_anything_is_written(client, db, admi
     assert db.session.scalar(select(func.count(User.id))) == before
 
 
+@pytest.mark.parametrize(
+    ("body", "word"),
+    [
+        ('{"question_id": 1, "value": ' + "[" * 100_000 + "]" * 100_000 + "}", "deep"),
+        ('{"question_id": 1, "value": ' + "{" * 100_000 + "}", "deep"),
+        ('{"question_id": 1, "value": "' + "a" * 300_000 + '"}', "large"),
+    ],
+)
+def test_deep_or_huge_json_is_a_clear_400(app, client, world, body, word):
+    client.login(world.user("learner"))
+    client.post("/language", data={"language": "en"})
+    response = client.post(
+        f"/attempts/{world.ids['attempt_id']}/responses",
+        data=body,
+        content_type="application/json",
+        csrf=False,
+        headers={"Accept": "application/json", "X-CSRFToken": client.csrf_token()},
+    )
+    assert response.status_code == 400
+    assert word in response.get_json()["error"]
+
+
+def test_json_nesting_check_counts_levels_and_ignores_strings():
+    from academy.core.web import json_nesting_ok
+
+    assert json_nesting_ok('{"a": [[1, {"b": "[[[[[[[["}]]}', 4)
+    assert not json_nesting_ok('{"a": [[1, {"b": "x"}]]}', 3)
+    assert json_nesting_ok('"just a string with ] and \\" quote"', 1)
+    assert not json_nesting_ok("[[]", 5)
+
+
 def test_a_cross_site_post_never_replaces_the_session_cookie(app, client, world):
     """A link in a chat posts a form to us from another site: the browser leaves the learner's
     session cookie out (SameSite=Lax), we refuse the request (no CSRF token), and the error

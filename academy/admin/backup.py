@@ -208,7 +208,7 @@ def read_manifest(tar: tarfile.TarFile) -> dict:
         member = tar.getmember(MANIFEST)
         handle = tar.extractfile(member)
         manifest = json.loads(handle.read()) if handle else None
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, RecursionError):  # RecursionError: a manifest nested too deep
         manifest = None
     except (OSError, EOFError, tarfile.TarError, zlib.error) as exc:
         raise BackupError(f"the archive is damaged ({exc})") from None

@@ -3,21 +3,16 @@ stuck, one learner's detail. Views parse, ask queries.py, render."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from datetime import datetime
 from functools import lru_cache
 
 from babel.dates import get_month_names
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -27,6 +22,7 @@ from werkzeug.routing import BuildError
 from academy.classes.models import Class
 from academy.core.access import authorize
 from academy.core.clock import local_date
+from academy.core.csv import csv_response
 from academy.core.db import utcnow
 from academy.core.i18n import current_language, translated
 from academy.core.learning import shown_percent
@@ -135,14 +131,6 @@ def gradebook(class_id: int):
     return render_template("progress/gradebook.html", book=book)
 
 
-def _csv_safe(value: object) -> str:
-    """Excel runs a cell that starts with = + - @ as a formula: names come from CSV imports."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 @bp.route("/classes/<int:class_id>/gradebook.csv")
 @login_required
 def gradebook_csv(class_id: int):
@@ -169,23 +157,8 @@ def gradebook_csv(class_id: int):
         cells.append(local_date(row.completed_at).isoformat() if row.completed_at else "")
         rows.append(cells)
 
-    def generate() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        # The byte-order mark tells Excel the file is UTF-8, so Thai names open intact.
-        yield "\ufeff"
-        for line in [header, *rows]:
-            writer.writerow([_csv_safe(v) for v in line])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-
     filename = f"gradebook-class{klass.id}-{book.course.slug}.csv"
-    return Response(
-        stream_with_context(generate()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_response(filename, header, rows)
 
 
 def _idle_minutes() -> int:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from academy.core.markdown import MarkdownRefused, check_markdown
+
 SINGLE = "single"
 MULTIPLE = "multiple"
 TRUEFALSE = "truefalse"
@@ -49,6 +51,10 @@ BLANK_KINDS: tuple[str, ...] = (BLANK_CHOICE, BLANK_SHORT)
 # A multiple-response question's positive weights must add up to 100%. GIFT weights are written
 # in percent with a few decimals (thirds are 33.33333%), so allow for that rounding.
 WEIGHT_SUM_TOLERANCE = 1e-4
+# Any one text of a question (its text, an answer, a feedback): a long question is a few
+# thousand characters; this keeps one question from filling a page or a worker (a 20 MB
+# question was accepted).
+TEXT_MAX = 20_000
 
 
 # Which optional fields each type uses; everything else must stay at its default so that
@@ -85,6 +91,8 @@ def _clean(value: Any, name: str) -> str:
     """Check a text field and normalise line endings (files from Windows editors carry \\r)."""
     if not isinstance(value, str):
         raise QuestionError(f"{name}: must be a string, got {type(value).__name__}")
+    if len(value) > TEXT_MAX:
+        raise QuestionError(f"{name}: too long ({len(value)} characters; at most {TEXT_MAX})")
     return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -259,6 +267,12 @@ class Question:
             text = text.strip()
         _set(self, "text", text)
         _set(self, "text_after", text_after)
+        if self.text_format != "plain":
+            for name in ("text", "text_after", "feedback"):
+                try:
+                    check_markdown(getattr(self, name))
+                except MarkdownRefused as refused:
+                    raise QuestionError(f"{name}: {refused.english}") from None
 
         _set(self, "answers", self._tuple_of(self.answers, Answer, "answers"))
         _set(self, "numeric", self._tuple_of(self.numeric, NumericAnswer, "numeric"))

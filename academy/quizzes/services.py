@@ -130,8 +130,24 @@ def set_question(question: Question, data: QuestionData, points: float | None = 
         question.points = points
 
 
+# A quiz page shows every question: beyond this it is too long to take or to edit (a quiz of
+# 100,000 questions took 83 s to show).
+MAX_QUESTIONS_PER_QUIZ = 1000
+
+
 def add_questions(quiz: Quiz, items: list[QuestionData]) -> list[Question]:
     """Append questions to a quiz (the caller commits)."""
+    have = db.session.scalar(select(func.count(Question.id)).where(Question.quiz_id == quiz.id))
+    if have + len(items) > MAX_QUESTIONS_PER_QUIZ:
+        raise ServiceError(
+            _(
+                "A quiz holds at most %(max)d questions; this one has %(have)d and you are "
+                "adding %(n)d. Split the questions into several quizzes.",
+                max=MAX_QUESTIONS_PER_QUIZ,
+                have=have,
+                n=len(items),
+            )
+        )
     last = db.session.scalar(select(func.max(Question.position)).where(Question.quiz_id == quiz.id))
     position = (last or 0) + 1
     added = []
@@ -682,7 +698,7 @@ def question_stats(quiz: Quiz) -> list[dict[str, Any]]:
 @lru_cache(maxsize=4096)
 def _inline(text: str) -> Any:
     """A short text (a choice) as inline HTML: the Markdown path without the wrapping <p>."""
-    html = str(render_markdown(text))
+    html = str(render_markdown(text, fallback=True))
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     # Sanitised by render_markdown; only the outer <p> of a one-paragraph text is removed.
@@ -693,7 +709,7 @@ def _inline(text: str) -> Any:
 def _text_html(text: str, text_format: str) -> Any:
     if text_format == "plain":
         return Markup("<p>%s</p>") % text
-    return render_markdown(text)
+    return render_markdown(text, fallback=True)
 
 
 def attempt_questions(attempt: Attempt, reveal: bool = False) -> list[dict[str, Any]]:

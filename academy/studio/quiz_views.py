@@ -14,6 +14,7 @@ from academy.core.errors import ServiceError
 from academy.extensions import db
 from academy.quizzes import editing, services, transfer
 from academy.quizzes.access import editable_quiz
+from academy.quizzes.gift import MAX_FILE_BYTES
 from academy.quizzes.models import Question, Quiz
 from academy.quizzes.questions import QUESTION_TYPES, question_warnings
 from academy.studio.blueprint import bp
@@ -160,7 +161,12 @@ def import_gift(quiz_id: int):
     error = None
     if form.validate_on_submit():
         upload = form.file.data
-        text: str | bytes = upload.read() if upload else (form.text.data or "")
+        text: str | bytes = form.text.data or ""
+        if upload:
+            # One byte past the limit is enough for the parser to refuse a file that is too
+            # large; a large upload is a temporary file: close it now.
+            with upload.stream:
+                text = upload.read(MAX_FILE_BYTES + 1)
         name = upload.filename if upload and upload.filename else _("pasted text")
         if not text:
             error = _("Choose a file or paste GIFT text.")
