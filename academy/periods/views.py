@@ -3,7 +3,6 @@ and the learners' poll. Views parse and render; the rules are in services."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -31,6 +30,7 @@ from academy.classes.models import Class
 from academy.core import audit
 from academy.core.access import authorize
 from academy.core.clock import local_month_key, to_local, utcnow
+from academy.core.csv import csv_response
 from academy.core.errors import ServiceError
 from academy.core.i18n import locale_for, translated
 from academy.extensions import db
@@ -355,17 +355,11 @@ def attendance(class_id: int, period_id: int):
     ), (400 if error else 200)
 
 
-def _csv_cell(value: object) -> str:
-    """Excel runs a cell that starts with = + - @ as a formula: names come from CSV imports."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.route("/classes/<int:class_id>/attendance.csv")
 @login_required
 def attendance_csv(class_id: int):
-    """A class's attendance for one Bangkok month, one line per period and learner, for Excel
-    (UTF-8 with the byte-order mark, so Thai names open intact)."""
+    """A class's attendance for one local month, one line per period and learner, for Excel
+    (the one CSV writer: byte-order mark for Thai, no formula cells)."""
     klass = _class_or_404(class_id)
     now = utcnow()
     month = request.args.get("month") or local_month_key(now)
@@ -380,18 +374,13 @@ def attendance_csv(class_id: int):
         "absent": _("absent"),
         "excused": _("excused"),
     }
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([_("Date"), _("Started"), _("Name"), _("Username"), _("Status"), _("Note")])
+    header = [_("Date"), _("Started"), _("Name"), _("Username"), _("Status"), _("Note")]
+    rows = []  # read now, inside the request's transaction, not while the file streams
     for period in periods:
         local = to_local(period.started_at)
         for row in services.attendance(period, klass, now):
-            cells = [local.date().isoformat(), local.strftime("%H:%M"), row.user.full_name]
-            cells += [row.user.username, labels[row.status], row.note]
-            writer.writerow([_csv_cell(v) for v in cells])
-    name = f"attendance-{klass.id}-{month}.csv"
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+            rows.append(
+                [local.date().isoformat(), local.strftime("%H:%M"), row.user.full_name,
+                 row.user.username, labels[row.status], row.note]
+            )  # fmt: skip
+    return csv_response(f"attendance-{klass.id}-{month}.csv", header, rows)
