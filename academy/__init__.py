@@ -36,6 +36,7 @@ FEATURES = (
     "studio",
     "progress",
     "certificates",
+    "periods",
     "reports",
 )
 

@@ -330,6 +330,12 @@ def _session_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def session_key(token: str) -> str:
+    """The user_sessions id of a cookie's token, for a feature that checks the session in its
+    own statement (the period poll)."""
+    return _session_digest(token)
+
+
 def _session_lifetime() -> timedelta:
     return current_app.permanent_session_lifetime
 

@@ -176,6 +176,7 @@ def _detail_context(klass: Class, **forms) -> dict:
         "confirm_form": ConfirmForm(),
         "gradebook": "progress.gradebook" in views,
         "stuck": "progress.stuck" in views,
+        "period": "periods.console" in views,
     }
 
 
@@ -418,6 +419,9 @@ def cards(class_id: int):
 @role_required(LEARNER)
 def join():
     form = JoinForm()
+    if request.method == "GET" and not form.code.data:
+        # The projector's QR code links here with the class's code filled in.
+        form.code.data = (request.args.get("code") or "")[:16]
     if form.validate_on_submit():
         try:
             result = services.join_with_code(

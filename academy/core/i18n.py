@@ -19,11 +19,19 @@ SESSION_LANG = "lang"
 
 def select_locale() -> str:
     """The person's saved choice, then this browser's choice, then Thai."""
-    languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user.is_authenticated and getattr(current_user, "locale", None) in languages:
-        return current_user.locale
+    return locale_for(
+        getattr(current_user, "locale", None) if current_user.is_authenticated else None
+    )
+
+
+def locale_for(saved: str | None) -> str:
+    """select_locale for a person whose saved choice is `saved` (a request that read the
+    person's row itself, like the period poll, asks this without loading the user)."""
+    languages = current_app.config["LANGUAGES"]
+    if saved in languages:
+        return saved
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in languages:
         return chosen

@@ -32,3 +32,8 @@ enrolled = _signals.signal("enrolled")  # sender=user, course=Course
 # in a course's modules beside its lessons. Each receiver returns a list of
 # (module_id, position, kind, id, key, obj); the quizzes feature answers with the quizzes.
 outline_items = _signals.signal("outline-items")  # sender=Course
+
+# core <- periods (a question): the learner's pages (dashboard, course, lesson) ask what notices
+# to show above their content. Each receiver returns markup or None; the periods feature answers
+# with "Your class is on: ...".
+page_banners = _signals.signal("page-banners")  # sender=user

@@ -13,12 +13,13 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from academy.core import access, compress, faults
+from academy.core import access, compress, faults, signals
 from academy.core.i18n import (
     format_date,
     format_datetime,
@@ -77,6 +78,14 @@ def nav_items() -> list[dict[str, Any]]:
     return items
 
 
+def page_banners() -> Markup:
+    """The notices higher features put above a learner's page (the `page_banners` signal)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return Markup("")
+    answers = signals.page_banners.send(current_user._get_current_object())
+    return Markup("").join(html for _receiver, html in answers if html)
+
+
 def _security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
@@ -96,7 +105,11 @@ def _security_headers(response: Response) -> Response:
         # current_user last: after a commit it would reload the signed-in user (a query) to
         # learn what a POST or an error already decides.
         and (
-            request.method != "GET" or response.status_code >= 400 or current_user.is_authenticated
+            request.method != "GET"
+            or response.status_code >= 400
+            # A view that said no-store itself (the period poll) is private: no user lookup.
+            or response.cache_control.no_store
+            or current_user.is_authenticated
         )
     ):
         # A shared PC must never show the previous learner's pages: nothing private is kept
@@ -298,6 +311,7 @@ def init_app(app: Flask) -> None:
         can=access.can,
         has_role=access.has_role,
         nav_items=nav_items,
+        page_banners=page_banners,
         current_language=lambda: str(get_locale()),
         storage_warning=lambda: faults.storage_report(current_app)["warning"],
     )
