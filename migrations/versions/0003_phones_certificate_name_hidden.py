@@ -1,14 +1,14 @@
 """certificates.name_hidden: the learner may hide their name from the public verify page
 
 Revision ID: 0003_phones
-Revises: 0002_sessions_certificate_links
+Revises: 0002_periods
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_phones"
-down_revision = "0002_sessions_certificate_links"
+down_revision = "0002_periods"
 branch_labels = None
 depends_on = None
 
