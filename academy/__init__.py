@@ -32,6 +32,7 @@ FEATURES = (
     "courses",
     "quizzes",
     "classes",
+    "assignments",
     "studio",
     "progress",
     "certificates",

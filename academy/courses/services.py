@@ -189,6 +189,7 @@ class OutlineItem:
     done: bool = False
     locked: bool = False
     mark: Any = None  # QuizMark for quizzes
+    state: str | None = None  # assignments: not_handed_in, waiting, needs_changes, passed
 
 
 @dataclass
@@ -230,6 +231,9 @@ def outline(course: Course, state: Any = None) -> list[OutlineModule]:
             if state is not None:
                 if item.kind == "lesson":
                     item.done = item.id in state.done_lesson_ids
+                elif item.kind == "assignment":
+                    item.state = state.assignment_states.get(item.id, "not_handed_in")
+                    item.done = item.state == "passed"
                 else:
                     item.mark = state.quiz_marks.get(item.id)
                     item.done = bool(item.mark and item.mark.passed)
