@@ -18,6 +18,7 @@ from academy.assignments.models import (
     NOT_HANDED_IN,
     PASSED,
     WAITING,
+    Assignment,
     Review,
     Submission,
     SubmissionPhoto,
@@ -509,3 +510,104 @@ def test_outline_and_learner_state_show_the_assignment_state(app, setup):
     review(coach, submission)
     assert item_state() == [PASSED]
     assert [(a.id, s) for a, _c, s in services.my_assignments(learner)] == [(assignment.id, PASSED)]
+
+
+# --------------------------------------------------------------------------- the course folder
+
+ASSIGNMENT_FILE = """\
+---
+id: product-photo
+title:
+  th: ถ่ายรูปสินค้า
+  en: Product photo
+hand_in:
+- photos
+- links
+photos: 3
+criteria:
+- id: light
+  title: แสงธรรมชาติ
+  good: ถ่ายใกล้หน้าต่าง ไม่มีเงาแข็ง
+- id: price
+  title: ป้ายราคา
+  required: false
+- id: close
+  title: ปิดการขาย
+  type: levels
+  levels:
+  - points: 0
+    label: ไม่ได้ปิด
+  - points: 2
+    label: ปิดได้
+pass: all_required
+resubmissions: 2
+---
+ถ่ายรูป **สินค้าขายดี** หนึ่งชิ้น
+"""
+
+
+def course_folder(
+    tmp_path, text: str = ASSIGNMENT_FILE, name: str = "02-product-photo.assignment.md"
+):
+    from tests.test_courses_loader import write_course
+
+    folder = write_course(tmp_path / "src", quiz=False)
+    (folder / "01-intro" / "03-product-photo.assignment.md").unlink(missing_ok=True)
+    (folder / "02-more" / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_an_assignment_file_loads_into_the_module(app, tmp_path):
+    from academy.studio.loader import load_course
+
+    course = load_course(course_folder(tmp_path))
+    db.session.commit()
+    [assignment] = db.session.scalars(select(Assignment)).all()
+    assert (assignment.key, assignment.title_en, assignment.kinds) == (
+        "product-photo",
+        "Product photo",
+        ["photos", "links"],
+    )
+    assert (assignment.max_photos, assignment.pass_rule, assignment.resubmissions) == (
+        3,
+        "all_required",
+        2,
+    )
+    assert [c["id"] for c in assignment.criteria] == ["light", "price", "close"]
+    assert "<strong>สินค้าขายดี</strong>" in assignment.instructions_html
+    items = flat_items(outline(course))
+    assert [i.kind for i in items][-2:] == ["lesson", "assignment"]
+
+
+def test_an_assignment_round_trips_byte_identical(app, tmp_path):
+    from tests.test_courses_loader import _round_trip
+
+    exported = _round_trip(tmp_path, course_folder(tmp_path))
+    assert exported["02-more/02-product-photo.assignment.md"].decode() == ASSIGNMENT_FILE
+
+
+@pytest.mark.parametrize(
+    "old, new, where, reason",
+    [
+        ("  type: levels", "  type: stars", 19, "criterion 3: unknown criterion type 'stars' (tick, levels)"),
+        ("hand_in:\n- photos\n- links", "hand_in: [video]", 6, "'hand_in': unknown kind 'video'"),
+        ("photos: 3", "photos: 7", 9, "'photos' must be a whole number from 1 to 6"),
+        ("pass: all_required", "pass: most", 25, "unknown pass rule 'most'"),
+        ("pass: all_required", "pass: points", 25, "'pass: points' needs 'pass_points'"),
+        ("- id: price", "- id: light", 14, "criterion 2: duplicate id 'light'"),
+        ("resubmissions: 2", "resubmissions: 2\ndeadline: 3", 27, "unknown setting 'deadline'"),
+        ("ถ่ายรูป **สินค้าขายดี** หนึ่งชิ้น", "", 28, "the instructions (after the front matter) are empty"),
+        ("ถ่ายรูป **สินค้าขายดี** หนึ่งชิ้น", "![x](../secret.png)", 28, "leaves the course folder"),
+    ],
+)  # fmt: skip
+def test_bad_assignment_files_say_file_line_reason(app, tmp_path, old, new, where, reason):
+    from academy.studio.loader import CourseFormatError, load_course
+
+    assert old in ASSIGNMENT_FILE
+    folder = course_folder(tmp_path, ASSIGNMENT_FILE.replace(old, new))
+    with pytest.raises(CourseFormatError) as caught:
+        load_course(folder)
+    assert caught.value.source.endswith("02-more/02-product-photo.assignment.md")
+    assert (caught.value.line, reason in caught.value.reason) == (where, True), str(caught.value)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Assignment)) == 0

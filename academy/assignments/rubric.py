@@ -59,7 +59,9 @@ class Criterion:
         return self.points
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "title": self.title, "type": self.type}
+        data: dict[str, Any] = {"id": self.id, "title": self.title}
+        if self.type != TICK:
+            data["type"] = self.type
         if self.good:
             data["good"] = self.good
         if self.type == TICK:
