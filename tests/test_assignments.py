@@ -611,3 +611,126 @@ def test_bad_assignment_files_say_file_line_reason(app, tmp_path, old, new, wher
     assert (caught.value.line, reason in caught.value.reason) == (where, True), str(caught.value)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Assignment)) == 0
+
+
+# --------------------------------------------------------------------------- the pages
+
+
+def upload(client, url: str, form: dict) -> tuple[int, str]:
+    """POST a multipart form as the phone does; the response is closed (the test client keeps
+    a big upload's body in a temporary file until then)."""
+    response = client.post(url, data=form, content_type="multipart/form-data")
+    try:
+        return response.status_code, response.get_data(as_text=True)
+    finally:
+        response.close()
+        response.request.input_stream.close()
+
+
+def _token(page: str) -> str:
+    import re
+
+    return re.search(r'name="token" value="([^"]+)"', page).group(1)
+
+
+def test_hand_in_review_hand_in_again_pass_through_the_pages(app, client, setup):
+    course, assignment, learner, coach, _author = setup
+    complete_lesson(learner, course.modules[0].lessons[0])
+    client.login(learner)
+    page = client.get(f"/assignments/{assignment.id}").get_data(as_text=True)
+    assert 'accept="image/*" capture="environment"' in page and "แสงธรรมชาติ" in page
+    form = {
+        "token": _token(page),
+        "links": "https://www.tiktok.com/@me/live/1\n",
+        "photos": (io.BytesIO(photo_bytes((3000, 2000), gps=True)), "IMG_0001.JPG"),
+    }
+    assert upload(client, f"/assignments/{assignment.id}/hand-in", form)[0] == 302
+    [submission] = db.session.scalars(select(Submission)).all()
+
+    photo = client.get(f"/submissions/{submission.id}/photos/1")
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    assert photo.headers["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in photo.headers["Cache-Control"]
+    assert Image.open(io.BytesIO(photo.data)).size == (1600, 1067)
+    photo.close()
+    assert client.get(f"/submissions/{submission.id}/photos/2").status_code == 404
+
+    client.logout().login(coach)
+    queue = client.get("/reviews").get_data(as_text=True)
+    assert f"/submissions/{submission.id}/review" in queue
+    review_page = client.get(f"/submissions/{submission.id}/review").get_data(as_text=True)
+    assert "tiktok.com" in review_page
+    answer = {"c-light": "done", "c-background": "not_yet", "note-background": "ใช้ผ้าขาวรองพื้น",
+              "c-extra": "not_yet", "comment": "เกือบแล้ว", "decision": "needs_changes"}  # fmt: skip
+    assert client.post(f"/submissions/{submission.id}/review", data=answer).status_code == 302
+
+    client.logout().login(learner)
+    page = client.get(f"/assignments/{assignment.id}").get_data(as_text=True)
+    assert "ใช้ผ้าขาวรองพื้น" in page and "เกือบแล้ว" in page
+    assert "ส่งอีกครั้ง" in page  # "Hand in again", in Thai
+    form = {
+        "token": _token(page),
+        "links": "https://www.tiktok.com/@me/live/2",
+        "photos": (io.BytesIO(photo_bytes((800, 600))), "IMG_0002.JPG"),
+    }
+    assert upload(client, f"/assignments/{assignment.id}/hand-in", form)[0] == 302
+    second = services.latest(assignment, learner.id)
+    assert second.version == 2
+
+    client.logout().login(coach)
+    # The old version's review page says it is old; the new one passes.
+    stale = client.post(
+        f"/submissions/{submission.id}/review", data={**answer, "decision": "passed"}
+    )
+    assert stale.status_code == 400
+    answer.update({"c-background": "done", "decision": "passed"})
+    assert client.post(f"/submissions/{second.id}/review", data=answer).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(CourseProgress, (learner.id, course.id)).completed_at is not None
+    assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1
+
+    client.logout().login(learner)
+    mine = client.get("/assignments/mine").get_data(as_text=True)
+    assert assignment.title_th in mine and "ผ่าน" in mine
+    course_page = client.get(f"/courses/{course.slug}").get_data(as_text=True)
+    assert f"/assignments/{assignment.id}" in course_page
+
+
+def test_a_bad_photo_through_the_page_says_so_and_keeps_nothing(app, client, setup):
+    _course, assignment, learner, *_ = setup
+    client.login(learner)
+    page = client.get(f"/assignments/{assignment.id}").get_data(as_text=True)
+    form = {
+        "token": _token(page),
+        "links": "https://shopee.co.th/shop/1",
+        "photos": [
+            (io.BytesIO(photo_bytes((200, 100))), "good.jpg"),
+            (io.BytesIO(b"MZ\x90\x00 an exe named like a photo"), "photo.jpg"),
+        ],
+    }
+    status, page = upload(client, f"/assignments/{assignment.id}/hand-in", form)
+    assert status == 400 and "photo.jpg ไม่ใช่รูปภาพ" in page
+    assert count(Submission) == 0 and count(SubmissionPhoto) == 0
+
+
+def test_a_double_tap_through_the_page_makes_one_version(app, client, setup):
+    _course, assignment, learner, *_ = setup
+    client.login(learner)
+    token = _token(client.get(f"/assignments/{assignment.id}").get_data(as_text=True))
+    for _ in range(2):
+        form = {"token": token, "links": "https://shopee.co.th/shop/1",
+                "photos": (io.BytesIO(photo_bytes((200, 100))), "a.jpg")}  # fmt: skip
+        assert upload(client, f"/assignments/{assignment.id}/hand-in", form)[0] == 302
+    assert count(Submission) == 1
+
+
+def test_a_stranger_cannot_review_or_see_the_photo(app, client, setup, make_user):
+    _course, assignment, learner, *_ = setup
+    submission = hand_in(learner, assignment)
+    client.login(make_user("instructor"))
+    assert client.get(f"/submissions/{submission.id}/photos/1").status_code == 404
+    assert (
+        client.post(f"/submissions/{submission.id}/review", data={"decision": "passed"}).status_code
+        == 404
+    )
+    assert count(Review) == 0
