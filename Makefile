@@ -25,11 +25,12 @@ define apt_ensure
 	fi
 endef
 
-.PHONY: help run serve test deps test-deps lint format translations compile-translations migrate demo bench clean
+.PHONY: help run serve test test-clocks deps test-deps lint format translations compile-translations migrate demo bench clean
 
 help:
 	@echo "make run    install everything, migrate, load the demo and serve on $(HOST):$(PORT)"
 	@echo "make test   install what the tests need and run ruff and every test"
+	@echo "make test-clocks   the suite at awkward clock moments (new year, leap day, month end)"
 
 deps: $(VENV)/.deps compile-translations
 
@@ -82,6 +83,19 @@ format: test-deps
 test: test-deps compile-translations lint
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 	tests/with_postgres.sh $(PY) -m pytest -q -n 2 --dist loadgroup -m "not browser"
+
+# The suite again as if the machine's clock said each of these moments (ticking on from there;
+# tests/conftest.py reads ACADEMY_TEST_CLOCK): 00:30 on 1 January in Bangkok (still 31 December
+# in UTC), 23:30 on 31 December, leap day, 1 March after it, the last evening of a 30-day month.
+# Narrow it with CLOCK_ARGS, e.g. make test-clocks CLOCK_ARGS='-m "not browser and not slow"'.
+TEST_CLOCKS := 2027-01-01T00:30+07:00 2026-12-31T23:30+07:00 2028-02-29T12:00+07:00 \
+               2028-03-01T00:30+07:00 2027-04-30T22:30+07:00
+CLOCK_ARGS  ?=
+test-clocks: test-deps compile-translations
+	@for clock in $(TEST_CLOCKS); do \
+	  echo "== the suite at $$clock"; \
+	  ACADEMY_TEST_CLOCK=$$clock $(PY) -m pytest -q -n 2 --dist loadgroup $(CLOCK_ARGS) || exit 1; \
+	done
 
 bench: test-deps compile-translations
 	$(PY) -m bench $(BENCH_ARGS)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from academy.core import __version__  # noqa: F401 - the version lives with the shared code
+from academy.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,10 +39,6 @@ FEATURES = (
     "certificates",
     "reports",
 )
-
-
-class ConfigError(RuntimeError):
-    """Start-up stops with one clear sentence rather than a stack trace on every request."""
 
 
 def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -149,19 +146,16 @@ def _init_extensions(app: Flask) -> None:
             safe = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string()
             raise ConfigError(f"cannot connect to the database {safe}: {exc}") from None
 
-    from academy.auth.models import User
-
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        # The cookie holds "id:session_version"; a bumped version (password changed, signed
-        # out by an admin) makes every older cookie invalid on every app server.
-        ident, _, version = user_id.partition(":")
-        if not ident.isdigit():
-            return None
-        user = db.session.get(User, int(ident))
-        if user is None or str(user.session_version) != version or not user.active:
-            return None
-        return user
+    def load_user(user_id: str):
+        # The cookie holds "id:session_version" and a session token; a bumped version
+        # (password changed, signed out by an admin) or a deleted session row (signed out)
+        # makes the cookie invalid on every app server.
+        from flask import session
+
+        from academy.auth.services import session_user
+
+        return session_user(user_id, session.get("sid"))
 
 
 def _register_features(app: Flask) -> None:

@@ -13,7 +13,9 @@ BABEL_DEFAULT_TIMEZONE = "Asia/Bangkok"
 # Buddhist Era years in Thai dates (2569 rather than 2026).
 BUDDHIST_ERA = True
 
-# Sessions: the cookie is the only session state, so any app server can serve any request.
+# Sessions: a signed cookie naming a row of user_sessions (auth.models.UserSession), so any
+# app server can serve any request and signing out ends the session everywhere it is copied.
+# A session lasts PERMANENT_SESSION_LIFETIME from sign-in.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False  # set ACADEMY_SESSION_COOKIE_SECURE=true behind HTTPS
@@ -27,11 +29,29 @@ DATA_DIR = None  # default: <instance>/data
 MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
+# JSON bodies (saved answers): checked before parsing, so a deep or huge body is a clear 400.
+JSON_MAX_BYTES = 256 * 1024
+JSON_MAX_DEPTH = 20
 
-# Sign-in throttling: failures counted in the database so every app server sees them.
+# Sign-in throttling: failures counted in the database so every app server sees them, within
+# a sliding window. The numbers and why: docs/security.md, "Sign-in throttling".
 SIGNIN_WINDOW_SECONDS = 15 * 60
-SIGNIN_MAX_FAILURES_PER_ACCOUNT = 5
-SIGNIN_MAX_FAILURES_PER_ADDRESS = 30
+# One account from one address: what someone guessing at one place may try.
+SIGNIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS = 5
+# One account from every address together (browsers that never signed in to it): the bound on
+# guessing from many places; higher than the pair limit so one stranger cannot reach it.
+SIGNIN_MAX_FAILURES_PER_ACCOUNT = 20
+# One browser where this account signed in before (its device cookie): not held back by the
+# two limits above, so a stranger's failures cannot lock the owner out of their own browser.
+SIGNIN_MAX_FAILURES_PER_DEVICE = 5
+SIGNIN_DEVICE_COOKIE_DAYS = 180
+# One address, every account: a room of 40 behind one NAT address, each learner using their
+# whole pair budget (40 x 5), still signs in.
+SIGNIN_MAX_FAILURES_PER_ADDRESS = 200
+# Networks with no per-address limit (a school's NAT address, the LAN the server sits on), as
+# a list or comma-separated: ACADEMY_SIGNIN_EXEMPT_NETWORKS="203.0.113.7/32,10.0.0.0/8". The
+# per-account limits still apply there.
+SIGNIN_EXEMPT_NETWORKS: list[str] = []
 
 # Self-registration for sellers and entrepreneurs; an admin can switch it off in the app.
 SELF_REGISTRATION_DEFAULT = True
@@ -50,6 +70,8 @@ PUBLIC_BASE_URL = None
 CERTIFICATE_ISSUERS = [{"th": "กรุงเทพมหานคร", "en": "Bangkok Metropolitan Administration"}]
 # Guessing codes on the public verification page: after this many unknown codes from one
 # address within the window, answer 429 until the window has passed.
+# The issuer's contact e-mail in the Open Badges Issuer profile (optional).
+BADGE_ISSUER_EMAIL = ""
 CERTIFICATE_VERIFY_MAX_FAILURES = 20
 CERTIFICATE_VERIFY_WINDOW_SECONDS = 15 * 60
 # gzip text responses over 1 KB (academy/core/compress.py); harmless behind nginx.

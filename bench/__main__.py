@@ -36,6 +36,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import open_session
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 LUA = Path(__file__).resolve().parent / "wrk.lua"
@@ -225,7 +227,7 @@ def forge_sessions(app, users: list[tuple[int, str, int]]) -> list[Session]:
             raw = secrets.token_hex(20)
             value = serializer.dumps(
                 {"_user_id": f"{user_id}:{version}", "_fresh": True, "_id": ident,
-                 "csrf_token": raw}
+                 "csrf_token": raw, "sid": open_session(app, user_id)}
             )  # fmt: skip
             sessions.append(
                 Session(user_id, username, f"{name}={value}", csrf_serializer.dumps(raw))

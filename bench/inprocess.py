@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 
+from bench import open_session
+
 
 def _with_gzip(extra: dict) -> dict:
     return {**extra, "headers": {"Accept-Encoding": "gzip", **extra.get("headers", {})}}
@@ -59,6 +61,7 @@ def main(argv=None) -> int:
     client = app.test_client()
     with client.session_transaction() as s:
         s["_user_id"] = f"{user_id}:1"
+        s["sid"] = open_session(app, user_id)
         s["_fresh"] = True
     anonymous = app.test_client()
     # A quiz attempt to look at and answer.

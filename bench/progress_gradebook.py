@@ -27,6 +27,7 @@ from academy.core.db import utcnow
 from academy.courses.models import PUBLISHED, Course, Enrolment, Lesson, Module
 from academy.extensions import db
 from academy.quizzes.models import SUBMITTED, Attempt, Quiz
+from bench import open_session
 
 LESSONS_PER_MODULE = (3, 4, 4, 3)  # 14 lessons, and one quiz per module
 NO_SIGN_IN = "!"  # not a password hash at all: nobody signs in as a bench user
@@ -91,6 +92,7 @@ def measure(app, url: str, teacher_id: int, runs: int) -> tuple[list[float], int
         teacher = db.session.get(User, teacher_id)
         with client.session_transaction() as session:
             session["_user_id"] = teacher.get_id()
+            session["sid"] = open_session(app, teacher.id)
             session["_fresh"] = True
     statements: list[str] = []
 

@@ -15,6 +15,8 @@ import time
 
 from sqlalchemy import text
 
+from bench import open_session
+
 
 def run(preset: str, database_url: str, generate: bool = True) -> None:
     from academy import create_app
@@ -56,6 +58,7 @@ def run(preset: str, database_url: str, generate: bool = True) -> None:
         client = app.test_client()
         with client.session_transaction() as session:
             session["_user_id"] = admin.get_id()
+            session["sid"] = open_session(app, admin.id)
         for path in ("/reports/?by=school", "/reports/?by=room", "/reports/months",
                      "/reports/export.csv?report=learners"):  # fmt: skip
             t = time.perf_counter()

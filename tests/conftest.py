@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from academy import create_app
 from academy.extensions import db as _db
+from tests.clock import academy_test_clock
 
 pytest_plugins = sorted(
     f"tests.fixtures.{p.stem}"
@@ -32,8 +33,32 @@ hypothesis_settings.register_profile("academy", deadline=None)
 hypothesis_settings.load_profile("academy")
 
 
+# ACADEMY_TEST_CLOCK="2027-01-01T00:30+07:00" runs the whole suite as if the machine's clock
+# said that moment (ticking on from there), to prove no test depends on the day it runs:
+# `make test-clocks` runs it at the awkward moments (new year in Bangkok but not in UTC, leap
+# day, month ends). The pytest process, its xdist workers (which inherit the environment), the
+# servers tests start (gunicorn, flask: via tests/clock/sitecustomize.py on their PYTHONPATH)
+# and the browser pages (Playwright's clock, tests/browser/conftest.py) all show one moment.
+TEST_CLOCK = os.environ.get(academy_test_clock.CLOCK)
+
+
+def pytest_configure(config):
+    if not TEST_CLOCK:
+        return
+    try:
+        academy_test_clock.parse(TEST_CLOCK)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    folder = str(Path(__file__).parent / "clock")
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if folder not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([folder, *filter(None, paths)])
+    academy_test_clock.start()
+
+
 def pytest_report_header(config):
-    return f"database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}"
+    clock = f", clock: {TEST_CLOCK}" if TEST_CLOCK else ""
+    return f"database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}{clock}"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -153,10 +178,16 @@ class AcademyClient(FlaskClient):
         return serializer.dumps(raw)
 
     def login(self, user) -> AcademyClient:
-        """Sign in without the password round trip (the sign-in form has its own tests)."""
+        """Sign in without the password round trip (the sign-in form has its own tests), with
+        a session recorded on the server as the sign-in form makes one."""
+        from academy.auth.services import start_session
+
+        token = start_session(user)
+        _db.session.commit()
         with self.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
+            session["sid"] = token
         return self
 
     def logout(self) -> AcademyClient:

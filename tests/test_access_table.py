@@ -44,6 +44,8 @@ ACCESS: dict[tuple[str, str], tuple] = {
     ("auth.sign_out_person_everywhere", "POST"):  (S, 403, 403, 403, 403, 302),
     ("certificates.admin_list", "GET"):           (S, 403, 403, 403, 403, 200),
     ("certificates.badge_class", "GET"):          (200, 200, 200, 200, 200, 200),
+    ("certificates.badge_image", "GET"):          (200, 200, 200, 200, 200, 200),
+    ("certificates.badge_recipient", "POST"):     (S, 302, 404, 404, 403, 403),
     ("certificates.class_zip", "GET"):            (S, 404, 404, 404, 200, 200),
     ("certificates.design", "GET"):               (S, 404, 404, 404, 200, 200),
     ("certificates.design", "POST"):              (S, 404, 404, 404, 400, 400),

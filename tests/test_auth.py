@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from urllib.parse import unquote
+
 import pytest
 from sqlalchemy import func, select
 
-from academy.auth.models import User
+from academy.auth.models import User, UserSession
 from academy.core.settings import SELF_REGISTRATION, set_setting
 from tests.fixtures.auth import PASSWORD
 
@@ -51,20 +54,17 @@ def test_failed_sign_ins_are_slowed_per_account(app, client, learner):
     assert "เข้าสู่ระบบไม่สำเร็จหลายครั้งเกินไป" in response.get_data(as_text=True)
 
 
-def test_failed_sign_ins_are_slowed_per_address(app, client, make_user):
-    app.config["SIGNIN_MAX_FAILURES_PER_ADDRESS"] = 3
-    try:
-        user = make_user()
-        for n in range(3):
-            sign_in(client, f"someone{n}", "wrong-password")
-        response = sign_in(client, user.username)
-        assert response.status_code == 400
-        assert "เข้าสู่ระบบไม่สำเร็จหลายครั้งเกินไป" in response.get_data(as_text=True)
-        other = app.test_client()
-        other_address = {"REMOTE_ADDR": "10.9.9.9"}
-        assert sign_in(other, user.username, environ_base=other_address).status_code == 302
-    finally:
-        app.config["SIGNIN_MAX_FAILURES_PER_ADDRESS"] = 30
+def test_failed_sign_ins_are_slowed_per_address(app, client, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "SIGNIN_MAX_FAILURES_PER_ADDRESS", 3)
+    user = make_user()
+    for n in range(3):
+        sign_in(client, f"someone{n}", "wrong-password")
+    response = sign_in(client, user.username)
+    assert response.status_code == 400
+    assert "เข้าสู่ระบบไม่สำเร็จหลายครั้งเกินไป" in response.get_data(as_text=True)
+    other = app.test_client()
+    other_address = {"REMOTE_ADDR": "10.9.9.9"}
+    assert sign_in(other, user.username, environ_base=other_address).status_code == 302
 
 
 def test_deactivated_account_cannot_sign_in(client, make_user, db):
@@ -280,3 +280,176 @@ def test_people_list_pages_keep_the_search(client, admin, make_user):
     assert "/people?page=2&amp;q=" in first
     second = client.get("/people?page=2&q=ค้นหา").get_data(as_text=True)
     assert "หน้า 2 จาก 2" in second and "ก่อนหน้า" in second
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\\evil.example/",
+        "\\\\evil.example/",
+        "//evil.example/",
+        "/\\/evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "\t//evil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "/%2Fevil.example",
+        "/%5Cevil.example",
+        "/%255Cevil.example",
+        "%2F%2Fevil.example",
+        "/%09/evil.example",
+        "evil.example",
+    ],
+)
+def test_sign_in_never_follows_next_off_site(client, learner, target):
+    response = client.post(
+        "/sign-in",
+        query_string={"next": target},
+        data={"username": learner.username, "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["/courses", "/courses/วิชา?tab=1", "/people?q=a%20b"])
+def test_sign_in_follows_next_on_this_site(client, learner, target):
+    response = sign_in(client, learner.username, query_string={"next": target})
+    assert unquote(response.headers["Location"]) == unquote(target)
+
+
+def test_a_copied_cookie_is_refused_after_sign_out(app, client, learner):
+    # A shared school PC: the next learner (or anyone who copied the cookie) replays it.
+    assert sign_in(client, learner.username).status_code == 302
+    copied = client.get_cookie("session").value
+    phone = app.test_client()
+    assert sign_in(phone, learner.username).status_code == 302
+    assert client.post("/sign-out").status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("session", copied)
+    response = replay.get("/account/password")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+    # Signing out on the PC does not end the session on the learner's phone.
+    assert phone.get("/account/password").status_code == 200
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_person(app, client, learner, db):
+    assert sign_in(client, learner.username).status_code == 302
+    phone = app.test_client()
+    assert sign_in(phone, learner.username).status_code == 302
+    page = client.get("/account/password").get_data(as_text=True)
+    assert "/sign-out?everywhere=1" in page
+    assert client.post("/sign-out?everywhere=1").status_code == 302
+    assert phone.get("/account/password").status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(UserSession)) == 0
+
+
+def test_sessions_end_after_their_lifetime(app, client, learner, db):
+    assert sign_in(client, learner.username).status_code == 302
+    row = db.session.scalar(select(UserSession))
+    row.created_at = row.created_at - app.permanent_session_lifetime - timedelta(seconds=1)
+    db.session.commit()
+    assert client.get("/account/password").status_code == 302
+
+
+def test_a_cookie_without_a_server_session_is_refused(app, learner):
+    # What a session cookie held before sessions were recorded: the user id and version only.
+    forged = app.test_client()
+    with forged.session_transaction() as session:
+        session["_user_id"] = learner.get_id()
+        session["_fresh"] = True
+    assert forged.get("/account/password").status_code == 302
+
+
+# --- Throttling that a stranger cannot turn against the owner (docs/security.md) -------------
+SCHOOL = {"REMOTE_ADDR": "203.0.113.10"}  # the school's NAT address
+TOO_MANY = "เข้าสู่ระบบไม่สำเร็จหลายครั้งเกินไป"
+
+
+def _fail(app, username, times, address):
+    stranger = app.test_client()
+    for _ in range(times):
+        response = sign_in(stranger, username, "wrong-password", environ_base=address)
+        assert response.status_code == 400
+    return stranger
+
+
+def test_a_stranger_elsewhere_cannot_lock_the_owner_out(app, learner):
+    stranger = _fail(app, learner.username, 12, {"REMOTE_ADDR": "198.51.100.7"})
+    # The stranger is held back, even with the right password...
+    response = sign_in(stranger, learner.username, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert TOO_MANY in response.get_data(as_text=True)
+    # ...the owner at school, who never signed in on this PC, is not.
+    assert sign_in(app.test_client(), learner.username, environ_base=SCHOOL).status_code == 302
+
+
+def test_guessing_from_many_addresses_meets_the_account_bound(app, learner):
+    owner_phone = app.test_client()
+    assert sign_in(owner_phone, learner.username).status_code == 302
+    owner_phone.post("/sign-out")
+    per_pair = app.config["SIGNIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS"]
+    for n in range(app.config["SIGNIN_MAX_FAILURES_PER_ACCOUNT"] // per_pair):
+        _fail(app, learner.username, per_pair, {"REMOTE_ADDR": f"198.51.100.{n + 1}"})
+    response = sign_in(app.test_client(), learner.username, environ_base=SCHOOL)
+    assert TOO_MANY in response.get_data(as_text=True)  # a browser never used: held back
+    # The owner's own phone, where they signed in before, is not.
+    assert sign_in(owner_phone, learner.username).status_code == 302
+
+
+def test_a_classmate_in_the_same_room_cannot_lock_out_the_owners_browser(app, learner, make_user):
+    owner = app.test_client()
+    assert sign_in(owner, learner.username, environ_base=SCHOOL).status_code == 302
+    owner.post("/sign-out")
+    _fail(app, learner.username, 8, SCHOOL)  # the next PC, the same NAT address
+    assert sign_in(owner, learner.username, environ_base=SCHOOL).status_code == 302
+    # At a PC the owner never used, they wait, unless the teacher resets the password.
+    other_pc = app.test_client()
+    response = sign_in(other_pc, learner.username, environ_base=SCHOOL)
+    assert TOO_MANY in response.get_data(as_text=True)
+    teacher = make_user("admin")
+    reset = app.test_client().login(teacher).post(f"/people/{learner.id}/reset-password")
+    temp = reset.get_data(as_text=True).split('class="secret">')[1].split("<")[0]
+    assert sign_in(other_pc, learner.username, temp, environ_base=SCHOOL).status_code == 302
+
+
+def test_a_device_cookie_has_its_own_limit_and_cannot_be_forged(app, learner):
+    owner = app.test_client()
+    assert sign_in(owner, learner.username).status_code == 302
+    owner.post("/sign-out")
+    for _ in range(app.config["SIGNIN_MAX_FAILURES_PER_DEVICE"]):
+        assert sign_in(owner, learner.username, "wrong-password").status_code == 400
+    # Its budget spent, the browser counts as a stranger: the pair limit is untouched so far.
+    assert sign_in(owner, learner.username).status_code == 302
+    forged = app.test_client()
+    forged.set_cookie("signin_devices", owner.get_cookie("signin_devices").value[:-4] + "AAAA")
+    _fail(app, learner.username, 5, {"REMOTE_ADDR": "127.0.0.1"})
+    response = sign_in(forged, learner.username)
+    assert TOO_MANY in response.get_data(as_text=True)
+
+
+def test_a_room_of_40_behind_one_address_signs_in_after_mistyping(app, make_user):
+    room = [make_user("learner") for _ in range(40)]
+    per_pair = app.config["SIGNIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS"]
+    pcs = [app.test_client() for _ in room]
+    for pc, learner in zip(pcs, room, strict=True):
+        for _ in range(per_pair - 1):  # 4 typos each: 160 failures from one address
+            assert sign_in(pc, learner.username, "typo", environ_base=SCHOOL).status_code == 400
+    for pc, learner in zip(pcs, room, strict=True):
+        assert sign_in(pc, learner.username, environ_base=SCHOOL).status_code == 302
+    # The per-account protection is as strong in the room: a fifth typo holds that account.
+    unlucky = make_user("learner")
+    _fail(app, unlucky.username, per_pair, SCHOOL)
+    response = sign_in(app.test_client(), unlucky.username, environ_base=SCHOOL)
+    assert TOO_MANY in response.get_data(as_text=True)
+
+
+def test_exempt_networks_have_no_per_address_limit(app, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "SIGNIN_MAX_FAILURES_PER_ADDRESS", 3)
+    monkeypatch.setitem(app.config, "SIGNIN_EXEMPT_NETWORKS", "203.0.113.0/28, 10.0.0.0/8")
+    user = make_user()
+    for n in range(4):
+        _fail(app, f"nobody{n}", 1, SCHOOL)
+        _fail(app, f"nobody{n}", 1, {"REMOTE_ADDR": "192.0.2.1"})
+    assert sign_in(app.test_client(), user.username, environ_base=SCHOOL).status_code == 302
+    response = sign_in(app.test_client(), user.username, environ_base={"REMOTE_ADDR": "192.0.2.1"})
+    assert TOO_MANY in response.get_data(as_text=True)

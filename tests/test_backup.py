@@ -194,6 +194,41 @@ def test_cli_backup_and_restore_asks_before_overwriting(tmp_path, worker_name):
     assert result.exit_code != 0 and "already exists" in result.output
 
 
+def test_cli_backup_and_restore_are_audited(tmp_path, worker_name):
+    url = fresh_database(tmp_path, f"academy_audit_{worker_name}")
+    app = _cli_app(tmp_path, url, "data")
+    runner = app.test_cli_runner()
+    archive = tmp_path / "audited.tar.gz"
+    result = runner.invoke(args=["academy", "backup", str(archive)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["academy", "restore", str(archive), "--yes"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        _db.session.remove()
+        entries = _db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        # The restored database is the one from before "backup.create" was written; it then
+        # records that it was put back, and from which file.
+        assert [e.action for e in entries] == ["backup.restore"]
+        assert entries[0].details["path"] == str(archive.resolve())
+        assert entries[0].details["backup_created_at"]
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def test_cli_backup_is_audited(tmp_path, worker_name):
+    url = fresh_database(tmp_path, f"academy_audit_b_{worker_name}")
+    app = _cli_app(tmp_path, url, "data")
+    archive = tmp_path / "audited.tar.gz"
+    result = app.test_cli_runner().invoke(args=["academy", "backup", str(archive)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        (entry,) = _db.session.scalars(select(AuditEntry)).all()
+        assert (entry.action, entry.actor_id) == ("backup.create", None)
+        assert entry.details["path"] == str(archive.resolve()) and entry.details["files"] == 0
+        _db.session.remove()
+        _db.engine.dispose()
+
+
 def _tamper(archive: Path, target: Path, change) -> None:
     with tarfile.open(archive, "r:gz") as src, tarfile.open(target, "w:gz") as dst:
         for member in src:

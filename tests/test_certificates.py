@@ -1,17 +1,22 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import threading
 import zipfile
+from datetime import UTC, datetime
 from io import BytesIO
+from pathlib import Path
+from xml.etree import ElementTree
 
+import jsonschema
 import pytest
 from sqlalchemy import func, select
 
 from academy.certificates import services
-from academy.certificates.models import REPLACED, REVOKED, VALID, Certificate
+from academy.certificates.models import REPLACED, REVOKED, VALID, Certificate, group_code
 from academy.classes.models import Class, ClassCourse, ClassInstructor, ClassMember
 from academy.core.errors import ServiceError
 from academy.core.pdf import PDFError, render_pdf
@@ -150,10 +155,14 @@ def test_cli_issue_and_render(runner, learner, make_course):
     assert "already issued" in result.output and count() == 1
     result = runner.invoke(args=["academy", "issue-certificate", "nobody", course.slug])
     assert result.exit_code != 0 and "nobody" in result.output
+    # Outside a request only the operator knows the public address.
     result = runner.invoke(args=["academy", "render-certificates"])
+    assert result.exit_code != 0 and "PUBLIC_BASE_URL" in result.output
+    base = "https://academy.example.th"
+    result = runner.invoke(args=["academy", "render-certificates", "--base-url", base])
     assert "rendered 1" in result.output
     cert = db.session.scalar(select(Certificate))
-    assert services.pdf_path(cert).is_file()
+    assert services.pdf_path(cert).is_file() and cert.pdf_link_base == base
 
 
 # --- Verification ----------------------------------------------------------------------------
@@ -363,7 +372,11 @@ def _info(path):
         "x" * 300,
     ],
 )
-def test_pdf_one_page_fonts_and_text(app, make_user, make_course, complete_course, tmp_path, name):
+def test_pdf_one_page_fonts_and_text(app, make_user, make_course, complete_course, tmp_path, name,
+                                     time_machine):  # fmt: skip
+    # Issued at 00:30 on 1 January in Bangkok, still 31 December 2026 in UTC: the certificate
+    # carries the Bangkok date, in the Buddhist Era.
+    time_machine.move_to(datetime(2026, 12, 31, 17, 30, tzinfo=UTC), tick=False)
     user = make_user(full_name=name[:200])
     course = make_course(title_th="หลักสูตร" * 35, title_en="A very long course title " * 10)
     cert = complete_course(user, course)
@@ -384,7 +397,7 @@ def test_pdf_one_page_fonts_and_text(app, make_user, make_course, complete_cours
         # right but extracts as นา: the font decomposes it into two glyphs, and the PDF's
         # ToUnicode map cannot say so; a known limit of glyph-based text extraction.)
         assert "เด็กหญิงกฤษณ์ปู่" in text and "ทิพย์ที่สุด" in text
-        assert "ให้ไว้ ณ วันที่" in text and str(cert.issued_at.year + 543) in text
+        assert "ให้ไว้ ณ วันที่ 1 มกราคม 2570" in text
 
 
 def test_pdf_qr_decodes_to_verify_url(learner, make_course, complete_course, tmp_path):
@@ -523,3 +536,323 @@ def test_pdf_is_rendered_after_the_completing_response(client, make_user, make_c
     assert path.is_file() and path.read_bytes().startswith(b"%PDF")
     db.session.refresh(certificate)
     assert certificate.pdf_sha256 is not None
+
+
+# --- Open Badges -----------------------------------------------------------------------------
+
+OB_SCHEMA = json.loads(
+    (Path(__file__).parent / "data" / "openbadges-2.0.schema.json").read_text(encoding="utf-8")
+)
+
+
+def ob_validate(data: dict, kind: str) -> None:
+    schema = {**OB_SCHEMA, "$ref": f"#/$defs/{kind}"}
+    jsonschema.Draft202012Validator(schema).validate(data)
+
+
+def test_badge_json_validates_against_open_badges_2(client, learner, make_course, complete_course):
+    course = make_course()
+    cert = complete_course(learner, course)
+    ob_validate(client.get(f"/verify/{cert.code}.json").get_json(), "assertion")
+    ob_validate(client.get(f"/courses/{course.slug}/badge.json").get_json(), "badgeClass")
+    ob_validate(client.get("/certificates/issuer.json").get_json(), "profile")
+    services.revoke(cert, "reason x")
+    db.session.commit()
+    ob_validate(client.get(f"/verify/{cert.code}.json").get_json(), "assertion")
+
+
+def test_the_schema_refuses_what_no_backpack_accepts() -> None:
+    name_hash = {"type": "name", "hashed": True, "identity": "sha256$" + "0" * 64}
+    with pytest.raises(jsonschema.ValidationError):
+        ob_validate(name_hash, "identityObject")
+    with pytest.raises(jsonschema.ValidationError):
+        ob_validate({"type": "email", "hashed": True, "identity": "a@b.example"}, "identityObject")
+
+
+@pytest.mark.parametrize(
+    ("typed", "kind", "identity"),
+    [
+        ("  Somchai@Example.CO.TH ", "email", "somchai@example.co.th"),
+        ("https://somchai.example/me", "url", "https://somchai.example/me"),
+    ],
+)
+def test_learner_claims_the_badge_with_a_hashed_identity(client, world, typed, kind, identity):
+    cert = world["cert"]
+    client.login(world["owner"])
+    page = client.get(f"/certificates/{cert.code}").get_data(as_text=True)
+    assert f"/certificates/{cert.code}/badge-recipient" in page
+    response = client.post(f"/certificates/{cert.code}/badge-recipient", data={"recipient": typed})
+    assert response.status_code == 302
+    data = client.get(f"/verify/{cert.code}.json").get_json()
+    ob_validate(data, "assertion")
+    recipient = data["recipient"]
+    expected = hashlib.sha256((identity + recipient["salt"]).encode()).hexdigest()
+    assert recipient == {
+        "type": kind,
+        "hashed": True,
+        "salt": recipient["salt"],
+        "identity": f"sha256${expected}",
+    }
+    assert identity not in json.dumps(data)
+    assert cert.code in client.get(f"/certificates/{cert.code}").get_data(as_text=True)
+    # An empty address forgets it again.
+    client.post(f"/certificates/{cert.code}/badge-recipient", data={"recipient": ""})
+    db.session.refresh(cert)
+    assert cert.badge_recipient is None and cert.badge_recipient_type is None
+
+
+@pytest.mark.parametrize("typed", ["somchai", "ftp://x.example/", "a@b", "javascript:alert(1)"])
+def test_badge_recipient_refuses_what_is_not_an_address(client, world, typed):
+    cert = world["cert"]
+    client.login(world["owner"])
+    response = client.post(f"/certificates/{cert.code}/badge-recipient", data={"recipient": typed})
+    assert response.status_code == 400
+    assert 'aria-invalid="true"' in response.get_data(as_text=True)
+    db.session.refresh(cert)
+    assert cert.badge_recipient is None
+
+
+@pytest.mark.parametrize(("who", "status"), [(None, 302), ("other", 404), ("teacher", 403)])
+def test_only_the_holder_sets_the_badge_recipient(client, world, who, status):
+    cert = world["cert"]
+    if who:
+        client.login(world[who])
+    url = f"/certificates/{cert.code}/badge-recipient"
+    assert client.post(url, data={"recipient": "x@y.example"}).status_code == status
+    db.session.refresh(cert)
+    assert cert.badge_recipient is None
+
+
+def test_badge_image_is_a_safe_svg(client, make_course):
+    course = make_course(title_en='Bad <script>alert("x")</script> & co')
+    response = client.get(f"/courses/{course.slug}/badge.svg")
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    root = ElementTree.fromstring(response.get_data())  # noqa: S314 (our own output)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    tags = {element.tag.split("}")[1] for element in root.iter()}
+    assert tags <= {"svg", "title", "circle", "path"}
+    for element in root.iter():
+        assert not [name for name in element.attrib if name.lower().startswith("on")]
+    assert root.find("{http://www.w3.org/2000/svg}title").text == course.title_en
+    assert client.get("/courses/no-such-course/badge.svg").status_code == 404
+
+
+# --- The printed address (issue 12: QR codes that led to http://localhost) -------------------
+
+
+def printed_links(pdf: bytes, tmp_path) -> tuple[list[str], list[str]]:
+    """The verify links printed in a certificate PDF, and what its QR code decodes to."""
+    import re
+
+    zxingcpp = pytest.importorskip("zxingcpp")
+    from PIL import Image
+
+    path = tmp_path / "read.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    # The link wraps in its narrow box: join the lines back.
+    text = re.sub(r"\s*\n\s*", "", text)
+    for old in tmp_path.glob("qr*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-png", "-r", "150", str(path), str(tmp_path / "qr")], check=True)
+    with Image.open(next(tmp_path.glob("qr*.png"))) as image:
+        codes = [r.text for r in zxingcpp.read_barcodes(image)]
+    # pdftotext also drops a hyphen at a line's end ("AN8J-" + "AV4S-6F"): put it back.
+    links = [
+        f"{site}/verify/{group_code(code.replace('-', ''))}"
+        for site, code in re.findall(
+            r"(https?://\S*?)/verify/([0-9A-Z]{4}-?[0-9A-Z]{4}-?[0-9A-Z]{2})", text
+        )
+    ]
+    return links, codes
+
+
+def _stored_with_localhost(learner, make_course, complete_course):
+    """A certificate stored as before the fix: drawn outside any request, address unknown."""
+    cert = complete_course(learner, make_course())
+    services.stored_pdf(cert)  # no request, nothing configured: http://localhost
+    cert.pdf_link_base = None  # stored before the address was recorded
+    db.session.commit()
+    return cert
+
+
+def test_a_wrong_stored_link_is_drawn_again_on_download(
+    client, learner, make_course, complete_course, tmp_path
+):
+    cert = _stored_with_localhost(learner, make_course, complete_course)
+    expected = f"http://school.example.th/verify/{cert.display_code}"
+    before = services.pdf_path(cert).read_bytes()
+    assert printed_links(before, tmp_path) != ([expected], [expected])
+    client.login(learner)
+    for host in ("school.example.th", "10.0.0.5"):  # the browser reaches the server by them
+        client.set_cookie("session", client.get_cookie("session").value, domain=host)
+    response = client.get(f"/certificates/{cert.code}.pdf", base_url="http://school.example.th")
+    assert response.status_code == 200
+    assert printed_links(response.data, tmp_path) == ([expected], [expected])
+    assert services.pdf_path(cert).read_bytes() == response.data  # stored for good
+    db.session.refresh(cert)
+    assert cert.pdf_link_base == "http://school.example.th"
+    # Another name for the same server does not draw it again.
+    again = client.get(f"/certificates/{cert.code}.pdf", base_url="http://10.0.0.5")
+    assert again.data == response.data
+
+
+def test_render_certificates_fix_links_after_an_upgrade(
+    runner, learner, make_course, complete_course, tmp_path
+):
+    cert = _stored_with_localhost(learner, make_course, complete_course)
+    base = "https://academy.example.th"
+    result = runner.invoke(
+        args=["academy", "render-certificates", "--fix-links", "--base-url", base]
+    )
+    assert result.exit_code == 0, result.output
+    assert "rendered 1 stored certificate(s) again" in result.output
+    expected = f"{base}/verify/{cert.display_code}"
+    stored = services.pdf_path(cert).read_bytes()
+    assert printed_links(stored, tmp_path) == ([expected], [expected])
+    result = runner.invoke(
+        args=["academy", "render-certificates", "--fix-links", "--base-url", base]
+    )
+    assert "rendered 0 stored certificate(s) again" in result.output
+
+
+@pytest.mark.parametrize("value", ["academy.example.th", "ftp://x.example", "https://"])
+def test_a_bad_public_base_url_stops_start_up(tmp_path, value):
+    from academy import ConfigError, create_app
+    from tests.conftest import TEST_CONFIG
+
+    # A database of its own: start-up stops before anyone could close the app's connections.
+    url = f"sqlite:///{tmp_path / 'start.db'}"
+    config = dict(TEST_CONFIG, SQLALCHEMY_DATABASE_URI=url, PUBLIC_BASE_URL=value)
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+        create_app(config, instance_path=str(tmp_path))
+
+
+def _gunicorn_world(tmp_path, database_url: str) -> tuple[dict, str]:
+    """A course of one lesson and a learner with a password, in a database of its own."""
+    from academy import create_app
+    from academy.auth.services import create_user
+    from academy.courses.models import PUBLISHED, Course, Lesson, Module
+
+    instance = tmp_path / "instance"
+    config = {"TESTING": False, "SECRET_KEY": "gunicorn-certificates",
+              "SQLALCHEMY_DATABASE_URI": database_url}  # fmt: skip
+    app = create_app(config, instance_path=str(instance))
+    with app.app_context():
+        db.create_all()
+        course = Course(slug="qr", title_th="วิชาคิวอาร์", status=PUBLISHED)
+        course.modules.append(Module(key="m1", position=1, title_th="บท"))
+        db.session.add(course)
+        db.session.flush()
+        db.session.add(Lesson(course_id=course.id, module_id=course.modules[0].id, key="m1-l1",
+                              position=1, title_th="บทเรียน", body="x", body_html="<p>x</p>"))  # fmt: skip
+        create_user("somchai", "สมชาย ใจดี", password="first-password-1")
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    env = dict(
+        os.environ,
+        ACADEMY_INSTANCE_PATH=str(instance),
+        ACADEMY_SECRET_KEY="gunicorn-certificates",
+        DATABASE_URL=database_url,
+        WEB_CONCURRENCY="1",
+    )
+    env.pop("ACADEMY_PUBLIC_BASE_URL", None)  # the default settings, as the issue found them
+    return env, str(instance / "data" / "certificates")
+
+
+def run_certificate_through_gunicorn(tmp_path, database_url: str) -> None:
+    import time
+    import urllib.request
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from academy import ROOT
+    from tests.test_deploy import BIN, Browser, free_port
+
+    env, pdfs = _gunicorn_world(tmp_path, database_url)
+    port = free_port()
+    log_path = tmp_path / "gunicorn.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--bind",
+             f"127.0.0.1:{port}", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=log, stderr=log,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert server.poll() is None, log_path.read_text()
+                try:
+                    with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline, "gunicorn did not answer in 30 s"
+                time.sleep(0.1)
+            browser = Browser()
+            token = browser.csrf(base + "/sign-in")
+            status, _page, _ = browser.open(base + "/sign-in", {"csrf_token": token,
+                "username": "somchai", "password": "first-password-1"})  # fmt: skip
+            assert status == 302
+            token = browser.csrf(base + "/account/password")
+            assert browser.open(base + "/courses/qr/enrol", {"csrf_token": token})[0] == 302
+            status, _p, _l = browser.open(base + "/courses/qr/lessons/m1-l1/done",
+                                          {"csrf_token": token})  # fmt: skip
+            assert status == 302
+            # Drawn after the response, outside the request: wait until it is stored and
+            # committed (a download before that would draw it once more, rightly).
+            engine = create_engine(make_url(database_url))
+            deadline = time.monotonic() + 60
+            while True:
+                with engine.connect() as conn:
+                    row = conn.execute(text("SELECT code, pdf_link_base FROM certificates")).first()
+                if row is not None and row[1] is not None:
+                    break
+                assert time.monotonic() < deadline, "no PDF stored in 60 s"
+                time.sleep(0.2)
+            engine.dispose()
+            code = row[0]
+            stored_path = Path(pdfs) / f"{code}.pdf"
+            expected = f"{base}/verify/{group_code(code)}"
+            stored = stored_path.read_bytes()
+            assert printed_links(stored, tmp_path) == ([expected], [expected])
+            opener = browser.opener
+            with opener.open(f"{base}/certificates/{code}.pdf", timeout=30) as response:
+                downloaded = response.read()
+            assert downloaded == stored
+            with urllib.request.urlopen(f"{base}/verify/{group_code(code)}", timeout=30) as page:
+                assert page.status == 200  # what a phone that scans the code reaches
+        finally:
+            server.terminate()
+            server.wait(20)
+    assert "PUBLIC_BASE_URL is not set" in log_path.read_text()
+
+
+@pytest.mark.slow
+def test_qr_code_and_link_lead_to_the_server_under_gunicorn_sqlite(tmp_path):
+    run_certificate_through_gunicorn(tmp_path, f"sqlite:///{tmp_path / 'qr.db'}")
+
+
+@pytest.mark.slow
+@pytest.mark.postgres_only
+def test_qr_code_and_link_lead_to_the_server_under_gunicorn_postgresql(tmp_path, worker_name):
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"academy_qr_{worker_name}"
+    base = make_url(os.environ["ACADEMY_TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    run_certificate_through_gunicorn(tmp_path, base.set(database=name).render_as_string(False))

@@ -272,6 +272,25 @@ def test_regenerated_code_replaces_the_old_one(client, world, make_user):
     assert learner_client.post("/join", data={"code": old}).status_code == 400
 
 
+def test_join_code_days_are_bangkok_days(client, world, make_user, time_machine):
+    """At 00:30 on 1 January in Bangkok, UTC still says 31 December: that day has passed for
+    the school, and a code that ends on 1 January works until midnight Bangkok time."""
+    from datetime import UTC, datetime
+
+    time_machine.move_to(datetime(2026, 12, 31, 17, 30, tzinfo=UTC), tick=False)
+    client.login(world["teacher"])
+    url = f"/classes/{world['klass'].id}/code"
+    assert client.post(url, data={"expires_on": "2026-12-31"}).status_code == 400
+    assert client.post(url, data={"expires_on": "2027-01-01"}).status_code == 302
+    db.session.refresh(world["klass"])
+    assert world["klass"].join_code_expires_at == datetime(2027, 1, 1, 17, 0, tzinfo=UTC)
+    page = client.get(f"/classes/{world['klass'].id}").get_data(as_text=True)
+    assert 'value="2027-01-01"' in page  # the form shows the last day the code works
+    learner = client.application.test_client().login(make_user("learner"))
+    time_machine.move_to(datetime(2027, 1, 1, 16, 59, tzinfo=UTC), tick=False)  # 23:59 local
+    assert learner.post("/join", data={"code": world["klass"].join_code}).status_code == 302
+
+
 def test_codes_have_no_ambiguous_characters(world):
     codes = {services.new_join_code(world["klass"]) for _ in range(50)}
     assert all(len(c) == 6 and not set(c) & set("01OIL") for c in codes)

@@ -298,6 +298,14 @@ BAD_CASES = {
         lambda f: _edit(f / "01-intro" / "03-check.gift", "::q2:: โลกกลม {T}", "::q2:: โลกกลม {T"),
         "test-course/01-intro/03-check.gift:13: the answer block",
     ),
+    "lesson markdown bomb": (
+        lambda f: _edit(f / "01-intro" / "01-first.md", "## หัวข้อ", "[" * 40_000),
+        "test-course/01-intro/01-first.md:8: Too many [ without a closing partner",
+    ),
+    "summary markdown bomb": (
+        lambda f: _edit(f / "course.yml", "en: A summary", "en: '" + "[" * 40_000 + "'"),
+        "test-course/course.yml:",
+    ),
     "quiz missing id": (
         lambda f: _edit(f / "01-intro" / "03-check.gift", "// @id: check\n", ""),
         "test-course/01-intro/03-check.gift:1: '// @id: ...' is missing",
@@ -506,3 +514,13 @@ def test_cli_import_courses_refuses_two_folders_with_one_slug(app, runner, tmp_p
     assert result.exit_code == 1
     assert "b/course.yml: slug 'test-course' is also used by" in result.output
     assert services.course_by_slug("test-course") is None
+
+
+def test_an_ordinary_comment_at_the_top_of_a_quiz_is_not_a_setting(app, tmp_path):
+    from academy.quizzes.models import Quiz
+
+    folder = write_course(tmp_path)
+    quiz = folder / "01-intro" / "03-check.gift"
+    quiz.write_text("// @todo review\n" + quiz.read_text(encoding="utf-8"), encoding="utf-8")
+    load_course(folder)
+    assert db.session.scalar(select(Quiz.pass_mark).where(Quiz.key == "check")) == 70

@@ -234,12 +234,29 @@ def _upload(client, course, name, data):
         (
             "logo.svg",
             b'<svg xmlns="http://www.w3.org/2000/svg"><a xlink:href="javascript:alert(1)">x</a></svg>',
-            "active content",
+            "cannot be read",
         ),
         (
             "logo.svg",
             b'<svg xmlns="http://www.w3.org/2000/svg"><image href="http://evil.example/a.png"/></svg>',
             "another file or site",
+        ),
+        ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/onload=alert(1)>', "cannot be read"),
+        (
+            "logo.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink">'
+            b'<use x:href="&#106;avascript:alert(1)"/></svg>',
+            "active content",
+        ),
+        (
+            "logo.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><rect onclick="alert(1)"/></svg>',
+            "onclick=",
+        ),
+        (
+            "logo.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><foreignObject/></svg>',
+            "foreignObject",
         ),
         ("run.exe", b"MZ\x90\x00" + b"\x00" * 100, "not accepted"),
         ("empty.txt", b"", "empty"),
@@ -427,3 +444,42 @@ def test_publishing_and_authors_are_audited(client, people, make_course):
         ("course.publish", people["instructor"].id, course.slug),
         ("course.author_add", people["instructor"].id, course.slug),
     ]
+
+
+def test_markdown_bomb_is_refused_on_save_and_in_the_preview(client, instructor, make_course):
+    course = make_course(instructor=instructor)
+    lesson = course.modules[0].lessons[0]
+    bomb = "".join("    " * i + "- x\n" for i in range(2000))[:49_000]
+    client.login(instructor)
+    client.post("/language", data={"language": "en"})
+    response = client.post(f"/studio/lessons/{lesson.id}", data={"title_th": "ใหม่", "body": bomb})
+    assert response.status_code == 400 and "Line 18: Nested too deeply" in response.text
+    db.session.refresh(lesson)
+    assert lesson.title_th != "ใหม่"
+    preview = client.post(f"/studio/courses/{course.id}/preview", data={"body": "[" * 40_000})
+    assert preview.status_code == 200 and "Line 1: Too many [" in preview.text
+    response = client.post(
+        f"/studio/courses/{course.id}",
+        data={"title_th": "x", "summary_th": "[" * 4000, "language": "th", "track": ""},
+    )
+    assert response.status_code == 400 and "Too many [" in response.text
+
+
+def test_an_uploaded_image_is_stored_re_encoded(app, client, instructor, make_course):
+    from PIL import Image
+
+    from academy.courses import files
+    from academy.courses.models import CourseAsset
+
+    course = make_course(instructor=instructor)
+    client.login(instructor)
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), "green").save(picture, format="PNG")
+    # A PNG that is also an HTML page: a browser sniffing it would run the script.
+    polyglot = picture.getvalue() + b"<html><script>alert(1)</script></html>"
+    assert _upload(client, course, "poly.png", polyglot).status_code == 302
+    asset = db.session.scalar(select(CourseAsset).where(CourseAsset.path == "assets/poly.png"))
+    stored = files.blob_path(asset.sha256).read_bytes()
+    assert b"<script" not in stored and stored != polyglot
+    with Image.open(io.BytesIO(stored)) as image:
+        assert image.format == "PNG" and image.size == (8, 8)

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from academy import ROOT, create_app
 from academy.auth.models import User
-from academy.auth.services import hash_password
+from academy.auth.services import hash_password, start_session
 from academy.courses.models import PUBLISHED, Course, Enrolment, Module
 from academy.extensions import db
 from academy.quizzes import services
@@ -98,12 +98,15 @@ def _seed(app) -> tuple[int, list[User]]:
     return quiz_id, ids
 
 
-def _session_for(app, user_ident: str) -> tuple[str, str]:
+def _session_for(app, user_id: int, user_ident: str) -> tuple[str, str]:
     raw = secrets.token_hex(20)
     with app.app_context():
+        sid = start_session(db.session.get(User, user_id))
+        db.session.commit()
         cookie = app.session_interface.get_signing_serializer(app).dumps(
-            {"_user_id": user_ident, "_fresh": True, "csrf_token": raw}
+            {"_user_id": user_ident, "_fresh": True, "csrf_token": raw, "sid": sid}
         )
+        db.session.remove()
     token = URLSafeTimedSerializer(SECRET, salt="wtf-csrf-token").dumps(raw)
     return cookie, token
 
@@ -171,8 +174,12 @@ def run_crash_test(tmp_path: Path, database_url: str) -> dict[str, int]:
             time.sleep(0.1)
         assert len(_workers(server.pid)) == 2
 
+        # Sessions opened one by one before the class starts: SQLite would refuse sixteen
+        # threads upgrading their reads to writes at once (requests take the lock up front).
+        sessions = {user_id: _session_for(app, user_id, ident) for user_id, ident in people}
+
         def learner(user_id: int, ident: str) -> None:
-            cookie, token = _session_for(app, ident)
+            cookie, token = sessions[user_id]
             http = requests.Session()
             http.cookies.set("session", cookie)
             headers = {"X-CSRFToken": token, "Accept": "application/json"}

@@ -16,8 +16,10 @@ from academy.quizzes.grading import (
     ManualGrade,
     ResponseError,
     grade,
+    matches_answer,
     normalise_text,
     parse_number,
+    readable_answer,
     score_attempt,
 )
 from academy.quizzes.questions import Question
@@ -34,6 +36,7 @@ THIRDS = q("::m:: x {~%33.33333%a ~%33.33333%b ~%33.33333%c ~%-50%d}")
 TRUE_Q = q("::t:: x {T#wrong#right}")
 FALSE_Q = q("::t:: x {FALSE#wrong#right}")
 SHORT = q("::s:: x {=น้ำ#เยี่ยม =%50%น้ำเปล่า#เกือบ =Café =New  York =ที่นี่ =แม่ค้า =%-50%ไฟ =%50%ไฟ}")
+WILD = q("::w:: x {=colo*r =%50%New *#ใกล้แล้ว =น้ำ*#น้ำ =a\\*b =%0%*#ลองใหม่}")
 NUMERICAL = q("::n:: x {#\n =5:0.5#exact\n =%50%5:2#close\n =%25%100..200\n ~#nope\n}")
 MATCHING = q("::m:: x {=Canada -> Ottawa =Italy -> Rome =Japan -> Tokyo = -> Bangkok}")
 SAME_RIGHT = q("::m:: x {=cat -> animal =dog -> animal =rose -> plant}")
@@ -68,15 +71,28 @@ GRADE_CASES = [
     ("truefalse", FALSE_Q, False, 1.0, True, ("right",)),
     ("truefalse", FALSE_Q, True, 0.0, False, ("wrong",)),
     ("truefalse", TRUE_Q, None, 0.0, False, ()),
-    # short answer: best matching answer, text normalised
+    # short answer: the first matching answer, text normalised
     ("short", SHORT, "น้ำ", 1.0, True, ("เยี่ยม",)),
     ("short", SHORT, "น้ำเปล่า", 0.5, False, ("เกือบ",)),
-    ("short", SHORT, "ไฟ", 0.5, False, ()),  # best of -50% and 50%
+    ("short", SHORT, "ไฟ", 0.0, False, ()),  # the first match (-50%) decides, as in Moodle
     ("short", SHORT, "ฟ้า", 0.0, False, ()),
     ("short", SHORT, "", 0.0, False, ()),
     ("short", SHORT, "   ", 0.0, False, ()),
     ("short", SHORT, "\u200b", 0.0, False, ()),
     ("short", SHORT, None, 0.0, False, ()),
+    # short answer: Moodle's `*` wildcard, with the same normalisation on both sides
+    ("short", WILD, "colour", 1.0, True, ()),
+    ("short", WILD, "COLOR", 1.0, True, ()),
+    ("short", WILD, "colr", 0.0, False, ("ลองใหม่",)),
+    ("short", WILD, "Newcastle", 0.0, False, ("ลองใหม่",)),  # the space before * counts
+    ("short", WILD, "new  york", 0.5, False, ("ใกล้แล้ว",)),
+    ("short", WILD, "น\u0e33\u0e49เปล่า", 1.0, True, ("น้ำ",)),  # tone after SARA AM
+    ("short", WILD, "a*b", 1.0, True, ()),  # \* is a star itself
+    ("short", WILD, "axb", 0.0, False, ("ลองใหม่",)),
+    ("short", WILD, "", 0.0, False, ()),  # unanswered is not "any other answer"
+    ("short", q("::s:: x {=%50%col* =colour}"), "colour", 0.5, False, ()),  # first match
+    ("missingword", q("::w:: ฉัน{=ก*น =%0%*#ผิด}ข้าว"), "กิน", 1.0, True, ()),
+    ("missingword", q("::w:: ฉัน{=ก*น =%0%*#ผิด}ข้าว"), "นอน", 0.0, False, ("ผิด",)),
     # numerical: inclusive tolerance edges and ranges, best answer
     ("numerical", NUMERICAL, "5", 1.0, True, ("exact",)),
     ("numerical", NUMERICAL, "5.5", 1.0, True, ("exact",)),
@@ -400,3 +416,30 @@ def test_any_typed_answer_grades_without_error(typed: str) -> None:
     for question in (SHORT, NUMERICAL, MISSING_SHORT):
         result = grade(question, typed)
         assert 0.0 <= result.fraction <= 1.0
+
+
+STAR_FREE = st.text(alphabet=st.characters(blacklist_characters="*\\"), max_size=12)
+
+
+@given(STAR_FREE, STAR_FREE)
+def test_answers_without_wildcards_compare_as_normalised_text(typed: str, answer: str) -> None:
+    assert matches_answer(typed, answer) is (normalise_text(typed) == normalise_text(answer))
+
+
+WORDS = st.text(alphabet="abcxyz ", max_size=8)
+
+
+@given(WORDS, st.text(alphabet="abc", min_size=1, max_size=4), WORDS)
+def test_a_wildcard_accepts_anything_in_its_place(before: str, middle: str, after: str) -> None:
+    typed = f"{before}{middle}{after}"
+    assert matches_answer(typed, f"*{middle}*")
+    assert matches_answer(typed, "*")
+    assert matches_answer(typed, f"{middle}*") is normalise_text(typed).startswith(middle)
+
+
+@pytest.mark.parametrize(
+    ("answer", "shown"),
+    [("colo*r", "colo r"), ("*", ""), ("a\\*b", "a*b"), ("น้ำ*", "น้ำ"), ("plain", "plain")],
+)
+def test_readable_answer_shows_wildcards_as_spaces_like_moodle(answer: str, shown: str) -> None:
+    assert readable_answer(answer) == shown

@@ -60,3 +60,62 @@ def test_external_links_are_safe_and_assets_are_rewritten():
 def test_any_text_renders_without_script(text):
     html = str(render_markdown(text + "<script>x</script>")).lower()
     assert "<script" not in html
+
+
+# --- Limits: text built to keep the parser busy is refused at once, with the reason ---------
+
+NESTED_LIST = "".join("    " * i + "- x\n" for i in range(150))[:49_000]
+BRACKETS = "[" * 99_990 + "x" + "](" * 1000
+BOMBS = {
+    "nested list": (NESTED_LIST, "Nested too deeply", 18),
+    "nested quotes": (">" * 40_000 + " x", "Nested too deeply", 1),
+    "brackets": (BRACKETS[:49_000], "Too many [", 1),
+    "parentheses": ("x" + "](" * 20_000, "Too many (", 1),
+    "headings": ("# h\n" * 12_000, "Too many headings", 1),
+    "open tags": ("<a " * 16_000, "Too many <", 1),
+    "footnotes": "".join(f"x[^{i}]\n\n[^{i}]: y\n\n" for i in range(201)),
+    "too long": (BRACKETS, "too long: 101991 characters", None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BOMBS))
+def test_markdown_bombs_are_refused_with_the_reason(app, name):
+    from academy.core.markdown import MarkdownRefused
+
+    case = BOMBS[name]
+    text, reason, line = case if isinstance(case, tuple) else (case, "Too many footnotes", None)
+    with pytest.raises(MarkdownRefused) as refused:
+        render_markdown(text)
+    assert reason in refused.value.english and refused.value.line == line
+
+
+def test_ordinary_markdown_near_the_limits_still_renders(app):
+    text = "\n\n".join(
+        [
+            "".join("    " * i + f"- level {i}\n" for i in range(16)),
+            ">" * 16 + " deep quote",
+            " ".join(f"[link {i}](https://example.org/{i}) (note {i})" for i in range(300)),
+            "# Title\n\ntext\n\n## Part\n\n---\n\n<details><summary>more</summary>x</details>",
+            "```\n" + "".join(" " * 80 + "code\n" for _ in range(5)) + "```",
+        ]
+    )
+    html = str(render_markdown(text))
+    assert html.count("<ul>") == 16 and html.count('href="https://example.org/') == 300
+    assert "<details>" in html and "<pre>" in html
+
+
+def test_a_render_past_its_time_limit_stops_itself(app):
+    from academy.core.markdown import MarkdownRefused
+
+    app.config["MARKDOWN_TIME_LIMIT"] = 0
+    try:
+        with pytest.raises(MarkdownRefused) as refused:
+            render_markdown("# heading\n\n*some* text")
+    finally:
+        del app.config["MARKDOWN_TIME_LIMIT"]
+    assert "too long to format" in refused.value.english
+
+
+def test_pages_show_a_refused_stored_text_as_plain_text(app):
+    html = str(render_markdown("<b>" + BRACKETS[:49_000], fallback=True))
+    assert html.startswith('<pre class="plain-text">&lt;b&gt;[[[') and "<b>" not in html

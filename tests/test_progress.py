@@ -267,7 +267,11 @@ def month_activity(user) -> list[tuple[str, int]]:
     ]
 
 
-def test_activity_rolls_up_once_per_month_and_course(learner, progress_course):
+def test_activity_rolls_up_once_per_month_and_course(learner, progress_course, time_machine):
+    from datetime import UTC, datetime
+
+    # The last minutes of April in Bangkok: every event of the test falls in one month.
+    time_machine.move_to(datetime(2027, 4, 30, 16, 50, tzinfo=UTC))
     course = progress_course(modules=1, lessons=2, quizzes=1)
     enrol(learner, course)
     db.session.commit()
@@ -276,15 +280,19 @@ def test_activity_rolls_up_once_per_month_and_course(learner, progress_course):
     view_lesson(learner, first)
     view_lesson(learner, second)
     fail_quiz(learner, course_quizzes(course)[0])
-    this_month = services.month_key(services.utcnow())
-    assert month_activity(learner) == [(this_month, course.id)]
+    assert month_activity(learner) == [("2027-04", course.id)]
 
 
-def test_month_key_is_bangkok_time():
+def test_activity_falls_in_the_bangkok_month(learner, progress_course, time_machine):
+    """At 00:30 on 1 January in Bangkok it is still 31 December in UTC: the activity is
+    January's."""
     from datetime import UTC, datetime
 
-    assert services.month_key(datetime(2026, 1, 31, 16, 59, tzinfo=UTC)) == "2026-01"
-    assert services.month_key(datetime(2026, 1, 31, 17, 0, tzinfo=UTC)) == "2026-02"
+    course = progress_course(modules=1, lessons=1, quizzes=0)
+    enrol(learner, course)
+    time_machine.move_to(datetime(2026, 12, 31, 17, 30, tzinfo=UTC), tick=False)
+    view_lesson(learner, course_lessons(course)[0])
+    assert month_activity(learner) == [("2027-01", course.id)]
 
 
 def test_the_rollup_rebuilds_from_the_events(learner, progress_course):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
+from academy.core.clock import to_local
 from academy.core.db import utcnow
 from academy.extensions import db
 from academy.progress.models import CourseProgress
@@ -125,12 +126,10 @@ def test_dashboard_shows_only_my_progress_and_what_is_next(client, setting, prog
     assert "ขายของออนไลน์ให้ปัง" in html and "คอร์สที่จบแล้ว" in html
     assert "คอร์สของเพื่อน" not in html
     assert lessons[1].title_th in html  # resume: the lesson opened last, not yet done
-    assert '<progress max="100" value="16.7"' in html
+    assert '<progress max="100" value="17"' in html  # 1 of 6 is 16.7%, shown as 17%
     assert "style=" not in html
     completed_at = db.session.get(CourseProgress, (member.id, finished.id)).completed_at
-    assert (
-        str(completed_at.astimezone(timezone(timedelta(hours=7))).year + 543) in html
-    )  # Buddhist Era
+    assert str(to_local(completed_at).year + 543) in html  # Buddhist Era, Bangkok's year
 
 
 def test_dashboard_query_count_does_not_grow_with_courses(
@@ -166,15 +165,16 @@ def _class_of(n, make_user, progress_class, course, teacher):
 
 
 # Each counts the signed-in user, the class and the permission check, then the page's own:
-# gradebook = courses, items, learners with totals, marks; stuck = courses, learners with
-# totals, failed quizzes; learner = membership, courses with totals, timeline, attempts.
+# gradebook = expired attempts to close, courses, items, learners with totals, marks; stuck =
+# courses, learners with totals, failed quizzes; learner = membership, expired attempts to
+# close, courses with totals, timeline, attempts.
 @pytest.mark.parametrize(
     ("page", "expected"),
     [
-        ("/classes/{c}/gradebook", 7),
-        ("/classes/{c}/gradebook.csv", 7),
+        ("/classes/{c}/gradebook", 8),
+        ("/classes/{c}/gradebook.csv", 8),
         ("/classes/{c}/stuck", 6),
-        ("/classes/{c}/learners/{m}", 7),
+        ("/classes/{c}/learners/{m}", 8),
     ],
 )
 def test_class_page_query_count_is_the_same_for_3_and_30_learners(
@@ -237,6 +237,20 @@ def test_gradebook_csv_opens_in_excel_with_thai(client, setting):
     assert '\'=HYPERLINK("x")' in by_name
 
 
+def test_gradebook_csv_dates_are_bangkok_days(client, setting, time_machine):
+    """Finished at 00:30 on 1 January in Bangkok (31 December in UTC): the CSV says 1 January."""
+    from datetime import UTC, datetime
+
+    member, course, klass = setting["member"], setting["course"], setting["klass"]
+    time_machine.move_to(datetime(2026, 12, 31, 17, 30, tzinfo=UTC), tick=False)
+    finish_course(member, course)
+    client.login(setting["teacher"])
+    body = client.get(f"/classes/{klass.id}/gradebook.csv?course={course.id}").get_data()
+    done = next(r for r in csv.reader(io.StringIO(body.decode("utf-8-sig"))) if r[0] == "สมชาย ใจดี")
+    assert done[-1] == "2027-01-01"
+    assert done[2] == "2027-01-01"  # the first lesson's date
+
+
 def test_stuck_lists_the_urgent_first(client, make_user, progress_course, progress_class, app):
     teacher = make_user("instructor")
     course = progress_course(modules=1, lessons=3, quizzes=1)
@@ -288,3 +302,56 @@ def test_learner_detail_shows_timeline_progress_and_attempts(client, setting):
     assert lesson.title_th in html and quiz.title_th in html
     assert "35%" in html and "90%" in html
     assert html.count("<time") >= 4  # enrolled, viewed, done, graded twice
+
+
+def test_dashboard_percentages_read_as_a_person_expects(client, setting, progress_course):
+    member = setting["member"]
+    eight = progress_course(modules=2, lessons=4, quizzes=0, title_th="แปดบท")
+    enrol(member, eight)
+    complete_lesson(member, course_lessons(eight)[0])
+    finished = progress_course(modules=1, lessons=1, quizzes=0, title_th="จบแล้ว")
+    enrol(member, finished)
+    finish_course(member, finished)
+    client.login(member)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "13%" in html and "12%" not in html  # 1 of 8 is 12.5%: halves round up
+    finished_card = html[html.index("จบแล้ว") :]
+    assert '<progress max="100" value="100"' in finished_card
+    assert "100%" in finished_card
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/classes/{c}/gradebook?course={course}",
+        "/classes/{c}/gradebook.csv?course={course}",
+        "/classes/{c}/learners/{m}",
+    ],
+)
+def test_class_pages_close_expired_attempts(client, make_user, make_quiz, make_attempt,
+                                            progress_class, time_machine, path):  # fmt: skip
+    """The learner walked away from a timed quiz: the teacher's page closes the attempt with
+    what was saved and counts it, without the scheduled command."""
+    from datetime import UTC, datetime
+
+    from academy.courses.models import Course
+    from academy.quizzes.models import SUBMITTED, Attempt
+
+    teacher, learner = make_user("instructor"), make_user("learner")
+    start = datetime(2027, 4, 30, 15, 0, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    quiz = make_quiz(time_limit_minutes=10)
+    klass = progress_class(
+        teacher, learners=[learner], courses=[db.session.get(Course, quiz.course_id)]
+    )
+    attempt = make_attempt(quiz, learner, answers={"Capital": 0, "Sun": True})
+    outside = make_attempt(quiz, make_user("learner"))  # not in this class: left alone
+    time_machine.move_to(start + timedelta(minutes=30), tick=False)
+    client.login(teacher)
+    url = path.format(c=klass.id, course=quiz.course_id, m=learner.id)
+    assert client.get(url).status_code == 200
+    db.session.expire_all()
+    closed = db.session.get(Attempt, attempt.id)
+    assert closed.status == SUBMITTED and closed.submitted_at == start + timedelta(minutes=10)
+    assert db.session.get(Attempt, outside.id).status == "open"
+    assert f"{closed.percent:g}" in client.get(url).get_data(as_text=True)

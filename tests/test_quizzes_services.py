@@ -392,3 +392,12 @@ def test_empty_essay_scores_zero_and_holds_nothing_up(make_quiz, learner, make_a
     attempt = make_attempt(quiz, learner, answers={"Sun": True, "Essay": "   "}, submit=True)
     assert (attempt.percent, attempt.needs_marking, attempt.passed) == (50.0, False, False)
     assert services.marking_queue(quiz) == []
+
+
+def test_right_answer_of_a_wildcard_short_answer_reads_like_moodle() -> None:
+    from academy.quizzes.gift import parse_gift
+
+    (question,) = parse_gift("::s:: x {=colo*r =%0%*#no}").questions
+    assert services.right_answer(question) == "colo r"
+    (choice,) = parse_gift("::c:: x {=5 * 3 ~8}").questions
+    assert services.right_answer(choice) == "5 * 3"

@@ -3,11 +3,14 @@ instructor pages, GIFT import/export (pages and CLI)."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from academy.core.db import utcnow
 from academy.extensions import db
@@ -540,3 +543,146 @@ def test_timeup_post_saves_and_submits(client, world):
     assert response.headers["Location"].endswith(f"/attempts/{attempt.id}/result")
     db.session.refresh(attempt)
     assert attempt.status == SUBMITTED and attempt.points == 1
+
+
+def test_gift_limits_on_the_page_and_the_command_line(client, world, runner, tmp_path):
+    quiz = world["quiz"]
+    count = len(quiz.questions)
+    client.login(world["teacher"])
+    client.post("/language", data={"language": "en"})
+    bomb = "".join(f"Q{i}? {{T}}\n\n" for i in range(100_000)).encode()
+    # Encoded in memory: the test client would spool a big upload to a file it never closes.
+    boundary, body = encode_multipart(
+        {"file": FileStorage(io.BytesIO(bomb), "bomb.gift"), "csrf_token": client.csrf_token()}
+    )
+    response = client.post(
+        f"/quizzes/{quiz.id}/import",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        csrf=False,
+    )
+    assert response.status_code == 400 and "the file is too large" in response.text
+    per_quiz = "".join(f"Q{i}? {{T}}\n\n" for i in range(1000 - count + 1))
+    response = client.post(f"/quizzes/{quiz.id}/import", data={"text": per_quiz})
+    assert response.status_code == 400 and "at most 1000 questions" in response.text
+    db.session.expire_all()
+    assert len(world["quiz"].questions) == count
+    source = tmp_path / "bomb.gift"
+    source.write_bytes(bomb)
+    result = runner.invoke(
+        args=["academy", "import-gift", str(source), "--course", world["course"].slug]
+    )
+    assert result.exit_code != 0 and "too large" in result.output
+
+
+def test_import_shows_warnings_and_accepts_a_file_of_categories_only(client, world, runner):
+    quiz = world["quiz"]
+    client.login(world["teacher"])
+    count = len(quiz.questions)
+    response = client.post(
+        f"/quizzes/{quiz.id}/import",
+        data={"text": "$CATEGORY: unit-1\n"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "เพิ่มคำถามแล้ว 0 ข้อ" in response.get_data(as_text=True)
+    response = client.post(
+        f"/quizzes/{quiz.id}/import",
+        data={"text": "::pick:: Which? {~a ~b}\n"},
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "เพิ่มคำถามแล้ว 1 ข้อ" in page
+    assert 'class="flash flash-warning"' in page
+    assert ":1: pick: no choice earns marks" in page
+    db.session.expire_all()
+    assert len(world["quiz"].questions) == count + 1
+
+
+def test_cli_import_prints_warnings(runner, world, tmp_path):
+    source = tmp_path / "w.gift"
+    source.write_text("// c\n\n::pick:: Which? {~a ~b}\n", encoding="utf-8")
+    result = runner.invoke(
+        args=["academy", "import-gift", str(source), "--course", world["course"].slug]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"warning: {source}:3: pick: no choice earns marks" in result.output
+    assert "1 questions added" in result.output
+
+
+def test_question_editor_saves_what_moodle_imports_with_a_warning(client, world):
+    quiz = world["quiz"]
+    client.login(world["teacher"])
+    saved = client.post(
+        f"/quizzes/{quiz.id}/questions/new?type=multiple",
+        data={"title": "No right", "text": "?", "points": "1", "answers": "~a\n~b"},
+        follow_redirects=True,
+    )
+    assert saved.status_code == 200
+    assert "No right: no choice earns marks" not in saved.get_data(as_text=True)
+    assert "no choice earns marks" in saved.get_data(as_text=True)
+    wild = {"title": "Spell", "text": "?", "points": "1", "answers": "=colo*r\n=%0%*#no"}
+    client.post(f"/quizzes/{quiz.id}/questions/new?type=short", data=wild)
+    question = db.session.scalar(select(Question).where(Question.title == "Spell"))
+    page = client.get(f"/quizzes/{quiz.id}/questions/{question.id}/edit").get_data(as_text=True)
+    assert "=colo*r\n=%0%*#no" in page
+
+
+# A timed attempt the learner walked away from is closed by whichever page reads it: no
+# scheduled job is needed for the results, the marking queue or the learner's own pages.
+EXPIRY_PAGES = [
+    ("learner", "/attempts/{a}"),
+    ("learner", "/attempts/{a}/submit"),
+    ("learner", "/attempts/{a}/result"),
+    ("learner", "/quizzes/{q}"),
+    ("teacher", "/quizzes/{q}/results"),
+    ("teacher", "/quizzes/{q}/marking"),
+]
+
+
+@pytest.mark.parametrize(("who", "path"), EXPIRY_PAGES)
+def test_reading_a_page_closes_an_expired_attempt(client, world, make_attempt, time_machine,
+                                                  who, path):  # fmt: skip
+    from datetime import UTC, datetime
+
+    start = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    quiz = world["quiz"]
+    quiz.time_limit_minutes = 20
+    db.session.commit()
+    attempt = make_attempt(quiz, world["learner"], answers={"Capital": 0, "Sun": True})
+    time_machine.move_to(start + timedelta(minutes=20, seconds=5), tick=False)  # within grace
+    client.login(world[who])
+    client.get(path.format(a=attempt.id, q=quiz.id))
+    db.session.expire_all()
+    assert db.session.get(Attempt, attempt.id).status == "open"
+    time_machine.move_to(start + timedelta(minutes=21), tick=False)
+    client.get(path.format(a=attempt.id, q=quiz.id))
+    db.session.expire_all()
+    closed = db.session.get(Attempt, attempt.id)
+    assert closed.status == SUBMITTED
+    assert closed.submitted_at == start + timedelta(minutes=20)  # at the deadline, not now
+    assert closed.points == 2
+    if path.endswith("/results"):
+        page = client.get(path.format(a=attempt.id, q=quiz.id)).get_data(as_text=True)
+        assert world["learner"].full_name in page and f"{closed.percent:g}" in page
+
+
+def test_results_close_only_their_own_quizzes(client, world, make_quiz, make_attempt,
+                                              time_machine):  # fmt: skip
+    from datetime import UTC, datetime
+
+    start = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    quiz = world["quiz"]
+    other = make_quiz(course=world["course"], time_limit_minutes=5)
+    quiz.time_limit_minutes = 5
+    db.session.commit()
+    mine = make_attempt(quiz, world["learner"])
+    elsewhere = make_attempt(other, world["learner"])
+    time_machine.move_to(start + timedelta(hours=1), tick=False)
+    client.login(world["teacher"])
+    assert client.get(f"/quizzes/{quiz.id}/results").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Attempt, mine.id).status == SUBMITTED
+    assert db.session.get(Attempt, elsewhere.id).status == "open"

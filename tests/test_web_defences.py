@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from academy import ROOT, create_app
-from academy.core.web import CSP
+from academy.core.web import CSP, SVG_CSP
 from tests.fixtures.auth import PASSWORD
 from tests.fixtures.hardening import endpoint_rules, fill_url
 from tests.test_access_table import ACCESS, QUERY
@@ -44,9 +44,13 @@ def _check_headers(response, where):
     response.close()
     headers = response.headers
     csp = headers.get("Content-Security-Policy", "")
-    assert csp == CSP, where
-    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
-    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    if response.mimetype == "image/svg+xml":
+        # An SVG opened on its own is a sandboxed document that may run nothing at all.
+        assert csp == SVG_CSP, where
+    else:
+        assert csp == CSP, where
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert headers.get("X-Content-Type-Options") == "nosniff", where
     assert headers.get("Referrer-Policy") == "same-origin", where
     assert headers.get("X-Frame-Options") == "DENY", where
@@ -205,3 +209,59 @@ def test_nul_in_any_input_is_refused_before_anything_is_written(client, db, admi
     response = client.post("/language", json={"language": "th\u0000"})
     assert response.status_code == 400
     assert db.session.scalar(select(func.count(User.id))) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "word"),
+    [
+        ('{"question_id": 1, "value": ' + "[" * 100_000 + "]" * 100_000 + "}", "deep"),
+        ('{"question_id": 1, "value": ' + "{" * 100_000 + "}", "deep"),
+        ('{"question_id": 1, "value": "' + "a" * 300_000 + '"}', "large"),
+    ],
+)
+def test_deep_or_huge_json_is_a_clear_400(app, client, world, body, word):
+    client.login(world.user("learner"))
+    client.post("/language", data={"language": "en"})
+    response = client.post(
+        f"/attempts/{world.ids['attempt_id']}/responses",
+        data=body,
+        content_type="application/json",
+        csrf=False,
+        headers={"Accept": "application/json", "X-CSRFToken": client.csrf_token()},
+    )
+    assert response.status_code == 400
+    assert word in response.get_json()["error"]
+
+
+def test_json_nesting_check_counts_levels_and_ignores_strings():
+    from academy.core.web import json_nesting_ok
+
+    assert json_nesting_ok('{"a": [[1, {"b": "[[[[[[[["}]]}', 4)
+    assert not json_nesting_ok('{"a": [[1, {"b": "x"}]]}', 3)
+    assert json_nesting_ok('"just a string with ] and \\" quote"', 1)
+    assert not json_nesting_ok("[[]", 5)
+
+
+def test_a_cross_site_post_never_replaces_the_session_cookie(app, client, world):
+    """A link in a chat posts a form to us from another site: the browser leaves the learner's
+    session cookie out (SameSite=Lax), we refuse the request (no CSRF token), and the error
+    page must set no cookie, or the browser would swap the learner's session for it."""
+    victim = world.user("learner")
+    client.login(victim)
+    stranger_site = app.test_client()  # what the browser sends cross-site: no cookie at all
+    set_cookies = {}
+    for endpoint, method in POSTS:
+        url = fill_url(endpoint_rules(app)[(endpoint, method)], world)
+        response = stranger_site.open(url, method=method, data={"x": "1"}, csrf=False)
+        assert response.status_code == 400, url
+        set_cookies[url] = response.headers.getlist("Set-Cookie")
+    for url, method in (("/no-such-page", "GET"), ("/no-such-page", "POST"),
+                        ("/sign-out", "GET")):  # fmt: skip
+        response = stranger_site.open(url, method=method, csrf=False)
+        assert response.status_code >= 400
+        set_cookies[f"{method} {url}"] = response.headers.getlist("Set-Cookie")
+    assert {url: c for url, c in set_cookies.items() if c} == {}
+    assert stranger_site.get_cookie("session") is None
+    assert client.get("/account/password").status_code == 200  # still signed in
+    # A page that works still starts a session (the sign-in form needs its CSRF token).
+    assert _set_cookie(app.test_client().get("/sign-in"))

@@ -30,11 +30,12 @@ import tarfile
 import tempfile
 import zlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
+
+from academy.core.clock import utcnow
 
 FORMAT = "academy-backup"
 FORMAT_VERSION = 1
@@ -177,7 +178,7 @@ def create_backup(archive: Path, database_uri: str, data_dir: Path, version: str
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "academy_version": version,
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "created_at": utcnow().isoformat(timespec="seconds"),
             "database": kind,
             "schema_revision": _schema_revision(url),
             "database_file": db_name,
@@ -207,7 +208,7 @@ def read_manifest(tar: tarfile.TarFile) -> dict:
         member = tar.getmember(MANIFEST)
         handle = tar.extractfile(member)
         manifest = json.loads(handle.read()) if handle else None
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, RecursionError):  # RecursionError: a manifest nested too deep
         manifest = None
     except (OSError, EOFError, tarfile.TarError, zlib.error) as exc:
         raise BackupError(f"the archive is damaged ({exc})") from None

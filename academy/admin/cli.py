@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import click
 from flask import current_app
 
 from academy.core.cli import academy_cli
+
+
+def _audit(action: str, path: Path, manifest: dict) -> None:
+    """Record the backup or restore in the audit log of the database as it now is (after a
+    restore: the restored one, so the log says when it was put back). A restored schema older
+    than the audit log has nowhere to record it until `flask db upgrade`."""
+    from sqlalchemy import inspect
+
+    from academy.core import audit
+    from academy.extensions import db
+
+    if not inspect(db.engine).has_table("audit_entries"):
+        return
+    audit.record(
+        action,
+        path=str(path.resolve()),
+        backup_created_at=manifest["created_at"],
+        files=len(manifest["files"]),
+        system_user=getpass.getuser(),
+    )
+    db.session.commit()
 
 
 @academy_cli.command("backup")
@@ -26,6 +48,7 @@ def backup_command(path: Path):
         )
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
+    _audit("backup.create", path, manifest)
     click.echo(
         f"backup written to {path}: {manifest['database']} database, "
         f"{len(manifest['files'])} file(s), {path.stat().st_size} bytes"
@@ -51,6 +74,7 @@ def restore_command(path: Path, yes: bool):
         )
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
+    _audit("backup.restore", path, manifest)
     click.echo(
         f"restored the backup of {manifest['created_at']} ({manifest['database']}, "
         f"{len(manifest['files'])} file(s)); now run `flask --app wsgi db upgrade`"

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from academy.auth.forms import SettingsForm
 from academy.core import audit
 from academy.core.access import ADMIN, role_required
+from academy.core.clock import local_day_start
 from academy.core.models import AuditEntry
 from academy.core.settings import SELF_REGISTRATION, self_registration_open, set_setting
 from academy.extensions import db
@@ -59,12 +59,10 @@ def audit_log():
             (AuditEntry.actor_username == filters["person"])
             | ((AuditEntry.target_type == "users") & (AuditEntry.target_label == filters["person"]))
         )
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     if filters["since"]:
-        query = query.where(AuditEntry.at >= datetime.combine(filters["since"], time(), tz))
+        query = query.where(AuditEntry.at >= local_day_start(filters["since"]))
     if filters["until"]:
-        end = datetime.combine(filters["until"] + timedelta(days=1), time(), tz)
-        query = query.where(AuditEntry.at < end)
+        query = query.where(AuditEntry.at < local_day_start(filters["until"] + timedelta(days=1)))
     page = db.paginate(query, per_page=50, error_out=False)
     actions = db.session.scalars(
         select(AuditEntry.action).distinct().order_by(AuditEntry.action)

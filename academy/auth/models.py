@@ -6,7 +6,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from academy.core.db import TimestampMixin, UTCDateTime
+from academy.core.db import TimestampMixin, UTCDateTime, utcnow
 from academy.extensions import db
 
 STUDENT = "student"
@@ -57,3 +57,17 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class UserSession(TimestampMixin, db.Model):
+    """One signed-in browser. The cookie holds a random token; this row holds its SHA-256, so
+    a copy of the database alone cannot make a working cookie. Signing out deletes the row, and
+    a replayed copy of the cookie is then refused on every app server; "sign out everywhere"
+    deletes every row of the person."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Indexed for pruning: a session lives PERMANENT_SESSION_LIFETIME from sign-in.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

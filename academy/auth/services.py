@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
 import re
 import secrets
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import bindparam, delete, func, select
 
-from academy.auth.models import LEARNER_KINDS, User
+from academy.auth.models import LEARNER_KINDS, User, UserSession
 from academy.core import throttle
 from academy.core.access import LEARNER, ROLES
-from academy.core.db import utcnow
+from academy.core.db import UTCDateTime, utcnow
 from academy.core.errors import ServiceError
+from academy.core.models import ThrottleFailure
 from academy.extensions import db
 
 # Argon2id at OWASP's minimum (19 MiB, 2 passes): strong enough for passwords, cheap enough
@@ -167,25 +173,101 @@ def create_user(
     return user, temp
 
 
-def _signin_keys(username: str, address: str) -> tuple[str, str]:
-    return f"signin-user:{normalize_username(username)}", f"signin-ip:{address}"
+# --- Sign-in throttling (docs/security.md, "Sign-in throttling") ------------------------------
 
 
-def signin_wait_seconds(username: str, address: str) -> int:
+def _exempt(address: str) -> bool:
+    networks = current_app.config.get("SIGNIN_EXEMPT_NETWORKS") or []
+    if isinstance(networks, str):
+        networks = [n for n in networks.replace(" ", "").split(",") if n]
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
+def _signin_limits(username: str, address: str, device: str | None) -> list[tuple[str, int]]:
+    """The (throttle key, limit) pairs this try counts against. A browser holding a device
+    cookie for the account counts only against that cookie, until it too has failed too often
+    (then it is a stranger like any other: OWASP's "device cookies")."""
     cfg = current_app.config
-    user_key, ip_key = _signin_keys(username, address)
     window = cfg["SIGNIN_WINDOW_SECONDS"]
-    return max(
-        throttle.seconds_blocked(user_key, cfg["SIGNIN_MAX_FAILURES_PER_ACCOUNT"], window),
-        throttle.seconds_blocked(ip_key, cfg["SIGNIN_MAX_FAILURES_PER_ADDRESS"], window),
+    if device:
+        key, limit = f"signin-device:{device}", cfg["SIGNIN_MAX_FAILURES_PER_DEVICE"]
+        if not throttle.seconds_blocked(key, limit, window):
+            return [(key, limit)]
+    name = normalize_username(username)[:64]
+    limits = [
+        (f"signin-pair:{name}:{address}", cfg["SIGNIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS"]),
+        (f"signin-user:{name}", cfg["SIGNIN_MAX_FAILURES_PER_ACCOUNT"]),
+    ]
+    if not _exempt(address):
+        limits.append((f"signin-ip:{address}", cfg["SIGNIN_MAX_FAILURES_PER_ADDRESS"]))
+    return limits
+
+
+def clear_signin_failures(user: User) -> None:
+    """A new password (a teacher's reset) lifts every hold on the account: guesses of the old
+    one no longer matter, and the learner must be able to sign in before the quiz."""
+    name = user.username
+    db.session.execute(
+        delete(ThrottleFailure).where(
+            (ThrottleFailure.key == f"signin-user:{name}")
+            | ThrottleFailure.key.startswith(f"signin-pair:{name}:", autoescape=True)
+        )
     )
 
 
-def authenticate(username: str, password: str, address: str) -> User:
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="signin-device")
+
+
+def _account_tag(username: str) -> str:
+    # The cookie names accounts by a keyed hash, so a shared PC does not list who used it.
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, normalize_username(username).encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _device_entries(cookie: str | None) -> list[list[str]]:
+    if not cookie:
+        return []
+    max_age = current_app.config["SIGNIN_DEVICE_COOKIE_DAYS"] * 86400
+    try:
+        entries = _device_serializer().loads(cookie, max_age=max_age)
+    except BadSignature:
+        return []
+    if not isinstance(entries, list):
+        return []
+    return [e for e in entries if isinstance(e, list) and len(e) == 2 and all(
+        isinstance(part, str) for part in e)]  # fmt: skip
+
+
+def device_for(cookie: str | None, username: str) -> str | None:
+    """The device cookie's id for this account, if this browser signed in to it before."""
+    tag = _account_tag(username)
+    return next((nonce for t, nonce in _device_entries(cookie) if t == tag), None)
+
+
+DEVICES_PER_BROWSER = 40  # a school PC is shared by a class
+
+
+def remember_device(cookie: str | None, user: User) -> str:
+    """The browser's new device cookie after `user` signed in: a fresh id for this account
+    (so a copied old cookie stops counting as this browser), the 40 most recent accounts."""
+    tag = _account_tag(user.username)
+    entries = [e for e in _device_entries(cookie) if e[0] != tag]
+    entries.insert(0, [tag, secrets.token_urlsafe(12)])
+    return _device_serializer().dumps(entries[:DEVICES_PER_BROWSER])
+
+
+def authenticate(username: str, password: str, address: str, device: str | None = None) -> User:
     """Return the user, or raise ServiceError with a message that does not reveal whether the
-    account exists. Failures are counted per account and per address (and committed by the
-    caller even though sign-in failed)."""
-    wait = signin_wait_seconds(username, address)
+    account exists. `device` is the browser's device cookie id for this account (device_for).
+    Failures are counted per account and address, per account, per address and per device
+    cookie (and committed by the caller even though sign-in failed)."""
+    limits = _signin_limits(username, address, device)
+    wait = throttle.seconds_blocked_any(limits, current_app.config["SIGNIN_WINDOW_SECONDS"])
     if wait:
         minutes = max(1, (wait + 59) // 60)
         raise ServiceError(
@@ -197,11 +279,14 @@ def authenticate(username: str, password: str, address: str) -> User:
         )
     user = db.session.scalar(select(User).where(User.username == normalize_username(username)))
     if user is None or not verify_password(user, password or ""):
-        throttle.record_failure(*_signin_keys(username, address))
+        throttle.record_failure(*(key for key, _limit in limits))
         raise ServiceError(_("Wrong username or password."))
     if not user.active:
         raise ServiceError(_("This account is switched off. Please ask your teacher or admin."))
-    throttle.clear_failures(_signin_keys(username, address)[0])
+    # The account-wide count stays: it bounds guessing from everywhere, whoever signs in.
+    for key, _limit in limits:
+        if not key.startswith(("signin-user:", "signin-ip:")):
+            throttle.clear_failures(key)
     user.last_seen_at = utcnow()
     return user
 
@@ -218,8 +303,9 @@ def change_password(user: User, current: str, new: str) -> None:
 def set_password(user: User, new: str, *, temporary: bool = False) -> None:
     user.password_hash = hash_password(new)
     user.must_change_password = temporary
-    # Every other session of this person ends: a stolen cookie dies with the old password.
-    user.session_version = (user.session_version or 1) + 1
+    # Every session of this person ends: a stolen cookie dies with the old password.
+    sign_out_everywhere(user)
+    clear_signin_failures(user)
 
 
 def reset_password(user: User) -> str:
@@ -231,6 +317,66 @@ def reset_password(user: User) -> str:
 
 def sign_out_everywhere(user: User) -> None:
     user.session_version = (user.session_version or 1) + 1
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+
+
+# --- Sessions: one row per signed-in browser ---------------------------------------------------
+
+
+def _session_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _session_lifetime() -> timedelta:
+    return current_app.permanent_session_lifetime
+
+
+def start_session(user: User, now: datetime | None = None) -> str:
+    """Record a new signed-in browser and return the token its cookie carries. Sessions past
+    their lifetime are dropped here (one indexed DELETE per sign-in keeps the table small).
+    Nothing is committed."""
+    now = now or utcnow()
+    db.session.execute(
+        delete(UserSession).where(UserSession.created_at < now - _session_lifetime())
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(id=_session_digest(token), user_id=user.id, created_at=now))
+    return token
+
+
+def end_session(token: str | None) -> None:
+    """Sign one browser out on the server: its cookie, even a copy of it, stops working."""
+    if token:
+        db.session.execute(delete(UserSession).where(UserSession.id == _session_digest(token)))
+
+
+# Built once: on every signed-in request, building the statement would cost more than running it.
+_SESSION_USER = (
+    select(User)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        User.id == bindparam("user_id"),
+        UserSession.id == bindparam("digest"),
+        UserSession.created_at > bindparam("since", type_=UTCDateTime()),
+    )
+)
+
+
+def session_user(login_id: str, token: str | None, now: datetime | None = None) -> User | None:
+    """The signed-in person for a cookie holding Flask-Login's "<id>:<session_version>" and
+    our session token, or None. One query (the user joined to the session row) on every
+    signed-in request, as the plain user load was."""
+    ident, _sep, version = login_id.partition(":")
+    if not ident.isdigit() or not token or len(token) > 100:
+        return None
+    since = (now or utcnow()) - _session_lifetime()
+    params = {"user_id": int(ident), "digest": _session_digest(token), "since": since}
+    user = db.session.scalar(_SESSION_USER, params)
+    # A bumped version (password changed, signed out by an admin) ends older cookies even if
+    # their row were somehow left behind.
+    if user is None or str(user.session_version) != version or not user.active:
+        return None
+    return user
 
 
 def _other_active_admins(user: User) -> int:

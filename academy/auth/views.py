@@ -1,8 +1,19 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
+from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -48,17 +59,44 @@ def _may_manage_person(user: User, person: User) -> bool:
     )
 
 
+# Browsers read a backslash as a slash and drop tabs and newlines inside a URL, so "/\\evil",
+# "/\t/evil" and "\\\\evil" all lead off-site; encoded forms (%2F, %5C, %09) are read the same
+# way by some proxies and browsers. Only a plain path on this site is followed.
+_UNSAFE_IN_NEXT = re.compile(r"[\\\x00-\x1f\x7f]")
+
+
 def _safe_next(target: str | None) -> str | None:
-    if not target:
+    """The `next` target if it is a path on this site, else None (the caller goes home)."""
+    if not target or len(target) > 2000:
         return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
+    decoded = target
+    for _round in range(3):  # %252F is %2F once decoded, and some servers decode twice
+        decoded = unquote(decoded)
+    for candidate in (target, decoded):
+        if _UNSAFE_IN_NEXT.search(candidate):
+            return None
+        if not candidate.startswith("/") or candidate.startswith("//"):
+            return None
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return None
     return target
+
+
+DEVICE_COOKIE = "signin_devices"
 
 
 def _client_address() -> str:
     return request.remote_addr or "unknown"
+
+
+def _begin_session(user: User) -> None:
+    """A fresh session for this browser (nothing of the previous learner on this PC stays),
+    recorded on the server so that signing out can end it. Commits."""
+    token = services.start_session(user)
+    session.clear()
+    session["sid"] = token
+    login_user(user)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -68,17 +106,34 @@ def sign_in():
     form = SignInForm()
     error = None
     if form.validate_on_submit():
+        devices = request.cookies.get(DEVICE_COOKIE)
         try:
-            user = services.authenticate(form.username.data, form.password.data, _client_address())
+            user = services.authenticate(
+                form.username.data,
+                form.password.data,
+                _client_address(),
+                device=services.device_for(devices, form.username.data),
+            )
         except ServiceError as exc:
             error = exc.message
         else:
-            # A fresh session on every sign-in: nothing of the previous learner on this PC stays.
-            session.clear()
-            login_user(user)
+            _begin_session(user)
             if user.must_change_password:
-                return redirect(url_for("auth.change_password"))
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
+                response = redirect(url_for("auth.change_password"))
+            else:
+                next_page = _safe_next(request.args.get("next"))
+                response = redirect(next_page or url_for("main.home"))
+            # This browser is now known for the account: a stranger's failures elsewhere (or
+            # at the next PC) cannot hold it back.
+            response.set_cookie(
+                DEVICE_COOKIE,
+                services.remember_device(devices, user),
+                max_age=current_app.config["SIGNIN_DEVICE_COOKIE_DAYS"] * 86400,
+                httponly=True,
+                samesite="Lax",
+                secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+            )
+            return response
     elif request.method == "POST":
         error = _("Please enter your username and password.")
     status = 400 if error and request.method == "POST" else 200
@@ -90,6 +145,11 @@ def sign_out():
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
+    if current_user.is_authenticated and request.args.get("everywhere") == "1":
+        services.sign_out_everywhere(current_user._get_current_object())
+    else:
+        # Only this browser: the learner's phone or another PC stays signed in.
+        services.end_session(session.get("sid"))
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")
@@ -117,8 +177,7 @@ def register():
         except ServiceError as exc:
             getattr(form, exc.field or "username").errors.append(exc.message)
         else:
-            session.clear()
-            login_user(user)
+            _begin_session(user)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/register.html", form=form), (400 if form.errors else 200)
@@ -135,9 +194,9 @@ def change_password():
         except ServiceError as exc:
             getattr(form, exc.field or "password").errors.append(exc.message)
         else:
-            # The version in the cookie changed with the password; sign this browser in again
-            # so only the other sessions end.
-            login_user(user)
+            # Every session ended with the old password; this browser gets a new one, so only
+            # the others are signed out.
+            _begin_session(user)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/change_password.html", form=form), (400 if form.errors else 200)

@@ -25,9 +25,31 @@ def issue_certificate_command(username: str, slug: str):
 
 @academy_cli.command("render-certificates")
 @click.option("--limit", type=int, default=None, help="Render at most this many.")
-def render_certificates_command(limit: int | None):
+@click.option(
+    "--fix-links",
+    is_flag=True,
+    help="Also render again stored PDFs whose link and QR code are not the public address "
+    "(made before the upgrade, or pointing at localhost).",
+)
+@click.option("--base-url", default=None, help="The public address (default: PUBLIC_BASE_URL).")
+def render_certificates_command(limit: int | None, fix_links: bool, base_url: str | None):
     """Render and store the PDFs of valid certificates that have none yet."""
     from academy.certificates import services
 
-    count = services.render_missing(limit)
+    configured = services.configured_base()
+    base = (base_url or "").rstrip("/") or configured
+    if not base:
+        fail(
+            "Set PUBLIC_BASE_URL (ACADEMY_PUBLIC_BASE_URL) or pass --base-url https://...: "
+            "outside a request there is no other way to know the address certificates print."
+        )
+    if configured and base != configured:
+        fail(f"--base-url {base} differs from PUBLIC_BASE_URL {configured}.")
+    problem = services.check_base_url(base)
+    if problem:
+        fail(problem)
+    count = services.render_missing(base, limit)
+    fixed = services.fix_links(base, limit) if fix_links else 0
     click.echo(f"rendered {count} certificate(s)")
+    if fix_links:
+        click.echo(f"rendered {fixed} stored certificate(s) again with links to {base}")

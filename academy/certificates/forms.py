@@ -7,6 +7,17 @@ from wtforms.validators import Optional
 from academy.core.forms import max_length
 
 
+class BadgeRecipientForm(FlaskForm):
+    recipient = StringField(
+        _l("Your e-mail or web address for the badge"),
+        description=_l(
+            "The address your badge backpack knows you by, such as name@example.com. "
+            "Leave it empty to remove it."
+        ),
+        validators=[Optional(), max_length(320)],
+    )
+
+
 class DesignForm(FlaskForm):
     title_th = StringField(_l("Certificate title (Thai)"), validators=[Optional(), max_length(200)])
     title_en = StringField(

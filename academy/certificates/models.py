@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from academy.auth.models import User
     from academy.courses.models import Course
 
+BADGE_EMAIL = "email"
+BADGE_URL = "url"
+
 VALID = "valid"
 REVOKED = "revoked"
 REPLACED = "replaced"
@@ -59,6 +62,13 @@ class Certificate(db.Model):
     design: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Set when the PDF is first rendered and stored as DATA_DIR/certificates/<code>.pdf.
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The identity the learner claims the Open Badge with, which a backpack can match:
+    # BADGE_EMAIL or BADGE_URL and the address (an e-mail in lower case). None: not claimed.
+    badge_recipient_type: Mapped[str | None] = mapped_column(String(8))
+    badge_recipient: Mapped[str | None] = mapped_column(String(320))
+    # The address printed in the stored PDF (its link and QR code); None: stored before this
+    # was recorded. services.needs_new_link decides when the PDF is rendered again.
+    pdf_link_base: Mapped[str | None] = mapped_column(String(300))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     course: Mapped[Course] = relationship(foreign_keys=[course_id])

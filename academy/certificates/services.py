@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import io
+import ipaddress
 import os
 import re
 import secrets
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import qrcode
 import qrcode.image.svg
@@ -36,6 +38,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import escape
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -43,6 +46,8 @@ from sqlalchemy.orm import joinedload
 
 from academy.auth.models import User
 from academy.certificates.models import (
+    BADGE_EMAIL,
+    BADGE_URL,
     REPLACED,
     REVOKED,
     VALID,
@@ -191,11 +196,14 @@ def render_after_response(response: Response) -> Response:
     codes = g.pop("certificates_to_render", None)
     if codes:
         app = current_app._get_current_object()
-        response.call_on_close(lambda: _render_codes(app, codes))
+        # The request is gone when the PDF is drawn: take its public address now, or the QR
+        # code would lead to http://localhost.
+        base = print_base()
+        response.call_on_close(lambda: _render_codes(app, codes, base))
     return response
 
 
-def _render_codes(app: Flask, codes: list[str]) -> None:
+def _render_codes(app: Flask, codes: list[str], base: str | None) -> None:
     # Servers close the response after the request's context is gone; the test client closes
     # it inside the test's own context, whose session is then the one to use.
     with nullcontext() if has_app_context() else app.app_context():
@@ -203,7 +211,7 @@ def _render_codes(app: Flask, codes: list[str]) -> None:
             for certificate in db.session.scalars(
                 select(Certificate).where(Certificate.code.in_(codes), Certificate.status == VALID)
             ):
-                stored_pdf(certificate)
+                stored_pdf(certificate, base)
             db.session.commit()
         except Exception:  # the PDF is rendered again on first download; never lose the click
             db.session.rollback()
@@ -257,6 +265,8 @@ def reissue(certificate: Certificate) -> Certificate:
         issued_at=utcnow(),
         status=VALID,
         design=certificate.design,
+        badge_recipient_type=certificate.badge_recipient_type,
+        badge_recipient=certificate.badge_recipient,
     )
     db.session.add(new)
     db.session.flush()
@@ -357,17 +367,63 @@ def lookup_for_verification(code: str, address: str) -> Certificate | None:
     return certificate
 
 
-def base_url() -> str:
-    configured = current_app.config.get("PUBLIC_BASE_URL")
-    if configured:
-        return configured.rstrip("/")
+def configured_base() -> str | None:
+    return (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/") or None
+
+
+def print_base() -> str | None:
+    """The address printed on certificates: PUBLIC_BASE_URL, else the one this request came
+    to (the learner's browser reached the server by it); None outside a request."""
+    if configured := configured_base():
+        return configured
     if has_request_context():
         return request.host_url.rstrip("/")
-    return "http://localhost"
+    return None
 
 
-def verify_url(code: str) -> str:
-    return f"{base_url()}/verify/{group_code(code)}"
+def check_base_url(base: str) -> str | None:
+    """What is wrong with a PUBLIC_BASE_URL value, or None."""
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        return f"PUBLIC_BASE_URL must look like https://academy.example.th, not {base!r}"
+    return None
+
+
+def base_url() -> str:
+    return print_base() or "http://localhost"
+
+
+def verify_url(code: str, base: str | None = None) -> str:
+    return f"{base or base_url()}/verify/{group_code(code)}"
+
+
+def _is_loopback(base: str) -> bool:
+    host = urlsplit(base).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def needs_new_link(certificate: Certificate, base: str, authoritative: bool) -> bool:
+    """Whether the stored PDF's printed link should become `base`. A PDF stored before links
+    were recorded (None) or pointing at this machine (localhost) is wrong; a configured or
+    explicitly given base replaces any other; a base taken from a request replaces only a
+    wrong one, so a site reached by two names does not re-render back and forth."""
+    stored = certificate.pdf_link_base
+    if stored == base:
+        return False
+    if authoritative or stored is None:
+        return True
+    return _is_loopback(stored) and not _is_loopback(base)
+
+
+def assertion_url(code: str) -> str:
+    """Where the hosted Open Badges assertion lives: what a backpack is given."""
+    return f"{base_url()}/verify/{code}.json"
 
 
 def _salt(code: str) -> str:
@@ -390,6 +446,27 @@ def badge_class(course: Course) -> dict[str, Any]:
     }
 
 
+def badge_svg(course: Course) -> str:
+    """The BadgeClass image: a rosette with a tick in the course's certificate colour.
+
+    Built here from fixed shapes; the only text is the escaped course title in <title>, so
+    nothing a user typed can become markup.
+    """
+    accent = design_snapshot(course)["accent_color"]
+    if not ACCENT_RULE.fullmatch(accent):
+        accent = DEFAULT_ACCENT
+    title = escape(course.title_en or course.title_th)
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" '
+        'viewBox="0 0 256 256" role="img" aria-labelledby="badge-title">'
+        f'<title id="badge-title">{title}</title>'
+        f'<circle cx="128" cy="128" r="124" fill="{accent}"/>'
+        '<circle cx="128" cy="128" r="100" fill="none" stroke="#ffffff" stroke-width="8"/>'
+        '<path d="M82 132 L114 164 L176 96" fill="none" stroke="#ffffff" stroke-width="20" '
+        'stroke-linecap="round" stroke-linejoin="round"/></svg>\n'
+    )
+
+
 def issuer_profile() -> dict[str, Any]:
     base = base_url()
     issuers = default_issuers()
@@ -399,24 +476,56 @@ def issuer_profile() -> dict[str, Any]:
         "id": f"{base}/certificates/issuer.json",
         "name": " / ".join(i.get("en") or i.get("th", "") for i in issuers),
         "url": f"{base}/",
+        **({"email": email} if (email := current_app.config.get("BADGE_ISSUER_EMAIL")) else {}),
     }
 
 
-def assertion(certificate: Certificate) -> dict[str, Any]:
-    """Open Badges 2.0 hosted Assertion. The recipient is the printed name, salted and hashed:
-    a verifier who knows the holder's name can check it; nobody can read it off the JSON."""
+_EMAIL_RE = re.compile(r"[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+")
+
+
+def set_badge_recipient(certificate: Certificate, raw: str) -> None:
+    """Record the e-mail or web address the learner claims the badge with ("" forgets it)."""
+    value = raw.strip()
+    if not value:
+        certificate.badge_recipient_type = certificate.badge_recipient = None
+        return
+    if len(value) > 320:
+        raise ServiceError(_("The address is too long (at most 320 characters)."), "recipient")
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.hostname and " " not in value:
+        kind = BADGE_URL
+    elif _EMAIL_RE.fullmatch(value):
+        # Backpacks compare e-mail addresses without regard to case; so must the hash.
+        kind, value = BADGE_EMAIL, value.lower()
+    else:
+        raise ServiceError(
+            _(
+                "Write an e-mail address (name@example.com) or a web address that starts "
+                "with https://."
+            ),
+            "recipient",
+        )
+    certificate.badge_recipient_type, certificate.badge_recipient = kind, value
+
+
+def recipient(certificate: Certificate) -> dict[str, Any]:
+    """The Assertion's IdentityObject: sha256$ + hex(sha256(identity + salt)), as Open Badges
+    2.0 says. Until the learner claims the badge, the identity is the certificate's own
+    verification address, which keeps the assertion valid but belongs to no backpack."""
     salt = _salt(certificate.code)
-    digest = hashlib.sha256((certificate.learner_name + salt).encode()).hexdigest()
+    kind = certificate.badge_recipient_type or BADGE_URL
+    identity = certificate.badge_recipient or verify_url(certificate.code)
+    digest = hashlib.sha256((identity + salt).encode()).hexdigest()
+    return {"type": kind, "hashed": True, "salt": salt, "identity": f"sha256${digest}"}
+
+
+def assertion(certificate: Certificate) -> dict[str, Any]:
+    """Open Badges 2.0 hosted Assertion (tests/openbadges-2.0.schema.json checks its shape)."""
     data: dict[str, Any] = {
         "@context": "https://w3id.org/openbadges/v2",
         "type": "Assertion",
-        "id": f"{base_url()}/verify/{certificate.code}.json",
-        "recipient": {
-            "type": "name",
-            "hashed": True,
-            "salt": salt,
-            "identity": f"sha256${digest}",
-        },
+        "id": assertion_url(certificate.code),
+        "recipient": recipient(certificate),
         "badge": badge_class(certificate.course),
         "verification": {"type": "hosted"},
         "issuedOn": certificate.issued_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
@@ -585,7 +694,7 @@ def _asset_url(name: str | None) -> str | None:
     return path.as_uri() if path.is_file() else None
 
 
-def certificate_html(certificate: Certificate) -> str:
+def certificate_html(certificate: Certificate, base: str | None = None) -> str:
     design = certificate.design or {}
     title_th = design.get("title_th") or "ประกาศนียบัตร"
     title_en = design.get("title_en") or "Certificate of Completion"
@@ -619,15 +728,15 @@ def certificate_html(certificate: Certificate) -> str:
         "score": certificate.score,
         "signatories": signatories,
         "logos": logos,
-        "verify_url": verify_url(certificate.code),
-        "qr": qr_data_url(verify_url(certificate.code)),
+        "verify_url": verify_url(certificate.code, base),
+        "qr": qr_data_url(verify_url(certificate.code, base)),
     }
     return _env.get_template("certificate.html").render(**context)
 
 
-def render(certificate: Certificate) -> bytes:
+def render(certificate: Certificate, base: str | None = None) -> bytes:
     return render_pdf(
-        certificate_html(certificate),
+        certificate_html(certificate, base),
         PDF_DIR,
         stylesheets=[PDF_DIR / "certificate.css"],
         extra_dirs=[assets_dir()],
@@ -660,26 +769,54 @@ def _atomic_write(target: Path, data: bytes) -> None:
         raise
 
 
-def stored_pdf(certificate: Certificate) -> Path:
-    """The stored PDF, rendered and written first if it is not there yet. Sets pdf_sha256 (the
-    caller commits). Two first downloads at once both render; the rename makes either whole
-    file win, never a half-written one."""
+def stored_pdf(
+    certificate: Certificate, base: str | None = None, *, authoritative: bool | None = None
+) -> Path:
+    """The stored PDF, rendered and written first if it is not there yet, or again if its
+    printed link is wrong (needs_new_link). `base` is the address to print (default:
+    print_base()). Sets pdf_sha256 and pdf_link_base (the caller commits). Two first downloads
+    at once both render; the rename makes either whole file win, never a half-written one."""
+    base = base or print_base()
+    if authoritative is None:
+        authoritative = base is not None and base == configured_base()
     path = pdf_path(certificate)
-    if path.is_file():
+    if path.is_file() and (base is None or not needs_new_link(certificate, base, authoritative)):
         return path
-    data = render(certificate)
+    # Outside a request with nothing configured: recorded as localhost, so the first download
+    # through the site renders it again with the right link.
+    base = base or base_url()
+    data = render(certificate, base)
     _atomic_write(path, data)
     certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
+    certificate.pdf_link_base = base
     return path
 
 
-def render_missing(limit: int | None = None) -> int:
+def render_missing(base: str, limit: int | None = None) -> int:
     """Pre-render every valid certificate whose PDF is not stored yet."""
     count = 0
     query = select(Certificate).where(Certificate.status == VALID).order_by(Certificate.id)
     for certificate in db.session.scalars(query):
         if not pdf_path(certificate).is_file():
-            stored_pdf(certificate)
+            stored_pdf(certificate, base, authoritative=True)
+            count += 1
+            if limit and count >= limit:
+                break
+    return count
+
+
+def fix_links(base: str, limit: int | None = None) -> int:
+    """Render again every stored PDF whose printed link is not `base` (made before the fix,
+    pointing at localhost, or at an old address): after an upgrade, or a change of address."""
+    count = 0
+    query = (
+        select(Certificate)
+        .where(or_(Certificate.pdf_link_base.is_(None), Certificate.pdf_link_base != base))
+        .order_by(Certificate.id)
+    )
+    for certificate in db.session.scalars(query):
+        if pdf_path(certificate).is_file():
+            stored_pdf(certificate, base, authoritative=True)
             count += 1
             if limit and count >= limit:
                 break

@@ -20,11 +20,13 @@ from sqlalchemy import select
 
 from academy.auth.models import User
 from academy.certificates import services
+from academy.certificates.forms import BadgeRecipientForm
 from academy.certificates.models import Certificate
 from academy.classes.models import Class, ClassInstructor, ClassMember
 from academy.core import audit
 from academy.core.access import ADMIN, authorize, role_required, rule
 from academy.core.errors import ServiceError
+from academy.core.web import SVG_CSP
 from academy.courses.models import Course, CourseInstructor
 from academy.extensions import db
 
@@ -116,6 +118,19 @@ def badge_class(slug: str):
     return jsonify(services.badge_class(course))
 
 
+@bp.route("/courses/<slug>/badge.svg")
+def badge_image(slug: str):
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        abort(404)
+    response = make_response(services.badge_svg(course))
+    response.mimetype = "image/svg+xml"
+    response.headers["Content-Security-Policy"] = SVG_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
 @bp.route("/certificates/issuer.json")
 def issuer():
     return jsonify(services.issuer_profile())
@@ -140,7 +155,36 @@ def _get(code: str) -> Certificate:
 @login_required
 def detail(code: str):
     certificate = _get(code)
-    return render_template("certificates/detail.html", certificate=certificate)
+    form = BadgeRecipientForm(recipient=certificate.badge_recipient or "")
+    return _detail_page(certificate, form)
+
+
+def _detail_page(certificate: Certificate, form: BadgeRecipientForm):
+    return render_template(
+        "certificates/detail.html",
+        certificate=certificate,
+        form=form,
+        badge_url=services.assertion_url(certificate.code),
+    )
+
+
+@bp.route("/certificates/<code>/badge-recipient", methods=["POST"])
+@login_required
+def badge_recipient(code: str):
+    """The learner's own e-mail or web address for claiming the badge in a backpack."""
+    certificate = _get(code)
+    if certificate.user_id != current_user.id:
+        abort(403)
+    form = BadgeRecipientForm()
+    if form.validate_on_submit():
+        try:
+            services.set_badge_recipient(certificate, form.recipient.data or "")
+        except ServiceError as exc:
+            form.recipient.errors = [exc.message]
+        else:
+            flash(_("Saved. Add your badge to a backpack with the address below."), "success")
+            return redirect(url_for("certificates.detail", code=certificate.code))
+    return _detail_page(certificate, form), 400
 
 
 @bp.route("/certificates/<code>.pdf")

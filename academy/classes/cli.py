@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import time
 from pathlib import Path
 
 import click
 
 from academy.core.cli import academy_cli, fail
+from academy.core.csv import write_csv
 from academy.extensions import db
 
 
@@ -47,12 +47,9 @@ def import_class_command(class_id, csv_file, dry_run, cards, passwords):
     done = time.perf_counter()
     click.echo(f"{len(created)} learners imported into {klass.name!r} in {done - checked:.2f} s")
     if passwords:
-        with passwords.open("w", newline="", encoding="utf-8-sig") as out:
-            writer = csv.writer(out)
-            writer.writerow(["username", "full_name", "password"])
-            for c in created:
-                if c.password:
-                    writer.writerow([c.username, c.full_name, c.password])
+        with passwords.open("w", newline="", encoding="utf-8") as out:
+            rows = ([c.username, c.full_name, c.password] for c in created if c.password)
+            write_csv(out, ["username", "full_name", "password"], rows)
         passwords.chmod(0o600)
         click.echo(f"passwords written to {passwords}")
     if cards:

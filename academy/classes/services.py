@@ -6,7 +6,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -24,8 +25,9 @@ from academy.classes.models import (
     Room,
     School,
 )
-from academy.core import signals, throttle, transaction
+from academy.core import audit, signals, throttle, transaction
 from academy.core.access import ADMIN, INSTRUCTOR, LEARNER
+from academy.core.clock import local_date, local_day_start
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
 from academy.courses.models import Course, Enrolment
@@ -64,12 +66,37 @@ def _flush_unique(message: str, field: str) -> None:
         raise ServiceError(message, field) from None
 
 
+# The fields the audit log keeps when a school, room or programme is created or changed.
+_AUDITED = {
+    "school": ("name", "district"),
+    "room": ("name", "seats", "school_id"),
+    "programme": ("name", "kind", "place"),
+}
+
+
+def _audited_fields(kind: str, thing: Any) -> dict[str, Any] | None:
+    return None if thing is None else {f: getattr(thing, f) for f in _AUDITED[kind]}
+
+
+def _audit_saved(kind: str, thing: Any, before: dict[str, Any] | None) -> None:
+    """'<kind>.create' with the new values, or '<kind>.change' with what changed [old, new]."""
+    after = _audited_fields(kind, thing)
+    if before is None:
+        audit.record(f"{kind}.create", thing, **after)
+        return
+    changed = {f: [before[f], after[f]] for f in after if before[f] != after[f]}
+    if changed:
+        audit.record(f"{kind}.change", thing, **changed)
+
+
 def save_school(school: School | None, name: str, district: str | None) -> School:
     name = _clean(name, 200, "name")
+    before = _audited_fields("school", school)
     school = school or School()
     school.name, school.district = name, _clean(district, 100, "district", required=False)
     db.session.add(school)
     _flush_unique(_("There is already a school called %(name)s.", name=name), "name")
+    _audit_saved("school", school, before)
     return school
 
 
@@ -77,10 +104,12 @@ def save_room(school: School, room: Room | None, name: str, seats: int | None) -
     name = _clean(name, 100, "name")
     if seats is None or not 1 <= seats <= 500:
         raise ServiceError(_("Seats: a number from 1 to 500."), "seats")
+    before = _audited_fields("room", room)
     room = room or Room(school_id=school.id)
     room.name, room.seats = name, seats
     db.session.add(room)
     _flush_unique(_("This school already has a room called %(name)s.", name=name), "name")
+    _audit_saved("room", room, before)
     return room
 
 
@@ -88,11 +117,13 @@ def save_programme(programme: Programme | None, name: str, kind: str, place: str
     name = _clean(name, 200, "name")
     if kind not in PROGRAMME_KINDS:
         raise ServiceError(_("Choose a kind of programme."), "kind")
+    before = _audited_fields("programme", programme)
     programme = programme or Programme()
     programme.name, programme.kind = name, kind
     programme.place = _clean(place, 100, "place", required=False)
     db.session.add(programme)
     _flush_unique(_("There is already a programme called %(name)s.", name=name), "name")
+    _audit_saved("programme", programme, before)
     return programme
 
 
@@ -163,6 +194,9 @@ def create_class(
     if creator.role in (INSTRUCTOR, ADMIN):
         db.session.add(ClassInstructor(class_id=klass.id, user_id=creator.id))
     new_join_code(klass)
+    audit.record(
+        "class.create", klass, room_id=room_id, programme_id=programme_id, capacity=capacity
+    )
     return klass
 
 
@@ -371,8 +405,10 @@ def _random_code() -> str:
 
 def new_join_code(klass: Class, expires_on: date | None = None) -> str:
     """A fresh code (the old one stops working), valid until the end of `expires_on`."""
-    expires_on = expires_on or (utcnow() + timedelta(days=CODE_DAYS)).date()
-    if expires_on < utcnow().date():
+    # Days are the school's (local) days: before 07:00 in Bangkok, UTC is still on yesterday.
+    today = local_date(utcnow())
+    expires_on = expires_on or today + timedelta(days=CODE_DAYS)
+    if expires_on < today:
         raise ServiceError(_("The end date has passed; choose a later date."), "expires_on")
     for _attempt in range(10):
         klass.join_code = _random_code()
@@ -384,9 +420,8 @@ def new_join_code(klass: Class, expires_on: date | None = None) -> str:
         break
     else:  # pragma: no cover - a billion codes, ten clashes in a row
         raise RuntimeError("could not find a free join code")
-    # The code works through the whole last day, Bangkok time (UTC+7).
-    end = datetime.combine(expires_on + timedelta(days=1), time(0)) - timedelta(hours=7)
-    klass.join_code_expires_at = end.replace(tzinfo=utcnow().tzinfo)
+    # The code works through the whole last day, in local time.
+    klass.join_code_expires_at = local_day_start(expires_on + timedelta(days=1))
     return klass.join_code
 
 

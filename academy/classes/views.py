@@ -44,6 +44,7 @@ from academy.classes.forms import (
 from academy.classes.models import Class, ClassMember, School
 from academy.core import audit
 from academy.core.access import ADMIN, INSTRUCTOR, LEARNER, authorize, role_required
+from academy.core.clock import local_date
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
 from academy.core.i18n import translated
@@ -58,6 +59,10 @@ CLASS_PASSWORDS_RESET = "class.passwords_reset"
 CLASS_MEMBER_REMOVE = "class.member_remove"
 CLASS_INSTRUCTOR_ADD = "class.instructor_add"
 CLASS_INSTRUCTOR_REMOVE = "class.instructor_remove"
+CLASS_MEMBER_MOVE = "class.member_move"
+CLASS_COURSE_ADD = "class.course_add"
+CLASS_COURSE_REMOVE = "class.course_remove"
+CLASS_JOIN_CODE = "class.join_code"
 
 bp = Blueprint("classes", __name__, template_folder="templates")
 
@@ -151,7 +156,7 @@ def _detail_context(klass: Class, **forms) -> dict:
     code_form = forms.get("code_form") or JoinCodeForm()
     if not code_form.expires_on.data:
         code_form.expires_on.data = (
-            (klass.join_code_expires_at + timedelta(hours=7)).date() - timedelta(days=1)
+            local_date(klass.join_code_expires_at) - timedelta(days=1)
             if klass.join_code_expires_at
             else None
         )
@@ -197,6 +202,7 @@ def enrol(class_id: int):
         flash(_("Choose a published course."), "error")
         return _back(klass)
     count = services.enrol_class(klass, course)
+    audit.record(CLASS_COURSE_ADD, klass, course=course.slug, enrolled=count)
     flash(
         _("The class takes %(course)s; %(n)d learner(s) enrolled.",
           course=translated(course, "title"), n=count),
@@ -212,6 +218,7 @@ def unenrol(class_id: int, course_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.unenrol_class(klass, course_id)
+    audit.record(CLASS_COURSE_REMOVE, klass, course_id=course_id)
     flash(_("The class no longer takes this course; learners keep their progress."), "success")
     return _back(klass)
 
@@ -253,6 +260,7 @@ def move_member(class_id: int, user_id: int):
     except ServiceError as exc:
         flash(exc.message, "error")
         return _back(klass)
+    audit.record(CLASS_MEMBER_MOVE, person, class_id=klass.id, target_class_id=target.id)
     flash(_("%(name)s moved to %(target)s.", name=person.full_name, target=target.name), "success")
     return _back(klass)
 
@@ -268,6 +276,8 @@ def new_code(class_id: int):
         except ServiceError as exc:
             _form_error(form, exc, "expires_on")
         else:
+            expires = form.expires_on.data
+            audit.record(CLASS_JOIN_CODE, klass, expires_on=expires and expires.isoformat())
             flash(_("New join code: %(code)s. The old code no longer works.", code=code), "success")
             return _back(klass)
     ctx = _detail_context(klass, code_form=form)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from academy.core import transaction
 
 
+class ConfigError(RuntimeError):
+    """Start-up stops with one clear sentence rather than a stack trace on every request."""
+
+
 class ServiceError(Exception):
     """A rule was broken. `message` is already translated (or a lazy string) and names the
     problem; `field` names the form field it belongs to, when there is one."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from babel.dates import get_month_names
 from flask import current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
+
+from academy.core.clock import local_date, to_local
 
 LANG_COOKIE = "lang"
 
@@ -30,13 +31,6 @@ def current_language() -> str:
     return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
-def local_date(value: date | datetime) -> date:
-    if isinstance(value, datetime):
-        tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-        return value.astimezone(tz).date()
-    return value
-
-
 def format_date(value: date | datetime | None, language: str | None = None) -> str:
     """'22 พฤศจิกายน 2569' in Thai (Buddhist Era), '22 November 2026' in English."""
     if value is None:
@@ -53,8 +47,7 @@ def format_date(value: date | datetime | None, language: str | None = None) -> s
 def format_datetime(value: datetime | None, language: str | None = None) -> str:
     if value is None:
         return ""
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    local = value.astimezone(tz)
+    local = to_local(value)
     return f"{format_date(local, language)} {local:%H:%M}"
 
 

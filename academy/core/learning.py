@@ -4,10 +4,24 @@ the real provider at start-up; until then every learner looks like they have jus
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+
+def shown_percent(value: float | None, complete: Any = False) -> int:
+    """A percentage as a person reads it: a whole number, halves rounded up (1 of 8 is 13%).
+
+    Only something complete (`complete` truthy, or the full 100) shows 100%, and anything
+    started shows at least 1%: "100%" must mean done and "0%" nothing done yet.
+    """
+    if complete or (value is not None and value >= 100):
+        return 100
+    if value is None or not value > 0:
+        return 0
+    return min(99, max(1, math.floor(value + 0.5)))
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import delete, func, insert, select
@@ -16,16 +17,25 @@ from academy.extensions import db
 def seconds_blocked(key: str, limit: int, window_seconds: int) -> int:
     """0 when another try is allowed; otherwise how many seconds until the oldest counted failure
     leaves the window."""
-    since = utcnow() - timedelta(seconds=window_seconds)
-    count, oldest = db.session.execute(
-        select(func.count(), func.min(ThrottleFailure.failed_at)).where(
-            ThrottleFailure.key == key, ThrottleFailure.failed_at > since
-        )
-    ).one()
-    if count < limit or oldest is None:
-        return 0
-    wait = (oldest + timedelta(seconds=window_seconds) - utcnow()).total_seconds()
-    return max(1, math.ceil(wait))
+    return seconds_blocked_any([(key, limit)], window_seconds)
+
+
+def seconds_blocked_any(limits: Sequence[tuple[str, int]], window_seconds: int) -> int:
+    """seconds_blocked for several (key, limit) pairs in one query: the longest wait."""
+    now = utcnow()
+    since = now - timedelta(seconds=window_seconds)
+    wanted = dict(limits)
+    rows = db.session.execute(
+        select(ThrottleFailure.key, func.count(), func.min(ThrottleFailure.failed_at))
+        .where(ThrottleFailure.key.in_(wanted), ThrottleFailure.failed_at > since)
+        .group_by(ThrottleFailure.key)
+    )
+    wait = 0.0
+    for key, count, oldest in rows:
+        if count >= wanted[key] and oldest is not None:
+            left = (oldest + timedelta(seconds=window_seconds) - now).total_seconds()
+            wait = max(wait, left, 1)
+    return math.ceil(wait)
 
 
 def record_failure(*keys: str) -> None:

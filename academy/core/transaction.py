@@ -70,20 +70,31 @@ def _statement(state: ORMExecuteState) -> None:
 @contextmanager
 def unit_of_work() -> Iterator[None]:
     """One unit of work outside a request (a command, a course of `import-courses`, a thread):
-    committed when the block ends well, rolled back when it raises or a service refused."""
+    committed when the block ends well, rolled back when it raises or a service refused. Each
+    unit starts clean, so a refusal in one (a course of `import-courses` that failed) never
+    rolls back the next."""
+    _start()
     try:
         yield
     except BaseException:
+        _start()
         db.session.rollback()
         raise
     finish(True)
 
 
+def _start(wrote: bool = True) -> None:
+    # A unit starts clean, also when it shares an application context (the test client, the
+    # commands of one process). A command always commits at its end (it may write through
+    # paths the ORM events do not see); a page view that wrote nothing ends neither way.
+    if has_app_context():
+        g.pop("academy_refused", None)
+        g.pop("academy_keep", None)
+        g.academy_wrote = wrote
+
+
 def _before_request() -> None:
-    # A request starts clean, also when it shares an application context (the test client).
-    g.pop("academy_refused", None)
-    g.pop("academy_keep", None)
-    g.academy_wrote = False
+    _start(wrote=False)
 
 
 def _after_request(response: Response) -> Response:

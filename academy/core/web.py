@@ -3,11 +3,14 @@ template helpers. Registered once in create_app."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
@@ -17,6 +20,7 @@ from werkzeug.routing import IntegerConverter
 
 from academy.core import access, compress
 from academy.core.i18n import format_date, format_datetime, localized, translated
+from academy.core.learning import shown_percent
 
 # No inline script or style anywhere: every script is a file the app serves.
 CSP = (
@@ -24,6 +28,8 @@ CSP = (
     "media-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# For an SVG served on its own: it must not run anything even if a check were ever missed.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
 @dataclass(frozen=True)
@@ -144,14 +150,51 @@ def _out_of_range(error: Exception):
     return _error_page(NotFound())
 
 
-def _refuse_nul_in_input():
-    """No text Academy stores may hold a NUL character (PostgreSQL refuses it, SQLite would
-    keep it invisibly): refuse such input as a bad request before any service sees it."""
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_JSON_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_JSON_INNERMOST = re.compile(r"\[\]|\{\}")
+
+
+def json_nesting_ok(text: str, max_depth: int) -> bool:
+    """True when no array or object in `text` lies more than `max_depth` deep. Linear passes in
+    C (strings out, then innermost pairs out once per level), so it is safe to run before the
+    parser, whose recursion a 100,000-deep body would exhaust (RecursionError, a 500)."""
+    brackets = _JSON_NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    for _level in range(max_depth):
+        if not brackets:
+            return True
+        brackets, removed = _JSON_INNERMOST.subn("", brackets)
+        if not removed:
+            return False  # unbalanced: not JSON, refused as such
+    return not brackets
+
+
+def _json_refused(message: str) -> tuple[dict[str, str], int]:
+    return {"error": message}, 400
+
+
+def _check_input():
+    """Before any view: no NUL character anywhere (PostgreSQL refuses it, SQLite would keep it
+    invisibly), and a JSON body small and shallow enough to parse safely. Every JSON endpoint
+    reads its body through request.get_json, which parses only is_json bodies: this covers all."""
     values = [*request.args.values(), *request.form.values()]
     if request.is_json:
-        values.append(request.get_data(as_text=True).replace("\\u0000", "\x00"))
+        limit = current_app.config["JSON_MAX_BYTES"]
+        too_large = _("The answer is too large (at most %(kb)d KB).", kb=limit // 1024)
+        if (request.content_length or 0) > limit:
+            return _json_refused(too_large)
+        body = request.get_data(as_text=True)
+        if len(body) > limit:
+            return _json_refused(too_large)
+        depth = current_app.config["JSON_MAX_DEPTH"]
+        if not json_nesting_ok(body, depth):
+            return _json_refused(
+                _("The answer is nested too deeply (at most %(n)d levels).", n=depth)
+            )
+        values.append(body.replace("\\u0000", "\x00"))
     if any("\x00" in value for value in values):
         abort(400, description="The request holds a NUL character, which no field may contain.")
+    return None
 
 
 def _csrf_error(error: CSRFError):
@@ -160,14 +203,27 @@ def _csrf_error(error: CSRFError):
     return render_template("errors/error.html", error=error, code=400, csrf=True), 400
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, except that an error page never starts a session. A cross-site
+    POST arrives without the browser's cookie (SameSite=Lax) and is refused (CSRF, 400); had
+    that page set a fresh cookie (its forms need a CSRF token), the browser would have dropped
+    the person's real session for it: any website could sign a learner out mid-quiz."""
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if response.status_code >= 400 and self.get_cookie_name(app) not in request.cookies:
+            return
+        super().save_session(app, session, response)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = _SessionInterface()
     if app.config.get("PROXY_FIX_HOPS"):
         hops = int(app.config["PROXY_FIX_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     # after_request runs last-registered first: compress after the headers are final.
     compress.init_app(app)
     app.after_request(_security_headers)
-    app.before_request(_refuse_nul_in_input)
+    app.before_request(_check_input)
     _bound_url_ids(app)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(OverflowError, _out_of_range)  # SQLite: int beyond 64 bits
@@ -181,6 +237,7 @@ def init_app(app: Flask) -> None:
         current_language=lambda: str(get_locale()),
     )
     app.jinja_env.filters.update(
+        percent=shown_percent,
         date=format_date,
         datetime=format_datetime,
         localized=localized,

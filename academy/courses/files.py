@@ -8,6 +8,7 @@ another is refused. Bytes are stored once per content under DATA_DIR/assets/<sha
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -44,15 +45,6 @@ INLINE_PREFIXES = ("image/", "audio/", "video/")
 
 _SVG_START = re.compile(
     rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*(<!DOCTYPE svg[^>]*>\s*)?<svg[\s>]", re.S
-)
-_SVG_DANGER = re.compile(
-    rb"<\s*script|<\s*foreignObject|<\s*iframe|<\s*embed|<\s*object|\son[a-z]+\s*=|javascript:"
-    rb"|@import|<!ENTITY",
-    re.I,
-)
-# href / xlink:href / url(...) may only point inside the SVG itself (#id).
-_SVG_REFERENCE = re.compile(
-    rb"""(?:href\s*=\s*["']\s*([^"'\s]*)|url\(\s*["']?\s*([^)"'\s]*))""", re.I
 )
 _HTML_LIKE = re.compile(rb"<\s*(html|head|body|script|iframe|!doctype|meta|svg|a\s)", re.I)
 
@@ -99,16 +91,63 @@ def sniff(data: bytes) -> str | None:
     return "text/plain"
 
 
+# SVG is parsed (the XML as a browser reads it, character entities resolved) and kept to an
+# allow-list of drawing elements and attributes: no script, no event handler, no foreign
+# object, no link or style that leaves the file. We keep SVG rather than rasterising it
+# because course images are mostly diagrams and icons that must stay sharp on any screen.
+SVG_ELEMENTS = {
+    "svg", "g", "defs", "symbol", "use", "title", "desc", "path", "rect", "circle", "ellipse",
+    "line", "polyline", "polygon", "image", "text", "tspan", "textPath", "linearGradient",
+    "radialGradient", "stop", "clipPath", "mask", "pattern", "marker", "metadata",
+}  # fmt: skip
+SVG_ATTRIBUTES = {
+    "id", "class", "viewBox", "width", "height", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy",
+    "r", "rx", "ry", "d", "points", "transform", "fill", "fill-opacity", "fill-rule", "stroke",
+    "stroke-width", "stroke-opacity", "stroke-linecap", "stroke-linejoin", "stroke-dasharray",
+    "stroke-dashoffset", "stroke-miterlimit", "opacity", "offset", "stop-color", "stop-opacity",
+    "gradientUnits", "gradientTransform", "spreadMethod", "fx", "fy", "preserveAspectRatio",
+    "font-family", "font-size", "font-weight", "font-style", "text-anchor",
+    "dominant-baseline", "letter-spacing", "dx", "dy", "rotate", "clip-path", "clip-rule",
+    "mask", "marker-start", "marker-mid", "marker-end", "markerWidth", "markerHeight", "refX",
+    "refY", "orient", "markerUnits", "patternUnits", "patternTransform", "clipPathUnits",
+    "maskUnits", "version", "href", "visibility", "display", "color", "vector-effect",
+    "lang", "space", "xmlns",
+}  # fmt: skip
+_URL_REFERENCE = re.compile(r"url\(\s*['\"]?\s*([^)'\"\s]*)", re.I)
+
+
+def _local(name: str) -> str:
+    return name.rsplit("}", 1)[-1]
+
+
 def check_svg(data: bytes) -> None:
-    danger = _SVG_DANGER.search(data)
-    if danger:
-        raise FileRefused(
-            f"SVG contains active content ({danger.group(0).decode(errors='replace').strip()})"
-        )
-    for match in _SVG_REFERENCE.finditer(data):
-        target = (match.group(1) or match.group(2) or b"").decode(errors="replace")
-        if target and not target.startswith("#"):
-            raise FileRefused(f"SVG refers to another file or site ({target[:60]})")
+    """Raise FileRefused unless the SVG holds only allowed elements and attributes and refers
+    to nothing outside itself."""
+    from xml.etree import ElementTree
+
+    if re.search(rb"<!ENTITY|<!DOCTYPE[^>]*\[", data, re.I):
+        raise FileRefused("SVG contains active content (entity declarations)")
+    try:
+        # Entity declarations are refused above, so no expansion attack reaches the parser.
+        root = ElementTree.fromstring(data)  # noqa: S314
+    except ElementTree.ParseError as exc:
+        raise FileRefused(f"SVG cannot be read ({exc})") from None
+    for element in root.iter():
+        tag = _local(str(element.tag))
+        if tag not in SVG_ELEMENTS:
+            raise FileRefused(f"SVG contains active content (<{tag}>)")
+        for name, value in element.attrib.items():
+            attribute = _local(name)
+            if attribute not in SVG_ATTRIBUTES:
+                raise FileRefused(f"SVG contains active content ({attribute}=)")
+            target = value.strip()
+            if attribute == "href" and target and not target.startswith("#"):
+                if target.lower().startswith(("javascript:", "data:", "vbscript:")):
+                    raise FileRefused(f"SVG contains active content ({target[:30]})")
+                raise FileRefused(f"SVG refers to another file or site ({target[:60]})")
+            for match in _URL_REFERENCE.finditer(value):
+                if match.group(1) and not match.group(1).startswith("#"):
+                    raise FileRefused(f"SVG refers to another file or site ({match.group(1)[:60]})")
 
 
 def check_file(name: str, data: bytes, *, max_bytes: int | None = None) -> Checked:
@@ -135,6 +174,40 @@ def check_file(name: str, data: bytes, *, max_bytes: int | None = None) -> Check
     if content_type == "application/zip" and suffix in (".docx", ".xlsx", ".pptx"):
         content_type = next(t for t, exts in ALLOWED.items() if exts == (suffix,))
     return Checked(content_type, hashlib.sha256(data).hexdigest(), len(data))
+
+
+# Raster images are decoded and written again, so what is stored is pixels and nothing else: a
+# PNG that is also valid HTML (or carries a script after its end) loses everything hidden.
+_REENCODE = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/webp": "WEBP"}
+MAX_PIXELS = 40_000_000
+
+
+def reencode_image(data: bytes, content_type: str) -> bytes:
+    """The image written again by Pillow in its own format; other types come back as they are.
+    Raises FileRefused when Pillow cannot read it (a file that only looks like an image)."""
+    target = _REENCODE.get(content_type)
+    if target is None:
+        return data
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise FileRefused(f"image has too many pixels (at most {MAX_PIXELS})")
+            image.load()
+            out = io.BytesIO()
+            options: dict = {"optimize": True} if target in ("PNG", "JPEG") else {}
+            if target == "JPEG":
+                image = image.convert("RGB")
+                options["quality"] = 90
+            if target in ("GIF", "WEBP") and getattr(image, "n_frames", 1) > 1:
+                options["save_all"] = True
+            image.save(out, format=target, **options)
+    except FileRefused:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise FileRefused("the image cannot be read") from None
+    return out.getvalue()
 
 
 def served_type(content_type: str) -> str:

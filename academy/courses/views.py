@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from academy.core.errors import ServiceError
 from academy.core.learning import learner_state
+from academy.core.web import SVG_CSP
 from academy.courses import access, files, services
 from academy.courses.models import CourseAsset
 from academy.extensions import db
@@ -231,8 +232,5 @@ def asset(slug: str, path: str):
         response.cache_control.no_cache = True
     response.headers["X-Content-Type-Options"] = "nosniff"
     if row.content_type == "image/svg+xml":
-        # An SVG opened on its own must not run anything even if a check were ever missed.
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-        )
+        response.headers["Content-Security-Policy"] = SVG_CSP
     return response

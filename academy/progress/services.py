@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -28,8 +28,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from academy.assignments.models import PASSED, Assignment
 from academy.assignments.services import states as assignment_states
 from academy.auth.models import User
+from academy.classes.models import Class, ClassCourse, ClassMember
 from academy.core import signals
 from academy.core.access import has_role
+from academy.core.clock import local_month_key, month_key_sql
 from academy.core.db import insert_ignoring_duplicates, utcnow
 from academy.core.errors import ServiceError
 from academy.core.learning import LearnerCourseState, QuizMark
@@ -42,6 +44,7 @@ from academy.progress.models import (
     ProgressEvent,
     QuizResult,
 )
+from academy.quizzes import services as quiz_services
 from academy.quizzes.models import LAST, OPEN, Attempt, Quiz
 
 EVENT_ENROLLED = "enrolled"
@@ -86,7 +89,11 @@ class CourseStatus:
     def percent(self) -> float:
         if not self.items_total:
             return 0.0
-        return round(100.0 * self.items_done / self.items_total, 1)
+        exact = 100.0 * self.items_done / self.items_total
+        # One decimal is stored; 1999 of 2000 must not round up to 100, nor 1 of 2000 to 0.
+        if self.items_done < self.items_total:
+            return max(0.1, min(99.9, round(exact, 1))) if self.items_done else 0.0
+        return 100.0
 
     @property
     def score(self) -> float | None:
@@ -162,29 +169,14 @@ def _touch(progress: CourseProgress, now: datetime, lesson_id: int | None = None
         progress.last_lesson_id = lesson_id
 
 
-BANGKOK = timedelta(hours=7)
-
-
-def month_key(at: datetime) -> str:
-    """'YYYY-MM' of a UTC time, in Bangkok time (the reports' months)."""
-    return (at + BANGKOK).strftime("%Y-%m")
-
-
 def log_event(user_id: int, course_id: int, kind: str, now: datetime, **fields: Any) -> None:
     """Append a progress event and, for activity, mark the learner active in that month and
     course (the rollup the monthly report reads), in the caller's transaction."""
     db.session.add(ProgressEvent(user_id=user_id, course_id=course_id, kind=kind, at=now, **fields))
     if kind != EVENT_ENROLLED:
         _insert_ignore(
-            LearnerMonthActivity, month=month_key(now), user_id=user_id, course_id=course_id
+            LearnerMonthActivity, month=local_month_key(now), user_id=user_id, course_id=course_id
         )
-
-
-def month_sql(column: Any) -> Any:
-    """month_key() in SQL, in the database's own dialect."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Bangkok", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column, "+7 hours")
 
 
 def rebuild_month_activity() -> int:
@@ -193,7 +185,9 @@ def rebuild_month_activity() -> int:
     commits."""
     pe = ProgressEvent.__table__
     rows = (
-        select(month_sql(pe.c.at), pe.c.user_id, pe.c.course_id)
+        select(
+            month_key_sql(pe.c.at, db.session.get_bind().dialect.name), pe.c.user_id, pe.c.course_id
+        )
         .where(pe.c.kind != EVENT_ENROLLED)
         .distinct()
     )
@@ -532,3 +526,15 @@ def on_assignment_reviewed(sender: User, assignment: Assignment, **_: Any) -> No
 
 def on_enrolled(sender: User, course: Course, **_: Any) -> None:
     record_enrolment(sender, course)
+
+
+def close_expired_attempts_of(klass: Class) -> int:
+    """Close the class's timed attempts whose time is over, before a teacher's page counts
+    them (the gradebook, a learner's page): the numbers are right without a scheduled job."""
+    members = select(ClassMember.user_id).where(ClassMember.class_id == klass.id)
+    taught = (
+        select(Quiz.id)
+        .join(ClassCourse, ClassCourse.course_id == Quiz.course_id)
+        .where(ClassCourse.class_id == klass.id)
+    )
+    return quiz_services.close_expired_attempts(quiz_ids=taught, user_ids=members)

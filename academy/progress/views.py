@@ -3,21 +3,16 @@ stuck, one learner's detail. Views parse, ask queries.py, render."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from datetime import datetime
 from functools import lru_cache
 
 from babel.dates import get_month_names
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -26,11 +21,14 @@ from werkzeug.routing import BuildError
 
 from academy.classes.models import Class
 from academy.core.access import authorize
+from academy.core.clock import local_date
+from academy.core.csv import csv_response
 from academy.core.db import utcnow
-from academy.core.i18n import current_language, local_date, translated
+from academy.core.i18n import current_language, translated
+from academy.core.learning import shown_percent
 from academy.extensions import db
 from academy.progress import access as _access  # noqa: F401  (registers "class.teach")
-from academy.progress import queries
+from academy.progress import queries, services
 from academy.progress.queries import LESSON, Item
 
 bp = Blueprint("progress", __name__, template_folder="templates")
@@ -126,24 +124,18 @@ def _course_arg() -> int | None:
 @login_required
 def gradebook(class_id: int):
     klass = _class_for_teacher(class_id)
+    services.close_expired_attempts_of(klass)
     book = queries.gradebook(klass, _course_arg())
     if book is None:
         abort(404)
     return render_template("progress/gradebook.html", book=book)
 
 
-def _csv_safe(value: object) -> str:
-    """Excel runs a cell that starts with = + - @ as a formula: names come from CSV imports."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 @bp.route("/classes/<int:class_id>/gradebook.csv")
 @login_required
 def gradebook_csv(class_id: int):
     klass = _class_for_teacher(class_id)
+    services.close_expired_attempts_of(klass)
     book = queries.gradebook(klass, _course_arg())
     if book is None or book.course is None:
         abort(404)
@@ -158,30 +150,15 @@ def gradebook_csv(class_id: int):
         for item in book.items:
             cell = row.cells.get(item.ref)
             if item.kind == LESSON:
-                cells.append(cell.at.date().isoformat() if cell and cell.at else "")
+                cells.append(local_date(cell.at).isoformat() if cell and cell.at else "")
             else:
                 cells.append(f"{cell.percent:g}" if cell and cell.percent is not None else "")
-        cells.append(f"{row.percent:g}")
-        cells.append(row.completed_at.date().isoformat() if row.completed_at else "")
+        cells.append(str(shown_percent(row.percent, row.completed_at)))
+        cells.append(local_date(row.completed_at).isoformat() if row.completed_at else "")
         rows.append(cells)
 
-    def generate() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        # The byte-order mark tells Excel the file is UTF-8, so Thai names open intact.
-        yield "\ufeff"
-        for line in [header, *rows]:
-            writer.writerow([_csv_safe(v) for v in line])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-
     filename = f"gradebook-class{klass.id}-{book.course.slug}.csv"
-    return Response(
-        stream_with_context(generate()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_response(filename, header, rows)
 
 
 def _idle_minutes() -> int:
@@ -213,5 +190,6 @@ def learner(class_id: int, user_id: int):
     person = queries.class_learner(klass, user_id)
     if person is None:
         abort(404)
+    services.close_expired_attempts_of(klass)
     detail = queries.learner_detail(klass, person)
     return render_template("progress/learner.html", detail=detail)

@@ -47,10 +47,13 @@ def import_gift_command(file: Path, slug: str, title: str | None):
     try:
         if quiz is None:
             quiz = services.create_quiz(course, title)
-        added = transfer.import_gift(quiz, file.read_bytes(), str(file))
+        imported = transfer.import_gift(quiz, file.read_bytes(), str(file))
     except ServiceError as error:
         fail(str(error.message))
-    click.echo(f"{len(added)} questions added to {quiz.title_th!r} ({quiz.key}) in {slug}")
+    for warning in imported.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    count = len(imported.added)
+    click.echo(f"{count} questions added to {quiz.title_th!r} ({quiz.key}) in {slug}")
 
 
 @academy_cli.command("export-quiz")

@@ -12,22 +12,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from academy.core.errors import ServiceError
-from academy.quizzes.gift import GiftError, parse_gift, write_gift
+from academy.quizzes.gift import GiftError, escape, parse_gift, write_gift
 from academy.quizzes.questions import QUESTION_TYPES
 from academy.quizzes.questions import Question as QuestionData
-
-_ESCAPES = str.maketrans(
-    {
-        "\\": "\\\\",
-        "~": "\\~",
-        "=": "\\=",
-        "#": "\\#",
-        "{": "\\{",
-        "}": "\\}",
-        ":": "\\:",
-        "\n": "\\n",
-    }
-)
 
 # What a new question's answer block starts with, by type.
 # Translated (they are examples for the teacher); translations must keep the GIFT marks.
@@ -42,10 +29,6 @@ TEMPLATES = {
     "essay": "",
     "description": "",
 }
-
-
-def escape(text: str) -> str:
-    return text.replace("\r\n", "\n").translate(_ESCAPES)
 
 
 def _unescaped(text: str, char: str) -> list[int]:

@@ -6,14 +6,17 @@ answer weight it cannot read), we stop with a `GiftError` that names the line in
 fix the file once rather than learners meeting a broken question. docs/quiz-format.md is the
 teacher-facing description of everything accepted here.
 
-Parsing is all-or-nothing: the first problem raises and no questions are returned.
+Parsing is all-or-nothing: the first problem raises and no questions are returned. What
+Moodle imports with a notice (a choice question where no choice earns marks) is read, and
+`GiftFile.warnings` says what to look at.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
@@ -36,9 +39,10 @@ from academy.quizzes.questions import (
     Pair,
     Question,
     QuestionError,
+    question_warnings,
 )
 
-__all__ = ["GiftError", "GiftFile", "parse_gift", "write_gift"]
+__all__ = ["ESCAPES", "GiftError", "GiftFile", "GiftWarning", "escape", "parse_gift", "write_gift"]
 
 
 class GiftError(ValueError):
@@ -51,12 +55,30 @@ class GiftError(ValueError):
         self.source = source
 
 
+@dataclass(frozen=True)
+class GiftWarning:
+    """Something read as Moodle reads it that the teacher should look at; str() as GiftError."""
+
+    reason: str
+    line: int
+    source: str = "<gift>"
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.reason}"
+
+
 @dataclass
 class GiftFile:
-    """A parsed quiz file: its questions in order and its `// @key: value` header settings."""
+    """A parsed quiz file: its questions in order and its `// @key: value` header settings.
+
+    `categories` counts the `$CATEGORY:` lines: a file holding only categories is a file of
+    zero questions (Moodle imports it), not an empty one.
+    """
 
     questions: list[Question] = field(default_factory=list)
     header: dict[str, str] = field(default_factory=dict)
+    warnings: list[GiftWarning] = field(default_factory=list)
+    categories: int = 0
 
 
 class _Fail(Exception):
@@ -68,39 +90,29 @@ class _Fail(Exception):
         self.line = line
 
 
+# GIFT's special characters and how each is written escaped: the one table that both reading
+# and writing (here and in the browser editor) use.
+ESCAPES: dict[str, str] = {
+    "\\": "\\\\",
+    "~": "\\~",
+    "=": "\\=",
+    "#": "\\#",
+    "{": "\\{",
+    "}": "\\}",
+    ":": "\\:",
+    "\n": "\\n",  # a line break inside a text
+}
 # Escaped special characters are swapped for lone surrogates while a question is analysed, so
 # the structural searches (for `{`, `~`, `#`, ...) simply do not see them. Lone surrogates can
 # never come from decoded UTF-8, and str input containing them is rejected up front.
-_SENTINEL = {
-    "~": "\ud800",
-    "=": "\ud801",
-    "#": "\ud802",
-    "{": "\ud803",
-    "}": "\ud804",
-    ":": "\ud805",
-    "\\": "\ud806",
-    "n": "\ud807",  # `\n` stands for a line break inside a text
-}
-_UNSENTINEL = str.maketrans(
-    {sentinel: ("\n" if char == "n" else char) for char, sentinel in _SENTINEL.items()}
-)
-_ESCAPE_RE = re.compile(r"\\([~=#{}:\\n])")
+_SENTINEL = {escaped[1]: chr(0xD800 + i) for i, escaped in enumerate(ESCAPES.values())}
+_UNSENTINEL = str.maketrans({_SENTINEL[escaped[1]]: char for char, escaped in ESCAPES.items()})
+_ESCAPE_RE = re.compile(r"\\([" + re.escape("".join(_SENTINEL)) + "])")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
-_WRITE_ESCAPES = str.maketrans(
-    {
-        "\\": "\\\\",
-        "~": "\\~",
-        "=": "\\=",
-        "#": "\\#",
-        "{": "\\{",
-        "}": "\\}",
-        ":": "\\:",
-        "\n": "\\n",
-    }
-)
+_WRITE_ESCAPES = str.maketrans(ESCAPES)
 
 _FORMAT_RE = re.compile(r"\[(" + "|".join(TEXT_FORMATS) + r")\]")
-_HEADER_RE = re.compile(r"//\s*@([A-Za-z][A-Za-z0-9_-]*)\s*:(.*)")
+_HEADER_RE = re.compile(r"//\s*@([A-Za-z][A-Za-z0-9_-]*)(\s*:)?(.*)")
 _HEADER_KEY_RE = re.compile(r"[a-z][a-z0-9_-]*")
 _WEIGHT_RE = re.compile(r"-?\d+(?:\.\d+)?")
 _NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -109,18 +121,46 @@ _TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
 _CATEGORY = "$CATEGORY:"
 _INDENT = "    "
 _BLANK = "_____"  # what Moodle puts where an answer block sat mid-sentence
-_TITLE_LENGTH = 40
+# Moodle: shorten_text(questiontext, 80) with its "..." inside the 80 characters.
+_TITLE_LENGTH = 80
+_TITLE_ENDING = "..."
 
 
 # --------------------------------------------------------------------------------- parsing
 
 
-def parse_gift(text: str | bytes, source: str = "<gift>") -> GiftFile:
-    """Parse a GIFT file. Raises GiftError (with the 1-based line) on the first problem."""
+# Limits, checked before any question is parsed: a 2.6 MB file of 100,000 questions took 45 s
+# to import and its questions page 83 s. A big real quiz file is a few hundred questions.
+MAX_FILE_BYTES = 1_000_000
+MAX_QUESTIONS = 1000
+MAX_QUESTION_CHARS = 20_000
+
+
+def parse_gift(
+    text: str | bytes, source: str = "<gift>", settings: Collection[str] | None = None
+) -> GiftFile:
+    """Parse a GIFT file. Raises GiftError (with the 1-based line) on the first problem.
+
+    Header settings are `// @key: value` comment lines (a name, then a colon) before the first
+    question; any other comment, such as `// @todo review`, is an ordinary comment. Only a line
+    that names one of `settings` without the colon (`// @pass_mark 60`) is an error, so that a
+    typo cannot silently drop a setting.
+    """
     try:
-        return _parse(_decode(text))
+        size = len(text.encode("utf-8", "surrogatepass")) if isinstance(text, str) else len(text)
+        if size > MAX_FILE_BYTES:
+            raise _Fail(
+                f"the file is too large ({size} bytes; at most {MAX_FILE_BYTES} bytes): "
+                "split it into several quizzes",
+                1,
+            )
+        parsed = _parse(_decode(text), settings)
     except _Fail as failure:
         raise GiftError(failure.reason, failure.line, source) from None
+    parsed.warnings = [
+        GiftWarning(warning.reason, warning.line, source) for warning in parsed.warnings
+    ]
+    return parsed
 
 
 def _decode(data: str | bytes) -> str:
@@ -147,7 +187,7 @@ def _decode(data: str | bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _parse(text: str) -> GiftFile:
+def _parse(text: str, settings: Collection[str] | None) -> GiftFile:
     header: dict[str, str] = {}
     blocks: list[list[tuple[int, str]]] = []
     block: list[tuple[int, str]] = []
@@ -161,18 +201,21 @@ def _parse(text: str) -> GiftFile:
             continue
         if stripped.startswith("//"):
             if in_header:
-                _read_header_line(stripped, number, header)
+                _read_header_line(stripped, number, header, settings)
             continue  # comment lines never end a question, they are just left out
         in_header = False
         block.append((number, line))
     if block:
         blocks.append(block)
 
-    questions: list[Question] = []
+    _check_sizes(blocks)
+    parsed = GiftFile(header=header)
+    questions = parsed.questions
     category = ""
     for lines in blocks:
         first = lines[0][1].strip()
         if first.startswith(_CATEGORY):
+            parsed.categories += 1
             category = first[len(_CATEGORY) :].strip()
             # Moodle needs a blank line after `$CATEGORY:`; we also accept a question directly
             # below it rather than swallowing that question into the category name.
@@ -180,24 +223,52 @@ def _parse(text: str) -> GiftFile:
             if not lines:
                 continue
         try:
-            questions.append(_parse_question(lines, category, len(questions) + 1))
+            question = _parse_question(lines, category, len(questions) + 1)
         except QuestionError as error:
             # The model's own rules (a 100% answer, weights adding up...) apply to the
             # question as a whole, so point at its first line.
             raise _Fail(str(error), lines[0][0]) from None
-    return GiftFile(questions=questions, header=header)
+        questions.append(question)
+        parsed.warnings += [
+            GiftWarning(f"{question.title}: {reason}", lines[0][0])
+            for reason in question_warnings(question)
+        ]
+    return parsed
 
 
-def _read_header_line(line: str, number: int, header: dict[str, str]) -> None:
-    if not line[2:].lstrip().startswith("@"):
-        return  # an ordinary comment
+def _check_sizes(blocks: list[list[tuple[int, str]]]) -> None:
+    """Count the questions and measure each before parsing any of them."""
+    count = 0
+    for lines in blocks:
+        only_category = len(lines) == 1 and lines[0][1].strip().startswith(_CATEGORY)
+        count += not only_category
+        if count > MAX_QUESTIONS:
+            raise _Fail(
+                f"more than {MAX_QUESTIONS} questions in one file: split it into several quizzes",
+                lines[0][0],
+            )
+        size = sum(len(line) + 1 for _number, line in lines)
+        if size > MAX_QUESTION_CHARS:
+            raise _Fail(
+                f"this question is too long ({size} characters; at most {MAX_QUESTION_CHARS})",
+                lines[0][0],
+            )
+
+
+def _read_header_line(
+    line: str, number: int, header: dict[str, str], settings: Collection[str] | None
+) -> None:
     match = _HEADER_RE.fullmatch(line)
     if not match:
-        raise _Fail(f"quiz setting lines look like '// @key: value', got {line!r}", number)
-    key = match.group(1).lower()
+        return  # an ordinary comment
+    key, colon, value = match.group(1).lower(), match.group(2), match.group(3)
+    if not colon:
+        if settings is not None and key in settings:
+            raise _Fail(f"quiz setting lines look like '// @key: value', got {line!r}", number)
+        return  # `// @todo review` and the like are ordinary comments
     if key in header:
         raise _Fail(f"quiz setting '{key}' is given twice", number)
-    header[key] = match.group(2).strip()
+    header[key] = value.strip()
 
 
 def _unescape(text: str) -> str:
@@ -315,15 +386,28 @@ def _question_text(raw: str) -> tuple[str, str]:
 
 
 def _default_title(text: str, number: int) -> str:
-    """Moodle names an untitled question after the start of its text; so do we."""
-    plain = " ".join(_TAG_RE.sub(" ", text).split())
+    """Moodle names an untitled question after the start of its text; so do we.
+
+    As Moodle's shorten_text(text, 80): HTML tags and entities out, and a longer text cut to
+    77 characters and "...", after the last space or full stop when the cut falls inside a
+    Latin word (Thai, which has no spaces between words, is cut where the limit falls).
+    """
+    plain = " ".join(html.unescape(_TAG_RE.sub("", text)).split())
     if not plain:
         return f"Question {number}"
-    cut = _TITLE_LENGTH
+    if len(plain) <= _TITLE_LENGTH:
+        return plain
+    limit = _TITLE_LENGTH - len(_TITLE_ENDING)
+    cut = limit
+    for index in range(limit, 0, -1):
+        char = plain[index]
+        if char in " ." or ord(char) >= 0x800:  # Moodle: 3-byte UTF-8 characters break anywhere
+            cut = min(index + 1, limit)
+            break
     # Never cut between a Thai consonant and its vowel or tone marks.
     while cut < len(plain) and unicodedata.category(plain[cut]) in ("Mn", "Mc", "Me"):
         cut += 1
-    return plain[:cut].strip()
+    return plain[:cut] + _TITLE_ENDING
 
 
 def _split_markers(text: str, markers: str, base: int) -> tuple[str, list[tuple[str, str, int]]]:
@@ -454,8 +538,9 @@ def _parse_choice(block: _Block, inner: str, base: int) -> dict[str, Any]:
 
 def _parse_short(block: _Block, inner: str, base: int) -> dict[str, Any]:
     lead, pieces = _split_markers(inner, "=", base)
-    if lead.strip() or not pieces:
-        raise _unrecognised(block, inner, base)
+    if lead.strip():
+        # Moodle reads text before the first `=` as an answer too: `{One}` is a short answer.
+        pieces.insert(0, ("", lead, base))
     answers = []
     for number, (_, content, at) in enumerate(pieces, start=1):
         weight, content = _weight(content, block, at)
@@ -582,16 +667,17 @@ def write_gift(questions: Sequence[Question], header: Mapping[str, str] | None =
     return "\n\n".join(parts) + "\n" if parts else ""
 
 
-def _escape(text: str) -> str:
-    return text.translate(_WRITE_ESCAPES)
+def escape(text: str) -> str:
+    """`text` as GIFT writes it: special characters escaped, line breaks as `\\n`."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_WRITE_ESCAPES)
 
 
 def _write_rich(text: str, text_format: str) -> str:
     # A text that itself starts with "[html]" would lose it to the format-tag rule; an explicit
     # tag in front protects it.
     if _FORMAT_RE.match(text):
-        return f"[{text_format}]" + _escape(text)
-    return _escape(text)
+        return f"[{text_format}]" + escape(text)
+    return escape(text)
 
 
 def _format_number(value: float) -> str:
@@ -622,9 +708,9 @@ def _feedback_suffix(feedback: str, text_format: str) -> str:
 def _write_question(question: Question) -> str:
     fmt = question.text_format
     tag = f"[{fmt}]" if fmt != "moodle" or _FORMAT_RE.match(question.text) else ""
-    head = f"::{_escape(question.title)}::"
+    head = f"::{escape(question.title)}::"
     if tag or question.text:
-        head += f" {tag}{_escape(question.text)}"
+        head += f" {tag}{escape(question.text)}"
     general = "####" + _write_rich(question.feedback, fmt) if question.feedback else ""
     opening = head + " {"
     kind = question.type
@@ -668,7 +754,7 @@ def _write_question(question: Question) -> str:
 
     if kind == MATCHING:
         lines = [
-            f"={_write_rich(pair.left, fmt)} -> {_escape(pair.right)}" for pair in question.pairs
+            f"={_write_rich(pair.left, fmt)} -> {escape(pair.right)}" for pair in question.pairs
         ]
         return _block(opening, lines, general)
 
@@ -682,7 +768,7 @@ def _write_question(question: Question) -> str:
     if kind == MISSINGWORD:
         # A blank sits inside a sentence, so its answers stay on the sentence's line.
         inner = " ".join(lines) + (" " + general if general else "")
-        return f"{head}{{{inner}}}{_escape(question.text_after)}"
+        return f"{head}{{{inner}}}{escape(question.text_after)}"
     return _block(opening, lines, general)
 
 

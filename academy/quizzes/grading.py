@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from functools import lru_cache
 from itertools import groupby
 from typing import Any
 
@@ -44,8 +45,10 @@ __all__ = [
     "ManualGrade",
     "ResponseError",
     "grade",
+    "matches_answer",
     "normalise_text",
     "parse_number",
+    "readable_answer",
     "score_attempt",
 ]
 
@@ -123,14 +126,8 @@ def _sort_thai_marks(match: re.Match[str]) -> str:
     return "".join(mark for mark, _ in groupby(ordered))
 
 
-def normalise_text(text: str) -> str:
-    """The form short answers are compared in.
-
-    Removes zero-width characters, applies NFKC (so composed and decomposed accents,
-    full-width letters and digits compare equal), ignores case, puts Thai vowel and tone marks
-    in one canonical order, treats NIKHAHIT + SARA AA as SARA AM and "เเ" as "แ", and collapses
-    runs of whitespace.
-    """
+def _tidy(text: str) -> str:
+    """Everything `normalise_text` does except collapsing whitespace."""
     text = text.translate(_ZERO_WIDTH)
     text = unicodedata.normalize("NFKC", text)
     # casefold() can produce unnormalised text (e.g. for "İ"), hence NFKC again.
@@ -145,7 +142,74 @@ def normalise_text(text: str) -> str:
         text = text.replace("\u0e4d\u0e32", "\u0e33").replace("\u0e40\u0e40", "\u0e41")
         if text == before:
             break
-    return " ".join(text.split())
+    return text
+
+
+def normalise_text(text: str) -> str:
+    """The form short answers are compared in.
+
+    Removes zero-width characters, applies NFKC (so composed and decomposed accents,
+    full-width letters and digits compare equal), ignores case, puts Thai vowel and tone marks
+    in one canonical order, treats NIKHAHIT + SARA AA as SARA AM and "เเ" as "แ", and collapses
+    runs of whitespace.
+    """
+    return " ".join(_tidy(text).split())
+
+
+# Moodle's short-answer wildcard: a run of unescaped `*` matches any characters, `\*` is a
+# literal star (qtype_shortanswer_question::compare_string_with_wildcard).
+_WILDCARD_RUN = re.compile(r"(?<!\\)\*+")
+
+
+def _collapse(text: str) -> str:
+    # Like normalise_text's whitespace rule, but a space next to a wildcard is kept: "New *"
+    # must not accept "Newcastle".
+    words = " ".join(text.split())
+    if not words:
+        return " " if text else ""
+    return (" " if text[0].isspace() else "") + words + (" " if text[-1].isspace() else "")
+
+
+@lru_cache(maxsize=4096)
+def _pieces(answer: str) -> tuple[str, ...]:
+    # Each piece between wildcards is normalised as typed answers are, so the Thai-aware
+    # comparison holds on both sides of a `*`.
+    pieces = [_collapse(_tidy(piece.replace("\\*", "*"))) for piece in _WILDCARD_RUN.split(answer)]
+    pieces[0] = pieces[0].lstrip()
+    pieces[-1] = pieces[-1].rstrip()
+    return tuple(pieces)
+
+
+def _matches(given: str, answer: str) -> bool:
+    # Wildcards only (no `?` or classes), so taking each piece at its first place after the
+    # previous one is exact; no regular expression, so no backtracking on long answers.
+    pieces = _pieces(answer)
+    if len(pieces) == 1:
+        return given == pieces[0]
+    first, *middle, last = pieces
+    if not given.startswith(first):
+        return False
+    position = len(first)
+    for piece in middle:
+        found = given.find(piece, position)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return len(given) - position >= len(last) and given.endswith(last)
+
+
+def matches_answer(typed: str, answer: str) -> bool:
+    """Whether a typed short answer matches an accepted answer, as Moodle compares them.
+
+    A run of `*` in the accepted answer stands for any characters (`colo*r` accepts
+    "colour"), `\\*` for a star itself; the rest is compared after `normalise_text`.
+    """
+    return _matches(normalise_text(typed), answer)
+
+
+def readable_answer(answer: str) -> str:
+    """An accepted answer as the result page shows it: each `*` as a space, as Moodle does."""
+    return " ".join(piece.replace("\\*", "*") for piece in re.split(r"(?<!\\)\*", answer)).strip()
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -314,11 +378,12 @@ def _grade_short(question: Question, response: Any) -> GradeResult:
     given = normalise_text(_text(response, MAX_TEXT_LENGTH))
     if not given:
         return _result(question, 0.0, [])
-    matches = [answer for answer in question.answers if normalise_text(answer.text) == given]
-    if not matches:
-        return _result(question, 0.0, [])
-    best = max(matches, key=lambda answer: answer.fraction)
-    return _result(question, best.fraction, [best.feedback])
+    # As Moodle: the first accepted answer that matches decides, so `=%0%*#feedback` written
+    # last is "any other answer".
+    for answer in question.answers:
+        if _matches(given, answer.text):
+            return _result(question, answer.fraction, [answer.feedback])
+    return _result(question, 0.0, [])
 
 
 def _grade_numerical(question: Question, response: Any) -> GradeResult:

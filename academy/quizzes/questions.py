@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from academy.core.markdown import MarkdownRefused, check_markdown
+
 SINGLE = "single"
 MULTIPLE = "multiple"
 TRUEFALSE = "truefalse"
@@ -49,6 +51,10 @@ BLANK_KINDS: tuple[str, ...] = (BLANK_CHOICE, BLANK_SHORT)
 # A multiple-response question's positive weights must add up to 100%. GIFT weights are written
 # in percent with a few decimals (thirds are 33.33333%), so allow for that rounding.
 WEIGHT_SUM_TOLERANCE = 1e-4
+# Any one text of a question (its text, an answer, a feedback): a long question is a few
+# thousand characters; this keeps one question from filling a page or a worker (a 20 MB
+# question was accepted).
+TEXT_MAX = 20_000
 
 
 # Which optional fields each type uses; everything else must stay at its default so that
@@ -85,6 +91,8 @@ def _clean(value: Any, name: str) -> str:
     """Check a text field and normalise line endings (files from Windows editors carry \\r)."""
     if not isinstance(value, str):
         raise QuestionError(f"{name}: must be a string, got {type(value).__name__}")
+    if len(value) > TEXT_MAX:
+        raise QuestionError(f"{name}: too long ({len(value)} characters; at most {TEXT_MAX})")
     return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -259,6 +267,12 @@ class Question:
             text = text.strip()
         _set(self, "text", text)
         _set(self, "text_after", text_after)
+        if self.text_format != "plain":
+            for name in ("text", "text_after", "feedback"):
+                try:
+                    check_markdown(getattr(self, name))
+                except MarkdownRefused as refused:
+                    raise QuestionError(f"{name}: {refused.english}") from None
 
         _set(self, "answers", self._tuple_of(self.answers, Answer, "answers"))
         _set(self, "numeric", self._tuple_of(self.numeric, NumericAnswer, "numeric"))
@@ -311,7 +325,9 @@ class Question:
             if len(self.answers) < 2:
                 raise QuestionError("answers: a choice question needs at least 2 choices")
             total = sum(answer.fraction for answer in self.answers if answer.fraction > 0)
-            if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
+            # No right choice at all (`{~a ~b}`) is what Moodle imports with a notice; it is
+            # kept, and `question_warnings` says so. Any other sum is a slip in the weights.
+            if total and abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
                 raise QuestionError(
                     f"answers: the positive weights of a multiple-answer question must add up "
                     f"to 100%, they add up to {total * 100:g}% (for thirds write 33.33333%)"
@@ -433,6 +449,26 @@ class Question:
 _LIST_FIELDS = frozenset({"answers", "numeric", "pairs"})
 
 
+def question_warnings(question: Question) -> list[str]:
+    """What is allowed (Moodle imports it) but almost certainly not what the teacher meant."""
+    warnings = []
+    if question.type == MULTIPLE and not any(a.fraction > 0 for a in question.answers):
+        warnings.append(
+            "no choice earns marks (no '=' answer and no positive weight), so every answer "
+            "scores 0: mark the right choice with = or give the right choices weights"
+        )
+    if question.blank_kind == SHORT:
+        # The first matching answer decides, so one made only of wildcards ends the list.
+        for index, answer in enumerate(question.answers[:-1], start=1):
+            if answer.text.strip("*") == "":
+                warnings.append(
+                    f"answer {index} ({answer.text}) accepts every answer, so the answers after "
+                    "it are never used: move it to the end"
+                )
+                break
+    return warnings
+
+
 def _items(
     data: Mapping[str, Any], key: str, build: Callable[[Mapping[str, Any]], Any]
 ) -> list[Any]:
@@ -493,4 +529,5 @@ __all__ = [
     "Pair",
     "Question",
     "QuestionError",
+    "question_warnings",
 ]

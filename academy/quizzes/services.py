@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache, wraps
@@ -23,10 +23,10 @@ from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from academy.core import signals, transaction
+from academy.core import audit, signals, transaction
 from academy.core.access import ADMIN, rule
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
@@ -130,8 +130,24 @@ def set_question(question: Question, data: QuestionData, points: float | None = 
         question.points = points
 
 
+# A quiz page shows every question: beyond this it is too long to take or to edit (a quiz of
+# 100,000 questions took 83 s to show).
+MAX_QUESTIONS_PER_QUIZ = 1000
+
+
 def add_questions(quiz: Quiz, items: list[QuestionData]) -> list[Question]:
     """Append questions to a quiz (the caller commits)."""
+    have = db.session.scalar(select(func.count(Question.id)).where(Question.quiz_id == quiz.id))
+    if have + len(items) > MAX_QUESTIONS_PER_QUIZ:
+        raise ServiceError(
+            _(
+                "A quiz holds at most %(max)d questions; this one has %(have)d and you are "
+                "adding %(n)d. Split the questions into several quizzes.",
+                max=MAX_QUESTIONS_PER_QUIZ,
+                have=have,
+                n=len(items),
+            )
+        )
     last = db.session.scalar(select(func.max(Question.position)).where(Question.quiz_id == quiz.id))
     position = (last or 0) + 1
     added = []
@@ -159,6 +175,7 @@ def move_question(question: Question, direction: int) -> None:
         questions[index], questions[other] = questions[other], questions[index]
     for position, item in enumerate(questions, start=1):
         item.position = position
+    audit.record("question.move", question, quiz_id=question.quiz_id, position=question.position)
 
 
 def create_quiz(course: Course, title: str, module: Module | None = None) -> Quiz:
@@ -342,9 +359,9 @@ def is_expired(attempt: Attempt, now: datetime | None = None, grace: timedelta =
     )
 
 
-def _close_if_expired(attempt: Attempt) -> bool:
+def _close_if_expired(attempt: Attempt, now: datetime | None = None) -> bool:
     """Close an attempt whose time is over with what was saved; True when it did."""
-    if not is_expired(attempt):
+    if not is_expired(attempt, now):
         return False
     _grade_and_close(attempt, submitted_at=attempt.deadline_at)
     # The time is over whatever this request then answers: the closed attempt is saved.
@@ -364,17 +381,30 @@ def close_if_expired(attempt: Attempt) -> bool:
 
 
 @_retrying
-def close_expired_attempts(now: datetime | None = None) -> int:
+def close_expired_attempts(
+    now: datetime | None = None,
+    *,
+    quiz_ids: Collection[int] | Select | None = None,
+    user_ids: Collection[int] | Select | None = None,
+) -> int:
+    """Close every attempt whose time is over (only those of these quizzes or learners, when
+    given as ids or a SELECT of ids) with what was saved. Pages that count attempts (results,
+    marking, the gradebook) call it before they read, so correct numbers need no scheduled
+    job; with nothing to close it is one query and no write."""
     now = now or utcnow()
-    stale = list(
-        db.session.scalars(
-            select(Attempt).where(Attempt.status == OPEN, Attempt.deadline_at < now - GRACE)
-        )
-    )
-    for attempt in stale:
-        _grade_and_close(attempt, submitted_at=attempt.deadline_at)
+    query = select(Attempt.id).where(Attempt.status == OPEN, Attempt.deadline_at < now - GRACE)
+    if quiz_ids is not None:
+        query = query.where(Attempt.quiz_id.in_(quiz_ids))
+    if user_ids is not None:
+        query = query.where(Attempt.user_id.in_(user_ids))
+    stale = list(db.session.scalars(query))
+    closed = 0
+    for attempt_id in stale:
+        # Locked and checked again: a learner's submit or another page may have closed it.
+        attempt = _lock_attempt(db.session.get(Attempt, attempt_id))
+        closed += _close_if_expired(attempt, now)
     db.session.flush()
-    return len(stale)
+    return closed
 
 
 def layout_ids(attempt: Attempt) -> list[int]:
@@ -577,6 +607,10 @@ def mark_essay(response: Response, fraction: float, comment: str, marker: Any) -
     response.comment = (comment or "").strip() or None
     response.marked_by_id = marker.id
     _score(attempt)
+    audit.record(
+        "response.mark", response, actor=marker, attempt_id=attempt.id,
+        question_id=question.id, learner_id=attempt.user_id, fraction=response.fraction,
+    )  # fmt: skip
     db.session.flush()
     return attempt
 
@@ -664,7 +698,7 @@ def question_stats(quiz: Quiz) -> list[dict[str, Any]]:
 @lru_cache(maxsize=4096)
 def _inline(text: str) -> Any:
     """A short text (a choice) as inline HTML: the Markdown path without the wrapping <p>."""
-    html = str(render_markdown(text))
+    html = str(render_markdown(text, fallback=True))
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     # Sanitised by render_markdown; only the outer <p> of a one-paragraph text is removed.
@@ -675,7 +709,7 @@ def _inline(text: str) -> Any:
 def _text_html(text: str, text_format: str) -> Any:
     if text_format == "plain":
         return Markup("<p>%s</p>") % text
-    return render_markdown(text)
+    return render_markdown(text, fallback=True)
 
 
 def attempt_questions(attempt: Attempt, reveal: bool = False) -> list[dict[str, Any]]:
@@ -812,9 +846,11 @@ def readable_response(data: QuestionData, value: Any) -> str:
 def right_answer(data: QuestionData) -> str:
     """A correct answer in words, for the result page once it may be shown."""
     kind = data.blank_kind
-    if kind in (SINGLE, BLANK_CHOICE, "short"):
-        best = [a.text for a in data.answers if a.fraction == 1.0]
-        return " / ".join(best)
+    if kind in (SINGLE, BLANK_CHOICE):
+        return " / ".join(a.text for a in data.answers if a.fraction == 1.0)
+    if kind == "short":
+        typed = [grading.readable_answer(a.text) for a in data.answers if a.fraction == 1.0]
+        return " / ".join(text for text in typed if text)
     if kind == MULTIPLE:
         return ", ".join(a.text for a in data.answers if a.fraction > 0)
     if kind == "truefalse":

@@ -6,11 +6,13 @@ here, so the course export and the quiz page export cannot drift apart."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from academy.core import audit
 from academy.core.errors import ServiceError
 from academy.courses.services import KEY_RULE, TITLE_MAX
 from academy.extensions import db
@@ -127,7 +129,7 @@ def quiz_settings(header: dict[str, str], text: str, source: str) -> dict[str, A
 
 def read_quiz_file(text: str, source: str) -> tuple[GiftFile, dict[str, Any]]:
     """A whole quiz file: its questions and its checked settings (GiftError names file:line)."""
-    parsed = parse_gift(text, source)
+    parsed = parse_gift(text, source, settings=QUIZ_KEYS)
     return parsed, quiz_settings(parsed.header, text, source)
 
 
@@ -163,8 +165,20 @@ def store_questions(quiz: Quiz, questions: list[Any]) -> None:
         db.session.delete(row)
 
 
-def import_gift(quiz: Quiz, text: str | bytes, source: str = "<gift>") -> list[Question]:
-    """Add every question of a GIFT text to the quiz, or none: an error names file:line."""
+@dataclass
+class GiftImport:
+    """What an import added, and what the instructor should look at ("file:line: reason")."""
+
+    added: list[Question] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def import_gift(quiz: Quiz, text: str | bytes, source: str = "<gift>") -> GiftImport:
+    """Add every question of a GIFT text to the quiz, or none: an error names file:line.
+
+    A file of `$CATEGORY:` lines only adds zero questions, as in Moodle; a file with nothing
+    at all is refused.
+    """
     try:
         parsed = parse_gift(text, source)
     except GiftError as error:
@@ -172,9 +186,11 @@ def import_gift(quiz: Quiz, text: str | bytes, source: str = "<gift>") -> list[Q
             _("Nothing was imported. %(where)s:%(line)d: %(reason)s",
               where=error.source, line=error.line, reason=error.reason)
         ) from None  # fmt: skip
-    if not parsed.questions:
+    if not parsed.questions and not parsed.categories:
         raise ServiceError(_("Nothing was imported: the file has no questions."))
-    return services.add_questions(quiz, parsed.questions)
+    added = services.add_questions(quiz, parsed.questions) if parsed.questions else []
+    audit.record("quiz.import", quiz, questions=len(added), source=source)
+    return GiftImport(added, [str(warning) for warning in parsed.warnings])
 
 
 # --- writing -----------------------------------------------------------------------------------

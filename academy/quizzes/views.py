@@ -270,6 +270,7 @@ def result(attempt_id: int):
 @login_required
 def results(quiz_id: int):
     quiz = editable_quiz(quiz_id)
+    services.close_expired_attempts(quiz_ids=[quiz.id])
     rows = db.session.execute(
         select(Attempt, User)
         .join(User, Attempt.user_id == User.id)
@@ -289,6 +290,7 @@ def results(quiz_id: int):
 @login_required
 def marking(quiz_id: int):
     quiz = editable_quiz(quiz_id)
+    services.close_expired_attempts(quiz_ids=[quiz.id])
     queue = services.marking_queue(quiz)
     users = {
         u.id: u

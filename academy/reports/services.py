@@ -15,21 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import and_, case, distinct, func, literal, select
 from sqlalchemy.sql import ColumnElement, Select
 
 from academy.auth.models import User
 from academy.classes.models import Class, ClassCourse, ClassMember, Programme, Room, School
-from academy.core.db import utcnow
+from academy.core.clock import local_month_key, local_month_keys, local_month_start, month_key_sql
 from academy.courses.models import Course, Enrolment, Track
 from academy.extensions import db
 from academy.progress.models import CourseProgress, LearnerMonthActivity
-from academy.progress.services import month_key
 
 DIMENSIONS = ("school", "room", "programme", "track", "course")
-BANGKOK = timedelta(hours=7)
 
 
 @dataclass(frozen=True)
@@ -151,10 +149,7 @@ def totals(rows: list[Row]) -> Row:
 
 
 def month_of(column) -> ColumnElement:
-    """'YYYY-MM' of a UTC timestamp, in Bangkok time, in the database's own dialect."""
-    if db.engine.dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Bangkok", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column, "+7 hours")
+    return month_key_sql(column, db.engine.dialect.name)
 
 
 @dataclass(frozen=True)
@@ -165,20 +160,10 @@ class Month:
     active: int
 
 
-def month_keys(months: int, now: datetime | None = None) -> list[str]:
-    local = (now or utcnow()) + BANGKOK
-    year, month = local.year, local.month
-    keys = []
-    for _ in range(months):
-        keys.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return keys[::-1]
-
-
 def _since(months: int, now: datetime | None = None) -> datetime:
-    first = month_keys(months, now)[0]
+    first = local_month_keys(months, now)[0]
     year, month = (int(x) for x in first.split("-"))
-    return datetime(year, month, 1, tzinfo=utcnow().tzinfo) - BANGKOK
+    return local_month_start(year, month)
 
 
 def active_query(filters: Filters, since: datetime) -> Select:
@@ -189,7 +174,7 @@ def active_query(filters: Filters, since: datetime) -> Select:
     return (
         select(activity.month.label("month"), func.count(distinct(activity.user_id)).label("n"))
         .where(
-            activity.month >= month_key(since),
+            activity.month >= local_month_key(since),
             *_filter_clauses(filters, activity.user_id, activity.course_id),
         )
         .group_by(activity.month)
@@ -219,7 +204,7 @@ def monthly(filters: Filters, now: datetime | None = None) -> list[Month]:
     active = dict(db.session.execute(active_query(filters, since)).all())
     return [
         Month(m, started.get(m, 0), completed.get(m, 0), active.get(m, 0))
-        for m in month_keys(filters.months, now)
+        for m in local_month_keys(filters.months, now)
     ]
 
 

@@ -3,14 +3,11 @@ CSV export streamed row by row (UTF-8 with BOM so Excel shows Thai)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Iterator
-
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from academy.core.access import ADMIN, role_required
+from academy.core.csv import csv_response
 from academy.core.web import register_nav
 from academy.reports import charts, services
 
@@ -82,32 +79,8 @@ def months():
     )
 
 
-def _csv_lines(header: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    yield "\ufeff"  # Excel reads UTF-8 (and so Thai) only with the BOM
-    writer.writerow(header)
-    yield flush()
-    for count, row in enumerate(rows, start=1):
-        writer.writerow(["" if v is None else v for v in row])
-        if count % 500 == 0:
-            yield flush()
-    yield flush()
-
-
 def _csv_response(name: str, header, rows) -> Response:
-    return Response(
-        stream_with_context(_csv_lines(header, rows)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
+    return csv_response(f"{name}.csv", header, rows)
 
 
 @bp.route("/export.csv")

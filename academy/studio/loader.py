@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from academy.assignments import rubric
 from academy.assignments.models import KINDS, PASS_RULES, PHOTOS, Assignment
-from academy.core.markdown import render_markdown
+from academy.core.markdown import MarkdownRefused, check_markdown, render_markdown
 from academy.courses import files, services
 from academy.courses.models import (
     DRAFT,
@@ -293,6 +293,7 @@ def read_course(path: str | os.PathLike[str]) -> CourseData:
         raise doc.fail("'slug' must be 1-64 characters of a-z 0-9 - _", "slug")
     title_th, title_en = doc.pair("title", required=True, limit=services.TITLE_MAX)
     summary_th, summary_en = doc.pair("summary", required=False, limit=None)
+    _check_summaries(doc, summary_th, summary_en)
     track = doc.text("track")
     if track is not None and services.track_by_slug(track) is None:
         known = ", ".join(t.slug for t in services.list_tracks())
@@ -380,6 +381,7 @@ def _read_module(reader: _Reader, folder: Path, course: CourseData) -> ModuleDat
     reader.claim(key, doc)
     title_th, title_en = doc.pair("title", required=True, limit=services.TITLE_MAX)
     summary_th, summary_en = doc.pair("summary", required=False, limit=None)
+    _check_summaries(doc, summary_th, summary_en)
     module = ModuleData(key, title_th or "", title_en, summary_th, summary_en)
     items = []
     for entry in reader.entries(folder):
@@ -430,12 +432,24 @@ def _read_lesson(reader: _Reader, path: Path, course: CourseData) -> LessonData:
     reader.claim(key, doc)
     title_th, title_en = doc.pair("title", required=True, limit=services.TITLE_MAX)
     minutes = doc.integer("minutes", 0, 10000)
-    check_links(body, course.assets, source, body_line)
+    try:
+        check_links(body, course.assets, source, body_line)
+    except MarkdownRefused as exc:
+        raise CourseFormatError(exc.english, source, body_line + (exc.line or 1) - 1) from None
     return LessonData(key, title_th or "", title_en, minutes, body, source)
 
 
+def _check_summaries(doc: _Yaml, *summaries: str | None) -> None:
+    for summary in summaries:
+        try:
+            check_markdown(summary)
+        except MarkdownRefused as exc:
+            raise doc.fail(f"'summary': {exc.english}", "summary") from None
+
+
 def check_links(body: str, assets: dict[str, Any], source: str, first_line: int = 1) -> None:
-    """Every relative link or image must name a file in assets/ (and never leave the folder)."""
+    """Every relative link or image must name a file in assets/ (and never leave the folder).
+    Raises MarkdownRefused for a text beyond the Markdown limits."""
     problems: list[tuple[str, str]] = []
 
     def record(url: str) -> str:
@@ -519,7 +533,10 @@ def _read_assignment(reader: _Reader, path: Path, course: CourseData) -> Assignm
         # The line after the closing `---`, where the instructions belong.
         line = front_line + front.count("\n") + 2
         raise CourseFormatError("the instructions (after the front matter) are empty", source, line)
-    check_links(body, course.assets, source, body_line)
+    try:
+        check_links(body, course.assets, source, body_line)
+    except MarkdownRefused as exc:
+        raise CourseFormatError(exc.english, source, body_line + (exc.line or 1) - 1) from None
     return AssignmentData(
         key,
         title_th or "",

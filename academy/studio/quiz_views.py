@@ -9,12 +9,14 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from academy.core import audit
 from academy.core.errors import ServiceError
 from academy.extensions import db
 from academy.quizzes import editing, services, transfer
 from academy.quizzes.access import editable_quiz
+from academy.quizzes.gift import MAX_FILE_BYTES
 from academy.quizzes.models import Question, Quiz
-from academy.quizzes.questions import QUESTION_TYPES
+from academy.quizzes.questions import QUESTION_TYPES, question_warnings
 from academy.studio.blueprint import bp
 from academy.studio.forms import ImportForm, QuestionForm, QuizSettingsForm
 
@@ -25,11 +27,14 @@ def quiz_settings(quiz_id: int):
     quiz = editable_quiz(quiz_id)
     form = QuizSettingsForm(obj=quiz)
     if form.validate_on_submit():
+        before = {name: getattr(quiz, name) for name in form.data if hasattr(quiz, name)}
         form.populate_obj(quiz)
         for name in ("attempts_allowed", "time_limit_minutes", "draw_count"):
             setattr(quiz, name, getattr(quiz, name) or 0)
         quiz.title_en = quiz.title_en or None
         quiz.draw_category = (quiz.draw_category or "").strip() or None
+        changed = {k: [v, getattr(quiz, k)] for k, v in before.items() if getattr(quiz, k) != v}
+        audit.record("quiz.settings", quiz, **changed)
         flash(_("Quiz settings saved."), "success")
         return redirect(url_for("studio.quiz_questions", quiz_id=quiz.id))
     return render_template("studio/quiz_settings.html", quiz=quiz, form=form)
@@ -82,9 +87,14 @@ def _question_page(quiz: Quiz, kind: str, question: Question | None):
                 if question is None:
                     question = services.add_questions(quiz, [built])[0]
                     question.points = float(form.points.data)
+                    db.session.flush()
+                    audit.record("question.create", question, quiz_id=quiz.id, type=kind)
                 else:
                     services.set_question(question, built, float(form.points.data))
+                    audit.record("question.change", question, quiz_id=quiz.id)
                 flash(_("Question saved."), "success")
+                for warning in question_warnings(built):
+                    flash(_("Check this question: %(warning)s", warning=warning), "warning")
                 return redirect(url_for("studio.quiz_questions", quiz_id=quiz.id))
     status = 400 if request.method == "POST" and (error or form.errors) else 200
     return render_template(
@@ -128,6 +138,7 @@ def edit_question(quiz_id: int, question_id: int):
 def delete_question(quiz_id: int, question_id: int):
     quiz = editable_quiz(quiz_id)
     question = _quiz_question(quiz, question_id)
+    audit.record("question.delete", question, quiz_id=quiz.id)
     db.session.delete(question)
     flash(_("Question deleted."), "success")
     return redirect(url_for("studio.quiz_questions", quiz_id=quiz.id))
@@ -150,17 +161,24 @@ def import_gift(quiz_id: int):
     error = None
     if form.validate_on_submit():
         upload = form.file.data
-        text: str | bytes = upload.read() if upload else (form.text.data or "")
+        text: str | bytes = form.text.data or ""
+        if upload:
+            # One byte past the limit is enough for the parser to refuse a file that is too
+            # large; a large upload is a temporary file: close it now.
+            with upload.stream:
+                text = upload.read(MAX_FILE_BYTES + 1)
         name = upload.filename if upload and upload.filename else _("pasted text")
         if not text:
             error = _("Choose a file or paste GIFT text.")
         else:
             try:
-                added = transfer.import_gift(quiz, text, name)
+                imported = transfer.import_gift(quiz, text, name)
             except ServiceError as exc:
                 error = exc.message
             else:
-                flash(_("%(n)d questions added.", n=len(added)), "success")
+                flash(_("%(n)d questions added.", n=len(imported.added)), "success")
+                for warning in imported.warnings:
+                    flash(_("Check this question: %(warning)s", warning=warning), "warning")
                 return redirect(url_for("studio.quiz_questions", quiz_id=quiz.id))
     status = 400 if error else 200
     return render_template("studio/quiz_import.html", quiz=quiz, form=form, error=error), status

@@ -11,12 +11,14 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from academy.auth.models import User
 from academy.core import audit
 from academy.core.errors import ServiceError
+from academy.core.markdown import MarkdownRefused, check_markdown
 from academy.courses import files, services
 from academy.courses.models import (
     DRAFT,
@@ -56,9 +58,18 @@ def my_courses(user: User) -> list[Course]:
     return list(db.session.scalars(query))
 
 
+def _markdown_within_limits(field: str, text: str | None) -> None:
+    try:
+        check_markdown(text)
+    except MarkdownRefused as exc:
+        raise ServiceError(exc.message, field) from None
+
+
 def _apply(course: Course, fields: CourseFields) -> None:
     if not (fields.title_th or "").strip():
         raise ServiceError(_("Please fill in this field."), "title_th")
+    _markdown_within_limits("summary_th", fields.summary_th)
+    _markdown_within_limits("summary_en", fields.summary_en)
     course.title_th = fields.title_th.strip()
     course.title_en = _clean(fields.title_en)
     course.summary_th = _clean(fields.summary_th)
@@ -203,6 +214,8 @@ def update_module(
 ) -> None:
     if not (title_th or "").strip():
         raise ServiceError(_("Please fill in this field."), "title_th")
+    _markdown_within_limits("summary_th", summary_th)
+    _markdown_within_limits("summary_en", summary_en)
     module.title_th = title_th.strip()[:300]
     module.title_en = _clean(title_en)
     module.summary_th = _clean(summary_th)
@@ -290,7 +303,11 @@ def save_lesson(
         raise ServiceError(_("Please fill in this field."), "title_th")
     body = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip("\n").rstrip()
     paths = asset_paths(course)
-    problem = link_problem(body, paths)
+    try:
+        problem = link_problem(body, paths)
+        html = services.render_lesson(course.slug, body, paths)
+    except MarkdownRefused as exc:
+        raise ServiceError(exc.message, "body") from None
     if problem:
         raise ServiceError(problem, "body")
     if lesson is None:
@@ -301,7 +318,7 @@ def save_lesson(
     lesson.title_en = _clean(title_en)
     lesson.minutes = minutes
     lesson.body = body
-    lesson.body_html = services.render_lesson(course.slug, body, paths)
+    lesson.body_html = html
     db.session.flush()
     return lesson
 
@@ -324,7 +341,12 @@ def delete_lesson(lesson: Lesson) -> None:
 
 
 def preview(course: Course, body: str) -> str:
-    return services.render_lesson(course.slug, body or "", asset_paths(course))
+    """The lesson HTML, or (for a text beyond the Markdown limits) the reason, shown in place
+    of the preview so the writer sees it while typing."""
+    try:
+        return services.render_lesson(course.slug, body or "", asset_paths(course))
+    except MarkdownRefused as exc:
+        return str(Markup('<p class="form-error" role="alert">%s</p>') % exc.message)
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -364,6 +386,9 @@ def add_file(
     limit = current_app.config["IMAGE_MAX_BYTES" if image_only else "UPLOAD_MAX_BYTES"]
     try:
         checked = files.check_file(name or "", data, max_bytes=limit)
+        if checked.is_image:
+            data = files.reencode_image(data, checked.content_type)
+            checked = files.check_file(name or "", data, max_bytes=limit)
     except files.FileRefused as exc:
         raise ServiceError(
             _("This file cannot be used: %(reason)s", reason=str(exc)), "file"

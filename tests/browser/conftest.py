@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from werkzeug.serving import make_server
@@ -57,10 +58,18 @@ def browser():
         browser.close()
 
 
+def _on_suite_clock(context):
+    """Under ACADEMY_TEST_CLOCK the page's clock (Date, timers) starts at the suite's moment,
+    the one the server in this process reads; otherwise the browser keeps the real clock."""
+    if os.environ.get("ACADEMY_TEST_CLOCK"):
+        context.clock.install(time=datetime.now(UTC))
+    return context
+
+
 @pytest.fixture
 def page(browser, live_server):
     """A fresh browser profile (no cookies) per test, at PC width."""
-    context = browser.new_context(viewport=PC, base_url=live_server)
+    context = _on_suite_clock(browser.new_context(viewport=PC, base_url=live_server))
     page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -71,8 +80,8 @@ def page(browser, live_server):
 
 @pytest.fixture
 def phone_page(browser, live_server):
-    context = browser.new_context(
-        viewport=PHONE, base_url=live_server, is_mobile=True, has_touch=True
+    context = _on_suite_clock(
+        browser.new_context(viewport=PHONE, base_url=live_server, is_mobile=True, has_touch=True)
     )
     page = context.new_page()
     yield page

@@ -14,7 +14,7 @@ def test_sign_in_and_sign_out_leave_nothing_behind(page, make_user):
     assert page.get_by_text("เด็กหญิงน้ำทิพย์ ที่ปู่").first.is_visible()
     page.goto("/account/password")
     private_url = page.url
-    page.get_by_role("button", name="ออกจากระบบ").click()
+    page.get_by_role("button", name="ออกจากระบบ", exact=True).click()
     page.wait_for_url("**/sign-in")
     assert page.get_by_text("คุณออกจากระบบแล้ว").is_visible()
     # The next learner at this PC presses Back: the private page must not come back.
@@ -80,3 +80,40 @@ def test_home_page_fits_a_phone(phone_page):
     phone_page.goto("/")
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"the page scrolls sideways on a phone ({width}px)"
+
+
+def test_a_link_on_another_site_cannot_sign_the_learner_out(page, make_user, live_server):
+    """A chat message links to a page that posts a form to us. Chromium leaves the session
+    cookie out (SameSite=Lax); our 400 page must not hand it a new one in its place."""
+    user = make_user()
+    sign_in(page, user.username, PASSWORD)
+    form = f'<form method="post" action="{live_server}/sign-out"><button>win</button></form>'
+    page.route(
+        "http://chat.example/**",
+        lambda route: route.fulfill(content_type="text/html", body=form),
+    )
+    page.goto("http://chat.example/")
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="win").click()
+    assert navigation.value.status == 400
+    page.goto("/account/password")
+    assert "/sign-in" not in page.url
+    assert user.full_name in page.content()
+
+
+def test_sign_out_ends_the_session_a_copied_cookie_carried(page, browser, make_user, live_server):
+    user = make_user()
+    sign_in(page, user.username, PASSWORD)
+    copied = page.context.cookies()
+    page.goto("/")
+    page.get_by_role("button", name="ออกจากระบบ", exact=True).click()
+    page.wait_for_url("**/sign-in")
+    # Whoever copied the cookie off this shared PC before sign-out.
+    other = browser.new_context(base_url=live_server)
+    try:
+        other.add_cookies(copied)
+        replay = other.new_page()
+        replay.goto("/account/password")
+        assert "/sign-in" in replay.url
+    finally:
+        other.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from academy.extensions import db
@@ -40,11 +42,13 @@ def room(make_user, progress_course, progress_class):
 
 
 @pytest.mark.parametrize("width", ["phone", "pc"])
-def test_dashboard(request, room, progress_course, width):
+def test_dashboard(request, room, progress_course, width, time_machine):
     page = request.getfixturevalue("phone_page" if width == "phone" else "page")
     learner = room["learners"][1]
     done = progress_course(modules=1, lessons=1, quizzes=0, title_th="ความรู้เรื่องโลกร้อน")
     enrol(learner, done)
+    # Finished at 00:30 on 1 January 2027 in Bangkok (still 2026 in UTC): 2570 in the BE.
+    time_machine.move_to(datetime(2026, 12, 31, 17, 30, tzinfo=UTC))
     finish_course(learner, done)
     outside = external_requests(page)
     sign_in(page, learner.username, PASSWORD)
@@ -53,7 +57,7 @@ def test_dashboard(request, room, progress_course, width):
     assert page.get_by_role("heading", name="เรียนต่อจากที่ค้างไว้").is_visible()
     assert page.locator("progress").first.is_visible()
     assert page.get_by_text("คอร์สที่เรียนจบแล้ว").is_visible()
-    assert page.get_by_text("2569").first.is_visible()  # Buddhist Era
+    assert page.get_by_text("2570").first.is_visible()  # Buddhist Era, Bangkok's year
     # Nothing wider than the screen.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     assert_accessible(page)

@@ -99,6 +99,7 @@ def test_network_drop_same_page_sends_when_online(page, make_user, make_quiz, en
     quiz = make_quiz(questions=SMALL)
     enrol(learner, quiz_course(quiz))
     attempt = services.start_attempt(learner, quiz)
+    db.session.commit()  # services never commit: the request (here, the test) does
     sign_in(page, learner.username, PASSWORD)
     _offline_answers(page, quiz, attempt)
     page.context.set_offline(False)
@@ -111,6 +112,7 @@ def test_network_drop_page_closed_then_reopened(page, make_user, make_quiz, enro
     quiz = make_quiz(questions=SMALL)
     enrol(learner, quiz_course(quiz))
     attempt = services.start_attempt(learner, quiz)
+    db.session.commit()  # services never commit: the request (here, the test) does
     sign_in(page, learner.username, PASSWORD)
     _offline_answers(page, quiz, attempt)
     context = page.context
