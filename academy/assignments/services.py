@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from academy.assignments import links as links_
 from academy.assignments import photos as photos_
 from academy.assignments import rubric
+from academy.assignments.access import is_enrolled, may_review
 from academy.assignments.models import (
     LINKS,
     NEEDS_CHANGES,
@@ -36,7 +37,7 @@ from academy.assignments.models import (
 from academy.auth.models import User
 from academy.classes.models import ClassInstructor, ClassMember
 from academy.core import signals
-from academy.core.access import ADMIN, rule
+from academy.core.access import ADMIN
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
 from academy.courses.models import Course, CourseInstructor, Enrolment
@@ -45,65 +46,6 @@ from academy.extensions import db
 MAX_PHOTOS = 6
 MAX_LINKS = 5
 TEXT_MAX = 10000
-
-
-# --------------------------------------------------------------------------- permissions
-
-
-def coaches(reviewer: Any, learner_id: int) -> bool:
-    """The reviewer teaches a class the learner belongs to."""
-    teaching = select(ClassInstructor.class_id).where(ClassInstructor.user_id == reviewer.id)
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    ClassMember.user_id == learner_id, ClassMember.class_id.in_(teaching)
-                )
-            )
-        )
-    )
-
-
-def authors(user: Any, course_id: int) -> bool:
-    return (
-        db.session.get(CourseInstructor, {"course_id": course_id, "user_id": user.id}) is not None
-    )
-
-
-@rule("submission.review")
-def may_review(user: Any, submission: Submission) -> bool:
-    """The instructors of the learner's classes, the course's authors, admins."""
-    if submission is None or (user.id == submission.user_id and user.role != ADMIN):
-        return False
-    if user.role == ADMIN:
-        return True
-    if user.role != "instructor":
-        return False
-    return authors(user, submission.course_id) or coaches(user, submission.user_id)
-
-
-@rule("submission.view")
-def may_view(user: Any, submission: Submission) -> bool:
-    """The learner who handed it in, their reviewers, admins."""
-    if submission is None:
-        return False
-    return user.id == submission.user_id or may_review(user, submission)
-
-
-@rule("assignment.hand_in")
-def may_hand_in(user: Any, assignment: Assignment) -> bool:
-    return assignment is not None and is_enrolled(user.id, assignment.course_id)
-
-
-def is_enrolled(user_id: int, course_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(Enrolment.id).where(
-                Enrolment.user_id == user_id, Enrolment.course_id == course_id
-            )
-        )
-        is not None
-    )
 
 
 # --------------------------------------------------------------------------- reading

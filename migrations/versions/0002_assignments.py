@@ -1,7 +1,7 @@
 """assignments
 
 Revision ID: 0002_assignments
-Revises: 0001
+Revises: 0002_sessions_certificate_links
 Create Date: 2026-12-04 19:14:56.803370
 
 """
@@ -13,7 +13,7 @@ import academy.core.db
 
 # revision identifiers, used by Alembic.
 revision = '0002_assignments'
-down_revision = '0001'
+down_revision = '0002_sessions_certificate_links'
 branch_labels = None
 depends_on = None
 
