@@ -734,3 +734,23 @@ def test_a_stranger_cannot_review_or_see_the_photo(app, client, setup, make_user
         == 404
     )
     assert count(Review) == 0
+
+
+def test_in_a_sequential_course_a_handed_in_assignment_opens_the_next_item(
+    app, make_course, make_assignment, learner
+):
+    course = make_course(modules=2, lessons=1, sequential=True)
+    assignment = make_assignment(course, kinds=("text",))
+    assignment.module_id = course.modules[0].id
+    db.session.commit()
+    enrol(learner, course)
+    complete_lesson(learner, course.modules[0].lessons[0])
+
+    def locked():
+        items = flat_items(outline(course, learner_state(learner, course)))
+        return [(i.kind, i.locked) for i in items]
+
+    assert locked() == [("lesson", False), ("assignment", False), ("lesson", True)]
+    services.hand_in(learner, assignment, token="a", text="งานของฉัน")
+    db.session.commit()
+    assert locked()[-1] == ("lesson", False)

@@ -238,7 +238,9 @@ def outline(course: Course, state: Any = None) -> list[OutlineModule]:
                     item.mark = state.quiz_marks.get(item.id)
                     item.done = bool(item.mark and item.mark.passed)
                 item.locked = bool(course.sequential and not previous_done)
-                previous_done = item.done
+                # A handed-in assignment opens the next item: learners go on while the coach
+                # reviews (it still has to pass for the course to complete).
+                previous_done = item.done or item.state in ("waiting", "needs_changes")
             entry.items.append(item)
         result.append(entry)
     return result
