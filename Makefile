@@ -68,7 +68,7 @@ demo: migrate
 
 run: demo
 	@echo "Serving Academy on http://$(HOST):$(PORT)/ (Ctrl+C stops it)"
-	$(VENV)/bin/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
+	$(PY) -m academy.serve --host $(HOST) --port $(PORT)
 
 lint: test-deps
 	$(VENV)/bin/ruff check .

@@ -8,12 +8,14 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user
 from sqlalchemy import text
 
-from academy.core.i18n import LANG_COOKIE
+from academy.core import faults
+from academy.core.i18n import LANG_COOKIE, SESSION_LANG
 from academy.extensions import csrf, db
 
 bp = Blueprint("main", __name__, template_folder="templates")
@@ -42,6 +44,7 @@ def set_language():
         abort(400)
     if current_user.is_authenticated:
         current_user.locale = language
+        session[SESSION_LANG] = language
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("main.home")
@@ -56,9 +59,11 @@ def set_language():
 @bp.route("/healthz")
 @csrf.exempt
 def healthz():
+    storage = faults.storage_report(current_app)
     try:
         db.session.execute(text("SELECT 1"))
     except Exception as exc:  # the point of a health check is to report, not to raise
         current_app.logger.error("health check failed: %s", exc)
-        return jsonify(status="error", database="unreachable"), 503
-    return jsonify(status="ok", database="ok")
+        return jsonify(status="error", database="unreachable", storage=storage), 503
+    # Low on space is still serving (200), but monitoring sees "warning" before learners do.
+    return jsonify(status="warning" if storage["warning"] else "ok", database="ok", storage=storage)
