@@ -33,6 +33,7 @@ FEATURES = (
     "courses",
     "quizzes",
     "classes",
+    "assignments",
     "studio",
     "progress",
     "certificates",

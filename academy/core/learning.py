@@ -35,6 +35,8 @@ class QuizMark:
 class LearnerCourseState:
     done_lesson_ids: set[int] = field(default_factory=set)
     quiz_marks: dict[int, QuizMark] = field(default_factory=dict)  # quiz id -> mark
+    # assignment id -> "waiting", "needs_changes" or "passed" (absent: not handed in)
+    assignment_states: dict[int, str] = field(default_factory=dict)
     percent: float = 0.0
     completed_at: datetime | None = None
     resume_lesson_id: int | None = None  # "continue where you left off"

@@ -20,6 +20,11 @@ lesson_done = _signals.signal("lesson-done")  # sender=user, lesson=Lesson
 # when an instructor marks an essay and the attempt's score changes).
 attempt_graded = _signals.signal("attempt-graded")  # sender=user, attempt=Attempt, quiz=Quiz
 
+# assignments -> progress: a reviewer passed a submission or asked for changes.
+assignment_reviewed = _signals.signal(
+    "assignment-reviewed"
+)  # sender=user (the learner), assignment=Assignment, submission=Submission, review=Review
+
 # progress -> certificates: the moment the last requirement of a course is met.
 course_completed = _signals.signal(
     "course-completed"

@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     signals.lesson_done.connect(services.on_lesson_done)
     signals.attempt_graded.connect(services.on_attempt_graded)
     signals.enrolled.connect(services.on_enrolled)
+    signals.assignment_reviewed.connect(services.on_assignment_reviewed)
     register_state_provider(services.learner_state)
     home_for("learner", "progress.dashboard")
     register_nav(_l("My learning"), "progress.dashboard", roles=("learner",), order=20)

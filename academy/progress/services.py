@@ -25,6 +25,8 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from academy.assignments.models import PASSED, Assignment
+from academy.assignments.services import states as assignment_states
 from academy.auth.models import User
 from academy.classes.models import Class, ClassCourse, ClassMember
 from academy.core import signals
@@ -68,15 +70,19 @@ class CourseStatus:
     quiz_ids: list[int] = field(default_factory=list)
     passed_quiz_ids: set[int] = field(default_factory=set)
     counted_percents: dict[int, float] = field(default_factory=dict)  # quiz id -> counted %
+    assignment_ids: list[int] = field(default_factory=list)
+    passed_assignment_ids: set[int] = field(default_factory=set)
 
     @property
     def items_total(self) -> int:
-        return len(self.lesson_ids) + len(self.quiz_ids)
+        return len(self.lesson_ids) + len(self.quiz_ids) + len(self.assignment_ids)
 
     @property
     def items_done(self) -> int:
-        return len(self.done_lesson_ids & set(self.lesson_ids)) + len(
-            self.passed_quiz_ids & set(self.quiz_ids)
+        return (
+            len(self.done_lesson_ids & set(self.lesson_ids))
+            + len(self.passed_quiz_ids & set(self.quiz_ids))
+            + len(self.passed_assignment_ids & set(self.assignment_ids))
         )
 
     @property
@@ -97,8 +103,9 @@ class CourseStatus:
 
 
 def all_lessons_and_quizzes(status: CourseStatus) -> bool:
-    """The default rule: every lesson done and every quiz passed (an empty course never
-    completes, so enrolling in a course still being written does not award it)."""
+    """The default rule: every lesson done, every quiz passed and every assignment passed (an
+    empty course never completes, so enrolling in a course still being written does not award
+    it)."""
     return status.items_total > 0 and status.items_done == status.items_total
 
 
@@ -196,7 +203,8 @@ def rebuild_month_activity() -> int:
 
 
 def course_status(user_id: int, course_id: int) -> CourseStatus:
-    """Two queries: the course's lessons with this learner's ticks, its quizzes with marks."""
+    """Three queries: the course's lessons with this learner's ticks, its quizzes with marks,
+    its assignments with the learner's states."""
     status = CourseStatus()
     lessons = db.session.execute(
         select(Lesson.id, LessonProgress.done_at)
@@ -221,6 +229,12 @@ def course_status(user_id: int, course_id: int) -> CourseStatus:
             status.counted_percents[quiz_id] = percent
         if passed:
             status.passed_quiz_ids.add(quiz_id)
+    status.assignment_ids = list(
+        db.session.scalars(select(Assignment.id).where(Assignment.course_id == course_id))
+    )
+    if status.assignment_ids:
+        states = assignment_states(user_id, course_id)
+        status.passed_assignment_ids = {a for a, s in states.items() if s == PASSED}
     return status
 
 
@@ -369,6 +383,17 @@ def record_attempt(user: User, attempt: Attempt, quiz: Quiz) -> QuizResult | Non
     ).scalar_one()
 
 
+def record_review(user: User, assignment: Assignment) -> None:
+    """A review changed the learner's state for an assignment: totals and completion follow in
+    the same transaction (a passing review can issue the certificate)."""
+    if not may_record(user, assignment.course_id):
+        return
+    now = utcnow()
+    progress = _lock_course_progress(user.id, assignment.course_id, now)
+    _touch(progress, now)
+    _recompute(user, progress, now)
+
+
 def record_enrolment(user: User, course: Course) -> CourseProgress:
     now = utcnow()
     created = _insert_ignore(
@@ -421,8 +446,8 @@ def resume_lesson_id(ordered: Iterable[tuple[int, bool]], last_lesson_id: int | 
 
 
 def learner_state(user: User, course: Course) -> LearnerCourseState:
-    """Two queries: the lessons in order with this learner's ticks and the course totals, and
-    the quiz marks."""
+    """Three queries: the lessons in order with this learner's ticks and the course totals,
+    the quiz marks, the assignment states."""
     lessons = db.session.execute(
         select(
             Lesson.id,
@@ -473,6 +498,7 @@ def learner_state(user: User, course: Course) -> LearnerCourseState:
         state.completed_at = completed_at
         if quiz_id is not None:
             state.quiz_marks[quiz_id] = QuizMark(percent=percent, passed=passed, attempts=attempts)
+    state.assignment_states = assignment_states(user.id, course.id)
     state.resume_lesson_id = resume_lesson_id(
         ((row.id, row.done_at is not None) for row in lessons), last_lesson_id
     )
@@ -492,6 +518,10 @@ def on_lesson_done(sender: User, lesson: Lesson, **_: Any) -> None:
 
 def on_attempt_graded(sender: User, attempt: Attempt, quiz: Quiz, **_: Any) -> None:
     record_attempt(sender, attempt, quiz)
+
+
+def on_assignment_reviewed(sender: User, assignment: Assignment, **_: Any) -> None:
+    record_review(sender, assignment)
 
 
 def on_enrolled(sender: User, course: Course, **_: Any) -> None:

@@ -20,6 +20,8 @@ from urllib.parse import unquote
 import yaml
 from sqlalchemy import select
 
+from academy.assignments import rubric
+from academy.assignments.models import KINDS, PASS_RULES, PHOTOS, Assignment
 from academy.core.markdown import MarkdownRefused, check_markdown, render_markdown
 from academy.courses import files, services
 from academy.courses.models import (
@@ -38,6 +40,7 @@ from academy.quizzes.models import Quiz
 # The project's own course folders (`flask academy import-courses`, the demo seed).
 COURSES_DIR = Path(__file__).resolve().parents[2] / "courses"
 NUMBERED = re.compile(r"^(\d{1,4})-([^/]+)$")
+ASSIGNMENT_SUFFIX = ".assignment.md"
 LANGUAGES = ("th", "en")
 
 
@@ -81,13 +84,28 @@ class QuizData:
 
 
 @dataclass
+class AssignmentData:
+    key: str
+    title_th: str
+    title_en: str | None
+    kinds: list[str]
+    max_photos: int
+    criteria: list[dict[str, Any]]
+    pass_rule: str
+    pass_points: int
+    resubmissions: int | None
+    body: str
+    source: str
+
+
+@dataclass
 class ModuleData:
     key: str
     title_th: str
     title_en: str | None
     summary_th: str | None
     summary_en: str | None
-    items: list[LessonData | QuizData] = field(default_factory=list)
+    items: list[LessonData | QuizData | AssignmentData] = field(default_factory=list)
 
 
 @dataclass
@@ -134,6 +152,12 @@ class _Yaml:
             for key, value in node.value:
                 path = (*prefix, str(key.value))
                 self.lines[path] = key.start_mark.line + 1 + self.offset
+                self._walk(value, path)
+        elif isinstance(node, yaml.SequenceNode):
+            # List items are named by their index ("criteria", "2", "type").
+            for index, value in enumerate(node.value):
+                path = (*prefix, str(index))
+                self.lines[path] = value.start_mark.line + 1 + self.offset
                 self._walk(value, path)
 
     def line(self, *path: str) -> int:
@@ -367,12 +391,14 @@ def _read_module(reader: _Reader, folder: Path, course: CourseData) -> ModuleDat
         if not match or not entry.is_file() or entry.suffix not in (".md", ".gift"):
             raise CourseFormatError(
                 "unexpected file: a module folder holds module.yml, numbered lessons "
-                "(01-name.md) and quizzes (02-name.gift)",
+                "(01-name.md), quizzes (02-name.gift) and assignments (03-name.assignment.md)",
                 reader.name(entry),
             )
         items.append((int(match.group(1)), entry.name, entry))
     for _number, _name, entry in sorted(items):
-        if entry.suffix == ".md":
+        if entry.name.endswith(ASSIGNMENT_SUFFIX):
+            module.items.append(_read_assignment(reader, entry, course))
+        elif entry.suffix == ".md":
             module.items.append(_read_lesson(reader, entry, course))
         else:
             module.items.append(_read_quiz(reader, entry))
@@ -444,6 +470,86 @@ def check_links(body: str, assets: dict[str, Any], source: str, first_line: int 
         lines = body.split("\n")
         number = next((i for i, line in enumerate(lines) if url in line), 0)
         raise CourseFormatError(f"link '{url}' {reason}", source, first_line + number)
+
+
+# --- assignments ------------------------------------------------------------------------------
+
+ASSIGNMENT_SETTINGS = (
+    "id",
+    "title",
+    "hand_in",
+    "photos",
+    "criteria",
+    "pass",
+    "pass_points",
+    "resubmissions",
+)
+
+
+def _read_assignment(reader: _Reader, path: Path, course: CourseData) -> AssignmentData:
+    source = reader.name(path)
+    text = reader.read_text(path)
+    front, front_line, body, body_line = split_front_matter(text, source)
+    doc = _Yaml(front, source, front_line)
+    doc.only(ASSIGNMENT_SETTINGS)
+    key = doc.key()
+    reader.claim(key, doc)
+    title_th, title_en = doc.pair("title", required=True, limit=services.TITLE_MAX)
+    kinds = doc.data.get("hand_in")
+    if isinstance(kinds, str):
+        kinds = [kinds]
+    if not isinstance(kinds, list) or not kinds:
+        raise doc.fail(f"'hand_in' must list what to hand in ({', '.join(KINDS)})", "hand_in")
+    for kind in kinds:
+        if kind not in KINDS:
+            raise doc.fail(f"'hand_in': unknown kind '{kind}' ({', '.join(KINDS)})", "hand_in")
+    if len(set(kinds)) != len(kinds):
+        raise doc.fail("'hand_in' names a kind twice", "hand_in")
+    kinds = [kind for kind in KINDS if kind in kinds]
+    max_photos = 0
+    if PHOTOS in kinds:
+        max_photos = doc.integer("photos", 1, 6) or 1
+    elif "photos" in doc.data:
+        raise doc.fail(
+            "'photos' is only for assignments that take photos (hand_in: photos)", "photos"
+        )
+    try:
+        criteria = rubric.parse_criteria(doc.data.get("criteria"))
+        rule = doc.data.get("pass", rubric.ALL_REQUIRED)
+        if rule not in PASS_RULES:
+            raise rubric.RubricError(
+                f"unknown pass rule '{rule}' ({', '.join(PASS_RULES)})", "pass"
+            )
+        if rule == rubric.POINTS and "pass_points" not in doc.data:
+            raise rubric.RubricError("'pass: points' needs 'pass_points'", "pass")
+        if rule != rubric.POINTS and "pass_points" in doc.data:
+            raise rubric.RubricError("'pass_points' is only for 'pass: points'", "pass_points")
+        pass_points = doc.integer("pass_points", 1, 100000) or 0
+        rubric.check_pass_rule(criteria, rule, pass_points)
+    except rubric.RubricError as exc:
+        raise doc.fail(exc.reason, *(str(part) for part in exc.path)) from None
+    resubmissions = doc.integer("resubmissions", 0, 1000)
+    if not body.strip():
+        # The line after the closing `---`, where the instructions belong.
+        line = front_line + front.count("\n") + 2
+        raise CourseFormatError("the instructions (after the front matter) are empty", source, line)
+    try:
+        check_links(body, course.assets, source, body_line)
+    except MarkdownRefused as exc:
+        raise CourseFormatError(exc.english, source, body_line + (exc.line or 1) - 1) from None
+    return AssignmentData(
+        key,
+        title_th or "",
+        title_en,
+        kinds,
+        max_photos,
+        [criterion.to_dict() for criterion in criteria],
+        rule,
+        pass_points,
+        resubmissions,
+        body,
+        source,
+    )
 
 
 # --- quizzes ----------------------------------------------------------------------------------
@@ -523,6 +629,11 @@ def store_course(data: CourseData) -> Course:
     keep_modules: set[str] = set()
     keep_lessons: set[str] = set()
     keep_quizzes: set[str] = set()
+    assignments = {
+        a.key: a
+        for a in db.session.scalars(select(Assignment).where(Assignment.course_id == course.id))
+    }
+    keep_assignments: set[str] = set()
     paths = set(data.assets)
     for m_position, m_data in enumerate(data.modules, start=1):
         module = modules.get(m_data.key) or Module(course_id=course.id, key=m_data.key)
@@ -543,6 +654,23 @@ def store_course(data: CourseData) -> Course:
                 lesson.body_html = services.render_lesson(course.slug, item.body, paths)
                 db.session.add(lesson)
                 keep_lessons.add(item.key)
+            elif isinstance(item, AssignmentData):
+                assignment = assignments.get(item.key) or Assignment(
+                    course_id=course.id, key=item.key
+                )
+                assignment.module_id = module.id
+                assignment.position = position
+                assignment.title_th, assignment.title_en = item.title_th, item.title_en
+                assignment.kinds = item.kinds
+                assignment.max_photos = item.max_photos
+                assignment.criteria = item.criteria
+                assignment.pass_rule = item.pass_rule
+                assignment.pass_points = item.pass_points
+                assignment.resubmissions = item.resubmissions
+                assignment.instructions = item.body
+                assignment.instructions_html = services.render_lesson(course.slug, item.body, paths)
+                db.session.add(assignment)
+                keep_assignments.add(item.key)
             else:
                 quiz = quizzes.get(item.key) or Quiz(course_id=course.id, key=item.key)
                 for name, value in item.settings.items():
@@ -557,6 +685,9 @@ def store_course(data: CourseData) -> Course:
     for key, quiz in quizzes.items():
         if key not in keep_quizzes:
             db.session.delete(quiz)
+    for key, assignment in assignments.items():
+        if key not in keep_assignments:
+            db.session.delete(assignment)
     for key, lesson in lessons.items():
         if key not in keep_lessons:
             db.session.delete(lesson)
@@ -648,9 +779,27 @@ def course_files(course: Course) -> dict[str, bytes]:
                 body = (lesson.body or "").strip("\n")
                 text = f"---\n{front}---\n{body}\n" if body else f"---\n{front}---\n"
                 out[f"{prefix}.md"] = text.encode()
+            elif item.kind == "assignment":
+                out[f"{prefix}{ASSIGNMENT_SUFFIX}"] = assignment_text(item.obj).encode()
             else:
                 out[f"{prefix}.gift"] = transfer.quiz_text(item.obj).encode()
     return out
+
+
+def assignment_text(assignment: Assignment) -> str:
+    """An assignment as its course-folder file (the same text the loader reads)."""
+    front = dump_yaml(_compact({
+        "id": assignment.key,
+        "title": _pair(assignment.title_th, assignment.title_en),
+        "hand_in": list(assignment.kinds),
+        "photos": assignment.max_photos if PHOTOS in assignment.kinds else None,
+        "criteria": list(assignment.criteria),
+        "pass": assignment.pass_rule,
+        "pass_points": assignment.pass_points if assignment.pass_rule == rubric.POINTS else None,
+        "resubmissions": assignment.resubmissions,
+    }))  # fmt: skip
+    body = (assignment.instructions or "").strip("\n")
+    return f"---\n{front}---\n{body}\n"
 
 
 def export_course(course: Course, path: str | os.PathLike[str]) -> list[str]:
