@@ -11,10 +11,11 @@ HOST   ?= 127.0.0.1
 # Catalogues: one per feature package (academy/<feature>/translations), plus the shared one.
 CATALOGUES := academy/translations $(wildcard academy/*/translations)
 
-# Debian packages: Python with venv, WeasyPrint's Pango; for tests, Chromium, PostgreSQL and
-# poppler (pdftoppm, to look at certificates as images); wrk drives `make bench`.
-APT_RUN  := python3 python3-venv python3-dev libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 shared-mime-info
-APT_TEST := chromium postgresql poppler-utils wrk
+# Debian packages: Python with venv, WeasyPrint's Pango; for tests, Chromium and PostgreSQL;
+# wrk drives `make bench`. poppler's pdftoppm draws a certificate as an image (the shared
+# link's preview), at run time and in the tests.
+APT_RUN  := python3 python3-venv python3-dev libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 shared-mime-info poppler-utils
+APT_TEST := chromium postgresql wrk
 
 define apt_ensure
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -68,7 +69,7 @@ demo: migrate
 
 run: demo
 	@echo "Serving Academy on http://$(HOST):$(PORT)/ (Ctrl+C stops it)"
-	$(VENV)/bin/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
+	$(PY) -m academy.serve --host $(HOST) --port $(PORT)
 
 lint: test-deps
 	$(VENV)/bin/ruff check .

@@ -1,5 +1,6 @@
-"""gunicorn settings for Academy (see docs/deploy.md). Every value can be overridden with
-GUNICORN_* style command-line flags or the environment variables named below."""
+"""gunicorn settings for Academy, the alternative server: `python -m academy.serve --server
+gunicorn-gthread` (the default is granian; docs/deploy.md, "Choosing the server", says why).
+Every value can be overridden with command-line flags or the environment variables below."""
 
 import multiprocessing
 import os

@@ -33,9 +33,11 @@ FEATURES = (
     "courses",
     "quizzes",
     "classes",
+    "assignments",
     "studio",
     "progress",
     "certificates",
+    "periods",
     "reports",
 )
 

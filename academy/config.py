@@ -24,10 +24,17 @@ REMEMBER_COOKIE_SAMESITE = "Lax"
 PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
 WTF_CSRF_TIME_LIMIT = None  # a form left open through a 40-minute period must still submit
 
+# A request still running after this many seconds is stuck: its worker is ended and replaced
+# (academy/core/watchdog.py under granian; gunicorn.conf.py's `timeout` under gunicorn).
+REQUEST_TIMEOUT_SECONDS = 30
+
 # Files: uploads and generated PDFs. On several app servers this must be shared storage.
 DATA_DIR = None  # default: <instance>/data
 MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+# /healthz and admins' pages warn when the disk of the database or of DATA_DIR has less free
+# space than this (docs/operations.md, "A full disk").
+STORAGE_WARNING_FREE_BYTES = 1024 * 1024 * 1024
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
 # JSON bodies (saved answers): checked before parsing, so a deep or huge body is a clear 400.
 JSON_MAX_BYTES = 256 * 1024
@@ -76,3 +83,7 @@ CERTIFICATE_VERIFY_MAX_FAILURES = 20
 CERTIFICATE_VERIFY_WINDOW_SECONDS = 15 * 60
 # gzip text responses over 1 KB (academy/core/compress.py); harmless behind nginx.
 GZIP_RESPONSES = True
+
+# How often a learner's page and the projector board ask whether the period changed (seconds).
+# 40 PCs at 5 s is 8 small requests a second per room, most of them answered 304.
+PERIOD_POLL_SECONDS = 5

@@ -1,8 +1,8 @@
 """`python -m bench` (`make bench`): load-test Academy on this machine and print one table.
 
 1. a temporary instance: migrate (`flask db upgrade`), seed (bench/seed.py);
-2. gunicorn with the production gunicorn.conf.py on 127.0.0.1, and the same for bench/hello.py
-   (the ceiling);
+2. the default server (academy/serve.py, as `make run`) on 127.0.0.1, and the same for
+   bench/hello.py (the ceiling);
 3. wrk (C, epoll, one thread) replays prepared requests for each scenario; bursts (40 learners
    starting one quiz in the same second) are fired from Python threads;
 4. one row per scenario: requests/s, p50/p95/p99, errors, peak RSS per worker, ratio to hello.
@@ -83,8 +83,15 @@ class Server:
 
     def start(self, log: Path) -> Server:
         self.port = free_port(self.host)
-        command = [str(VENV_BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"),
-                   "--bind", f"{self.host}:{self.port}", *self.extra, self.app]  # fmt: skip
+        from academy.serve import command_for
+
+        # The default server (academy/serve.py, as `make run`); gunicorn flags given on the
+        # command line (--workers, --gunicorn-arg) measure gunicorn instead.
+        name = "gunicorn-gthread" if self.extra else "default"
+        app = None if self.app == "wsgi:app" else self.app  # Academy: the server's own target
+        command = [*command_for(name, self.host, self.port, app)]
+        if self.extra:
+            command[-1:-1] = self.extra
         self.log = log.open("ab")
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log

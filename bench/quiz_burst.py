@@ -1,9 +1,10 @@
-"""A class of 40 starting and submitting the same quiz at once, against gunicorn on loopback.
+"""A class of 40 starting and submitting the same quiz at once, against the default server on
+loopback (academy/serve.py, as `make run`).
 
     .venv/bin/python bench/quiz_burst.py [--learners 40] [--workers N] [--port 0]
 
 Builds a throwaway instance (SQLite, WAL) in a temporary folder, creates the learners and a
-quiz with one question of each type, serves the app with gunicorn on 127.0.0.1, then starts one
+quiz with one question of each type, serves the app on 127.0.0.1, then starts one
 thread per learner: sign in, (all together) start the quiz, save every answer as the page does
 (one JSON request per answer), submit. Prints p50/p95/p99 latency per step, the errors, and
 checks the database: one submitted attempt and every answer per learner.
@@ -30,6 +31,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from academy.serve import command_for  # noqa: E402 (needs ROOT on the path)
 
 PASSWORD = "bench-password-1"  # noqa: S105 - throwaway accounts in a temporary database
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -137,7 +140,9 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=40)
-    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="server workers (WEB_CONCURRENCY)"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
@@ -154,21 +159,14 @@ def main() -> int:
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
     server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "--config",
-            str(ROOT / "gunicorn.conf.py"),
-            "--bind",
-            f"{host}:{port}",
-            "wsgi:app",
-        ],
+        command_for("default", host, port),  # as `make run` (academy/serve.py)
         cwd=ROOT,
         env=env,
     )
     try:
         for _ in range(300):
             if server.poll() is not None:
-                raise SystemExit("gunicorn stopped during start-up (see above)")
+                raise SystemExit("the server stopped during start-up (see above)")
             try:
                 requests.get(f"{base}/sign-in", timeout=1)
                 break
@@ -242,9 +240,7 @@ def main() -> int:
         server.wait(timeout=30)
 
     workers = args.workers or env.get("WEB_CONCURRENCY") or f"{os.cpu_count() * 2} (default)"
-    print(
-        f"{len(names)} learners, {len(answers)} answers each, gunicorn workers: {workers}, SQLite"
-    )
+    print(f"{len(names)} learners, {len(answers)} answers each, workers: {workers}, SQLite")
     print(f"{'step':<26}{'n':>5}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
     for step in ("sign in", "start (+ attempt page)", "save one answer", "submit (+ result page)"):
         values = timings.get(step, [])

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Outside eyes: Debian's wapiti (apt-get install wapiti) against Academy served by gunicorn on
-# loopback, with the demo data, once anonymous and once signed in as the demo instructor and
+# Outside eyes: Debian's wapiti (apt-get install wapiti) against Academy served by the default
+# server (academy/serve.py) on loopback, with the demo data, once anonymous and once signed in as the demo instructor and
 # the demo admin (a session cookie made with the throwaway instance's key). A documented check
 # (docs/security.md), not part of make test. Usage: bench/scan.sh [seconds per scan]
 set -euo pipefail
@@ -13,8 +13,7 @@ mkdir -p "$OUT"
 export ACADEMY_INSTANCE_PATH=$WORK/instance ACADEMY_SECRET_KEY=scan-only-secret
 .venv/bin/flask --app wsgi db upgrade >/dev/null
 .venv/bin/flask --app wsgi academy seed-demo >/dev/null
-: >"$WORK/gunicorn.conf.py"
-.venv/bin/gunicorn -c "$WORK/gunicorn.conf.py" -w 2 -b 127.0.0.1:$PORT wsgi:app 2>"$WORK/server.log" &
+WEB_CONCURRENCY=2 .venv/bin/python -m academy.serve --host 127.0.0.1 --port "$PORT" 2>"$WORK/server.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; echo "reports: $OUT"' EXIT
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done

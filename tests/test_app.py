@@ -53,7 +53,10 @@ def test_bad_database_url_stops_start_up_with_one_clear_error(tmp_path, url, mes
 def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json["status"] == "ok" and response.json["database"] == "ok"
+    storage = response.json["storage"]
+    assert storage["data_dir"]["free_bytes"] > 0 and storage["database"]["total_bytes"] > 0
+    assert storage["threshold_bytes"] == 1024**3 and storage["warning"] is False
 
 
 def test_security_headers_on_every_page(client):

@@ -774,15 +774,16 @@ def run_certificate_through_gunicorn(tmp_path, database_url: str) -> None:
     from sqlalchemy.engine import make_url
 
     from academy import ROOT
-    from tests.fixtures.servers import BIN, Browser, free_port
+    from academy.serve import command_for
+    from tests.fixtures.servers import Browser, free_port
 
     env, pdfs = _gunicorn_world(tmp_path, database_url)
     port = free_port()
     log_path = tmp_path / "gunicorn.log"
     with log_path.open("w") as log:
+        # The default server, as `make run` starts it (academy/serve.py).
         server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--bind",
-             f"127.0.0.1:{port}", "wsgi:app"],
+            command_for("default", "127.0.0.1", port),
             cwd=ROOT, env=env, stdout=log, stderr=log,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
@@ -796,7 +797,7 @@ def run_certificate_through_gunicorn(tmp_path, database_url: str) -> None:
                             break
                 except OSError:
                     pass
-                assert time.monotonic() < deadline, "gunicorn did not answer in 30 s"
+                assert time.monotonic() < deadline, "the server did not answer in 30 s"
                 time.sleep(0.1)
             browser = Browser()
             token = browser.csrf(base + "/sign-in")

@@ -1,7 +1,7 @@
-"""Crashes lose nothing: a class answers a quiz through gunicorn (2 sync workers) while a worker
-is killed with SIGKILL; every answer the server acknowledged (200) must be in the database, and
-the data must be consistent (no duplicate responses, no response outside the attempt's layout,
-attempts within the quiz's limit). The same on SQLite and on PostgreSQL."""
+"""Crashes lose nothing: a class answers a quiz through the default server (2 workers) while a
+worker is killed with SIGKILL; every answer the server acknowledged (200) must be in the
+database, and the data must be consistent (no duplicate responses, no response outside the
+attempt's layout, attempts within the quiz's limit). The same on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ from academy.extensions import db
 from academy.quizzes import bank, taking
 from academy.quizzes.models import Attempt, Question, Quiz, Response
 from academy.quizzes.questions import Question as QuestionData
+from academy.serve import command_for
 from tests.fixtures.databases import postgres_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crash")]
@@ -131,28 +131,12 @@ def run_crash_test(tmp_path: Path, database_url: str) -> dict[str, int]:
         DATABASE_URL=database_url,
         ACADEMY_GZIP_RESPONSES="false",
     )
-    conf = tmp_path / "gunicorn.conf.py"
-    conf.write_text("")
-    log = (tmp_path / "gunicorn.log").open("wb")
+    log = (tmp_path / "server.log").open("wb")
+    # The default server, as `make run` starts it (academy/serve.py), with two workers.
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(conf),
-            "-k",
-            "sync",
-            "-w",
-            "2",
-            "--timeout",
-            "30",
-            "-b",
-            f"127.0.0.1:{port}",
-            "wsgi:app",
-        ],
+        command_for("default", "127.0.0.1", port),
         cwd=ROOT,
-        env=env,
+        env=dict(env, WEB_CONCURRENCY="2"),
         stdout=subprocess.DEVNULL,
         stderr=log,
     )
@@ -237,12 +221,12 @@ def run_crash_test(tmp_path: Path, database_url: str) -> dict[str, int]:
         killed_at = counters["acknowledged"]
         for thread in threads:
             thread.join(timeout=300)
-        for _ in range(100):  # gunicorn respawns the killed worker
+        for _ in range(300):  # the server respawns the killed worker
             if len(_workers(server.pid) - {victim}) == 2:
                 break
             time.sleep(0.1)
         workers_after = _workers(server.pid)
-        assert victim not in workers_after and len(workers_after) == 2, "gunicorn respawned"
+        assert victim not in workers_after and len(workers_after) == 2, "the worker was respawned"
         assert not errors, errors[:5]
         assert 0 < killed_at < total
         assert counters["acknowledged"] == total

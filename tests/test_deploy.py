@@ -1,6 +1,6 @@
 """Several app servers, one PostgreSQL: nothing a request needs lives in one process's memory.
 
-Two real gunicorn servers (the production gunicorn.conf.py) on two loopback ports share one
+Two real app servers (the default server, academy/serve.py, as `make run`) on two loopback ports share one
 database, one ACADEMY_SECRET_KEY and one DATA_DIR, as app servers behind a load balancer do
 (docs/deploy.md). A learner signs in on one and goes on on the other."""
 
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from academy.serve import command_for
 from tests.fixtures.databases import drop_postgres_database, postgres_database
 from tests.fixtures.servers import BIN, Browser, free_port
 
@@ -58,24 +59,23 @@ def cluster(tmp_path_factory, worker_name):
     try:
         for env in (env_a, env_b):
             port = free_port()
-            log = (tmp_path / f"gunicorn-{port}.log").open("w")
+            log = (tmp_path / f"server-{port}.log").open("w")
             process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--bind",
-                 f"127.0.0.1:{port}", "wsgi:app"],
+                command_for("default", "127.0.0.1", port),
                 cwd=ROOT, env=env, stdout=log, stderr=log,
             )  # fmt: skip
             servers.append((process, f"http://127.0.0.1:{port}", log))
         for process, base, _log in servers:
             deadline = time.monotonic() + 30
             while True:
-                assert process.poll() is None, "gunicorn stopped; see its log in tmp_path"
+                assert process.poll() is None, "the server stopped; see its log in tmp_path"
                 try:
                     with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
                         if response.status == 200:
                             break
                 except (urllib.error.URLError, ConnectionError):
                     pass
-                assert time.monotonic() < deadline, "gunicorn did not answer in 30 s"
+                assert time.monotonic() < deadline, "the server did not answer in 30 s"
                 time.sleep(0.1)
         yield [base for _p, base, _l in servers], shared
     finally:

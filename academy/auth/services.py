@@ -113,17 +113,20 @@ def create_user(
         raise ServiceError(_("Unknown role %(role)s.", role=role), "role")
     if learner_kind is not None and learner_kind not in LEARNER_KINDS:
         raise ServiceError(_("Unknown kind of learner %(kind)s.", kind=learner_kind))
-    username = check_username(username)
-    full_name = check_full_name(full_name)
     temp = None
     if password is None:
         temp = password = temporary_password()
         must_change_password = True
     check_password(password)
+    # Hashed before the first query: a writer holds SQLite's write lock from its first
+    # statement (BEGIN IMMEDIATE), and Argon2 must not run while others queue behind it.
+    password_hash = hash_password(password)
+    username = check_username(username)
+    full_name = check_full_name(full_name)
     user = User(
         username=username,
         full_name=full_name,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=role,
         learner_kind=learner_kind if role == LEARNER else None,
         school_id=school_id,
@@ -289,6 +292,12 @@ def sign_out_everywhere(user: User) -> None:
 
 def _session_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_key(token: str) -> str:
+    """The user_sessions id of a cookie's token, for a feature that checks the session in its
+    own statement (the period poll)."""
+    return _session_digest(token)
 
 
 def _session_lifetime() -> timedelta:

@@ -138,7 +138,11 @@ def sign_out():
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")
-    return redirect(url_for("auth.sign_in"))
+    response = redirect(url_for("auth.sign_in"))
+    # A shared school PC keeps nothing of this learner: the browser drops its HTTP cache, the
+    # service worker's caches and registration, and local storage (the cookie is cleared above).
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.route("/register", methods=["GET", "POST"])

@@ -205,6 +205,11 @@ def issue_manually(username: str, slug: str) -> tuple[Certificate, bool]:
 # --- Lists -----------------------------------------------------------------------------------
 
 
+def set_name_hidden(certificate: Certificate, hidden: bool) -> None:
+    """The learner's own choice (no one else's): the certificate still verifies by its code."""
+    certificate.name_hidden = hidden
+
+
 def for_learner(user: User) -> list[Certificate]:
     return list(
         db.session.scalars(

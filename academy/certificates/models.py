@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from academy.core.db import UTCDateTime, utcnow
@@ -69,6 +69,8 @@ class Certificate(db.Model):
     # The address printed in the stored PDF (its link and QR code); None: stored before this
     # was recorded. services.needs_new_link decides when the PDF is rendered again.
     pdf_link_base: Mapped[str | None] = mapped_column(String(300))
+    # The learner's choice: the public /verify page then confirms the code without the name.
+    name_hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     course: Mapped[Course] = relationship(foreign_keys=[course_id])

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from academy.certificates import access, issuing, rendering, verification
+from academy.certificates import access, images, issuing, rendering, verification
 from academy.certificates import design as designs
 from academy.certificates.forms import BadgeRecipientForm
 from academy.certificates.models import Certificate
@@ -78,7 +78,26 @@ def verify(code: str):
     if code.endswith(".json"):
         return verify_json(code[:-5])
     certificate = _lookup(code)
-    return render_template("certificates/verify_result.html", certificate=certificate)
+    return render_template(
+        "certificates/verify_result.html",
+        certificate=certificate,
+        share=images.share_links(certificate),
+    )
+
+
+@bp.route("/verify/<code>/image.png")
+def image(code: str):
+    certificate = _lookup(code)
+    if certificate.name_hidden:  # the picture shows the name
+        abort(404)
+    # A newly rendered PDF's hash is saved by the request's commit.
+    path = images.stored_preview(certificate)
+    return send_file(
+        io.BytesIO(path.read_bytes()),
+        mimetype="image/png",
+        download_name=f"{rendering.download_name(certificate).removesuffix('.pdf')}.png",
+        as_attachment=request.args.get("download") == "1",
+    )
 
 
 @bp.route("/verify/<code>/badge.json")
@@ -126,6 +145,21 @@ def _get(code: str) -> Certificate:
         abort(404)
     authorize("certificate.view", certificate, hide=True)
     return certificate
+
+
+@bp.route("/certificates/<code>/name", methods=["POST"])
+@login_required
+def name_visibility(code: str):
+    certificate = issuing.find(code)
+    if certificate is None or certificate.user_id != current_user.id:
+        abort(404)
+    hidden = request.form.get("hidden") == "1"
+    issuing.set_name_hidden(certificate, hidden)
+    if hidden:
+        flash(_("The public page now confirms this certificate without your name."), "success")
+    else:
+        flash(_("The public page shows your name again."), "success")
+    return redirect(url_for("certificates.mine"))
 
 
 @bp.route("/certificates/<code>")

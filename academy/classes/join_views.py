@@ -27,6 +27,9 @@ from academy.core.errors import ServiceError
 @role_required(LEARNER)
 def join():
     form = JoinForm()
+    if request.method == "GET" and not form.code.data:
+        # The projector's QR code links here with the class's code filled in.
+        form.code.data = (request.args.get("code") or "")[:16]
     if form.validate_on_submit():
         try:
             result = services.join_with_code(

@@ -142,6 +142,7 @@ def _detail_context(klass: Class, **forms) -> dict:
         "confirm_form": ConfirmForm(),
         "gradebook": "progress.gradebook" in views,
         "stuck": "progress.stuck" in views,
+        "period": "periods.console" in views,
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import click
 from flask import has_request_context, request
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
@@ -52,6 +53,11 @@ class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+# How long a command-line write waits for SQLite's write lock (20 parallel scripts on a busy
+# 2-core server each hold it for about a second).
+CLI_BUSY_TIMEOUT_MS = 120_000
+
+
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     """WAL lets readers and one writer work at once; the busy timeout queues writers instead of
     failing with "database is locked" when a whole room submits in the same second."""
@@ -62,21 +68,42 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        # A command-line run has nobody waiting on a page: it queues as long as it takes.
+        timeout = max(busy_timeout_ms, CLI_BUSY_TIMEOUT_MS) if _command_line() else busy_timeout_ms
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        # A request that will write (POST and friends) takes the write lock up front with
-        # BEGIN IMMEDIATE, so concurrent writers queue on the busy timeout instead of failing
-        # when a read transaction tries to upgrade. Page views, the CLI and tests begin
-        # deferred, so readers never wait for writers under WAL.
-        if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"):
+        if may_write():
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def may_write() -> bool:
+    """Whether this transaction should take SQLite's write lock up front (BEGIN IMMEDIATE).
+
+    A request that will write (POST and friends) and any command-line run (`flask academy
+    ...`, scripts creating a class in parallel) do: concurrent writers then queue on the busy
+    timeout, instead of failing with "database is locked" when a read transaction tries to
+    upgrade to a write (SQLite refuses that at once rather than wait). Page views, and the
+    app used from plain Python (tests), begin deferred, so readers never wait for writers
+    under WAL."""
+    if has_request_context():
+        return request.method not in ("GET", "HEAD", "OPTIONS")
+    return _command_line()
+
+
+def _command_line() -> bool:
+    """Inside a `flask ...` command. Not merely inside some click program: granian is one,
+    and its forked workers' main thread inherits its click context."""
+    from flask.cli import AppGroup
+
+    context = click.get_current_context(silent=True)
+    return context is not None and isinstance(context.find_root().command, AppGroup)
 
 
 def insert_ignoring_duplicates(session: Any, model: Any) -> Any:

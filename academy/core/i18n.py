@@ -5,26 +5,56 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from babel.dates import get_month_names
-from flask import current_app, has_request_context, request
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
 from academy.core.clock import local_date, to_local
 
 LANG_COOKIE = "lang"
+# The signed-in person's language, kept in the session cookie as well as on their account, so
+# an error page can speak it without loading the account from a database that may be down.
+SESSION_LANG = "lang"
 
 
 def select_locale() -> str:
     """The person's saved choice, then this browser's choice, then Thai."""
-    languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user.is_authenticated and getattr(current_user, "locale", None) in languages:
-        return current_user.locale
+    return locale_for(
+        getattr(current_user, "locale", None) if current_user.is_authenticated else None
+    )
+
+
+def locale_for(saved: str | None) -> str:
+    """select_locale for a person whose saved choice is `saved` (a request that read the
+    person's row itself, like the period poll, asks this without loading the user)."""
+    languages = current_app.config["LANGUAGES"]
+    if saved in languages:
+        return saved
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in languages:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def request_locale() -> str:
+    """The language of this request from the session and the cookie alone: no database, no
+    account load, nothing that can fail while the database is down (error pages use it)."""
+    languages = current_app.config["LANGUAGES"]
+    if has_request_context():
+        for chosen in (session.get(SESSION_LANG), request.cookies.get(LANG_COOKIE)):
+            if chosen in languages:
+                return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def remember_locale(_app: object, user: object, **_: object) -> None:
+    """On sign-in (flask-login's user_logged_in signal): the account's language into the
+    session, for request_locale."""
+    locale = getattr(user, "locale", None)
+    if locale in current_app.config["LANGUAGES"]:
+        session[SESSION_LANG] = locale
 
 
 def current_language() -> str:

@@ -36,6 +36,8 @@ class QuizMark:
 class LearnerCourseState:
     done_lesson_ids: set[int] = field(default_factory=set)
     quiz_marks: dict[int, QuizMark] = field(default_factory=dict)  # quiz id -> mark
+    # assignment id -> "waiting", "needs_changes" or "passed" (absent: not handed in)
+    assignment_states: dict[int, str] = field(default_factory=dict)
     percent: float = 0.0
     completed_at: datetime | None = None
     resume_lesson_id: int | None = None  # "continue where you left off"
@@ -48,3 +50,11 @@ def learner_state(user: Any, course: Any) -> LearnerCourseState:
         if state is not None:
             return state
     return LearnerCourseState()
+
+
+def is_learning(user: Any) -> bool:
+    """Whether someone who is not a learner by role (an admin) also learns: then the learner's
+    menu items are theirs too. The courses feature answers (enrolled in anything)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return any(answer for _receiver, answer in signals.is_learning.send(user))

@@ -20,6 +20,11 @@ lesson_done = _signals.signal("lesson-done")  # sender=user, lesson=Lesson
 # when an instructor marks an essay and the attempt's score changes).
 attempt_graded = _signals.signal("attempt-graded")  # sender=user, attempt=Attempt, quiz=Quiz
 
+# assignments -> progress: a reviewer passed a submission or asked for changes.
+assignment_reviewed = _signals.signal(
+    "assignment-reviewed"
+)  # sender=user (the learner), assignment=Assignment, submission=Submission, review=Review
+
 # progress -> certificates: the moment the last requirement of a course is met.
 course_completed = _signals.signal(
     "course-completed"
@@ -45,3 +50,10 @@ role_home = _signals.signal("role-home")  # sender=user
 # learner_state: what a learner has done in a course (core.learning.LearnerCourseState), for
 # the outline and lesson page below progress; the progress feature answers.
 learner_state = _signals.signal("learner-state")  # sender=user, course=Course
+# is_learning: is this person (an admin, say) enrolled in anything? The courses feature answers.
+is_learning = _signals.signal("is-learning")  # sender=user
+
+# core <- periods (a question): the learner's pages (dashboard, course, lesson) ask what notices
+# to show above their content. Each receiver returns markup or None; the periods feature answers
+# with "Your class is on: ...".
+page_banners = _signals.signal("page-banners")  # sender=user

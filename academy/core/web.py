@@ -9,24 +9,34 @@ from typing import Any
 
 from flask import Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, user_logged_in
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from academy.core import access, compress, signals
-from academy.core.i18n import format_date, format_datetime, localized, translated
-from academy.core.learning import shown_percent
+from academy.core import access, compress, faults, signals
+from academy.core.i18n import (
+    format_date,
+    format_datetime,
+    localized,
+    remember_locale,
+    request_locale,
+    translated,
+)
+from academy.core.learning import is_learning, shown_percent
 
-# No inline script or style anywhere: every script is a file the app serves.
+# No inline script or style anywhere: every script is a file the app serves. The service
+# worker (/sw.js) and the web app manifest are ours too: worker-src and manifest-src say so
+# rather than lean on the fallback to default-src.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "media-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'none'"
+    "media-src 'self'; font-src 'self'; worker-src 'self'; manifest-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 # For an SVG served on its own: it must not run anything even if a check were ever missed.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
@@ -47,13 +57,28 @@ def nav_items() -> list[dict[str, Any]]:
         key=lambda e: e.order,
     )
     items = []
+    learning: bool | None = None
     for entry in entries:
         if entry.roles and not access.has_role(current_user, *entry.roles):
             continue
+        if entry.roles == (access.LEARNER,) and access.role_is(current_user, access.ADMIN):
+            # An admin's menu has the learner's pages only if they are also learning.
+            if learning is None:
+                learning = is_learning(current_user)
+            if not learning:
+                continue
         url = url_for(entry.endpoint)
         current = request.path == url or (url != "/" and request.path.startswith(url + "/"))
         items.append({"label": entry.label, "url": url, "current": current})
     return items
+
+
+def page_banners() -> Markup:
+    """The notices higher features put above a learner's page (the `page_banners` signal)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return Markup("")
+    answers = signals.page_banners.send(current_user._get_current_object())
+    return Markup("").join(html for _receiver, html in answers if html)
 
 
 def _security_headers(response: Response) -> Response:
@@ -75,7 +100,11 @@ def _security_headers(response: Response) -> Response:
         # current_user last: after a commit it would reload the signed-in user (a query) to
         # learn what a POST or an error already decides.
         and (
-            request.method != "GET" or response.status_code >= 400 or current_user.is_authenticated
+            request.method != "GET"
+            or response.status_code >= 400
+            # A view that said no-store itself (the period poll) is private: no user lookup.
+            or response.cache_control.no_store
+            or current_user.is_authenticated
         )
     ):
         # A shared PC must never show the previous learner's pages: nothing private is kept
@@ -92,6 +121,11 @@ def _wants_json() -> bool:
 
 def _error_page(error: HTTPException):
     code = error.code or 500
+    original = getattr(error, "original_exception", None)
+    if code == 500 and isinstance(original, Exception):
+        # Raised after the view, e.g. by the request's commit (core/transaction.py): Flask
+        # wraps it in a 500; it may be a fault of the machine with its own page.
+        return _server_error(original)
     if code == 401:
         if _wants_json():
             return {"error": "sign-in required"}, 401
@@ -99,19 +133,58 @@ def _error_page(error: HTTPException):
     if _wants_json():
         return {"error": error.name, "description": error.description}, code
     template = {403: "errors/403.html", 404: "errors/404.html"}.get(code, "errors/error.html")
-    return render_template(template, error=error, code=code), code
+    try:
+        # The full page (menu, who is signed in) needs the account, so the database.
+        return render_template(template, error=error, code=code), code
+    except Exception as exc:  # the database went away while drawing it: say that instead
+        return _server_error(exc)
+
+
+def _rollback_quietly() -> None:
+    from academy.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # a dead connection; the pool replaces it on the next checkout
+        current_app.logger.debug("rollback after an error failed", exc_info=True)
+
+
+def _fault_page(template: str, code: int, message: str, headers: dict | None = None):
+    """A page that needs nothing that can fail: no database, no account, the language from
+    the session or cookie (request_locale), a template that extends no menu."""
+    if _wants_json():
+        return {"error": message, "status": code, **(_fault_flags(code))}, code, headers or {}
+    with force_locale(request_locale()):
+        # Straight from the Jinja environment: render_template would run the context
+        # processors, and flask-login's loads the signed-in account from the database.
+        page = current_app.jinja_env.get_template(template).render(code=code)
+    return page, code, headers or {}
+
+
+def _fault_flags(code: int) -> dict:
+    return {"storage_full": True} if code == 507 else {}
 
 
 def _server_error(error: Exception):
-    from flask import current_app
-
-    from academy.extensions import db
-
+    _rollback_quietly()
+    if faults.is_storage_full(error):
+        faults.note_storage_full(current_app)
+        current_app.logger.error(
+            "storage full on %s %s: %s (free space: /healthz)", request.method, request.path, error
+        )
+        with force_locale(request_locale()):
+            message = _("The server's storage is full, so this was not saved.")
+        return _fault_page("errors/507.html", 507, message)
+    if faults.is_database_unavailable(error):
+        current_app.logger.error(
+            "database unavailable on %s %s: %s", request.method, request.path, error
+        )
+        with force_locale(request_locale()):
+            message = _("The database is not answering just now; please try again.")
+        retry = {"Retry-After": str(faults.RETRY_AFTER_SECONDS)}
+        return _fault_page("errors/503.html", 503, message, retry)
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
-    db.session.rollback()
-    if _wants_json():
-        return {"error": "Internal Server Error"}, 500
-    return render_template("errors/500.html"), 500
+    return _fault_page("errors/500.html", 500, "Internal Server Error")
 
 
 # The largest id a row of ours can have (64-bit signed, on SQLite and PostgreSQL alike).
@@ -195,7 +268,10 @@ def _check_input():
 def _csrf_error(error: CSRFError):
     if _wants_json():
         return {"error": "csrf", "description": error.description}, 400
-    return render_template("errors/error.html", error=error, code=400, csrf=True), 400
+    try:
+        return render_template("errors/error.html", error=error, code=400, csrf=True), 400
+    except Exception as exc:  # as in _error_page: the database went away while drawing it
+        return _server_error(exc)
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -225,12 +301,15 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DataError, _out_of_range)  # PostgreSQL: numeric out of range
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _server_error)
+    user_logged_in.connect(remember_locale, app)
     app.jinja_env.globals.update(
         can=access.can,
         has_role=access.has_role,
         is_admin=access.is_admin,
         nav_items=nav_items,
+        page_banners=page_banners,
         current_language=lambda: str(get_locale()),
+        storage_warning=lambda: faults.storage_report(current_app)["warning"],
     )
     app.jinja_env.filters.update(
         percent=shown_percent,

@@ -16,6 +16,12 @@ def _menu(_sender: Any) -> list[NavEntry]:
     return [NavEntry(_l("Courses"), "courses.catalogue", (), 10)]
 
 
+def _learning(user: Any) -> bool:
+    from academy.courses.services import is_enrolled_anywhere
+
+    return is_enrolled_anywhere(user)
+
+
 def init_app(app: Flask) -> None:
     from academy.core import signals
     from academy.core.markdown import render_markdown
@@ -24,3 +30,4 @@ def init_app(app: Flask) -> None:
     # Pages show stored text: one beyond the Markdown limits appears as plain text, not a 500.
     app.jinja_env.filters.setdefault("markdown", partial(render_markdown, fallback=True))
     signals.nav_items.connect(_menu)
+    signals.is_learning.connect(_learning)

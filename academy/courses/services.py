@@ -127,6 +127,11 @@ def phone_friendly(html: str) -> str:
 # --- reading ----------------------------------------------------------------------------------
 
 
+def is_enrolled_anywhere(user: User) -> bool:
+    found = db.session.scalar(select(Enrolment.id).where(Enrolment.user_id == user.id).limit(1))
+    return found is not None
+
+
 def course_by_slug(slug: str) -> Course | None:
     return db.session.scalar(select(Course).where(Course.slug == slug))
 
@@ -172,6 +177,7 @@ class OutlineItem:
     done: bool = False
     locked: bool = False
     mark: Any = None  # QuizMark for quizzes
+    state: str | None = None  # assignments: not_handed_in, waiting, needs_changes, passed
 
 
 @dataclass
@@ -213,11 +219,16 @@ def outline(course: Course, state: Any = None) -> list[OutlineModule]:
             if state is not None:
                 if item.kind == "lesson":
                     item.done = item.id in state.done_lesson_ids
+                elif item.kind == "assignment":
+                    item.state = state.assignment_states.get(item.id, "not_handed_in")
+                    item.done = item.state == "passed"
                 else:
                     item.mark = state.quiz_marks.get(item.id)
                     item.done = bool(item.mark and item.mark.passed)
                 item.locked = bool(course.sequential and not previous_done)
-                previous_done = item.done
+                # A handed-in assignment opens the next item: learners go on while the coach
+                # reviews (it still has to pass for the course to complete).
+                previous_done = item.done or item.state in ("waiting", "needs_changes")
             entry.items.append(item)
         result.append(entry)
     return result

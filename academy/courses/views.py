@@ -5,6 +5,8 @@ small POST beacon from static/js/courses.js; "Mark as done" and "Enrol" are POST
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -45,6 +47,22 @@ def quiz_url(quiz_id: int) -> str | None:
     return None
 
 
+# Items other features put in the outline, by kind: the endpoint that shows one (by name, so
+# courses imports none of them) and its id parameter.
+ITEM_PAGES = {
+    "quiz": ("quizzes.quiz", "quiz_id"),
+    "assignment": ("assignments.assignment", "assignment_id"),
+}
+
+
+def outline_item_url(item: Any) -> str | None:
+    """Where a quiz or an assignment of the outline is opened (None: that page is not there)."""
+    endpoint, name = ITEM_PAGES.get(item.kind, (None, None))
+    if endpoint is None or endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **{name: item.id})
+
+
 @bp.route("/courses")
 def catalogue():
     term = (request.args.get("q") or "").strip()[:100]
@@ -80,6 +98,7 @@ def course(slug: str):
         resume=resume,
         first=first,
         quiz_url=quiz_url,
+        item_url=outline_item_url,
         may_edit=access.may_edit(current_user, course),
     )
 
@@ -132,6 +151,7 @@ def lesson(slug: str, key: str):
         position=index + 1,
         total=len(items),
         quiz_url=quiz_url,
+        item_url=outline_item_url,
     )
 
 
@@ -162,8 +182,8 @@ def lesson_done(slug: str, key: str):
     following = items[index + 1] if index + 1 < len(items) else None
     if following is not None and following.kind == "lesson":
         return redirect(url_for("courses.lesson", slug=slug, key=following.key))
-    if following is not None and quiz_url(following.id):
-        return redirect(quiz_url(following.id))
+    if following is not None and outline_item_url(following):
+        return redirect(outline_item_url(following))
     return redirect(url_for("courses.course", slug=slug))
 
 

@@ -33,3 +33,4 @@ def init_app(app: Flask) -> None:
     signals.learner_state.connect(state.learner_state)
     signals.nav_items.connect(_menu)
     signals.role_home.connect(_home)
+    signals.assignment_reviewed.connect(services.on_assignment_reviewed)

@@ -25,6 +25,8 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from academy.assignments.models import PASSED, Assignment
+from academy.assignments.services import states as assignment_states
 from academy.auth.models import User
 from academy.classes.models import Class, ClassCourse, ClassMember
 from academy.core import signals
@@ -67,15 +69,19 @@ class CourseStatus:
     quiz_ids: list[int] = field(default_factory=list)
     passed_quiz_ids: set[int] = field(default_factory=set)
     counted_percents: dict[int, float] = field(default_factory=dict)  # quiz id -> counted %
+    assignment_ids: list[int] = field(default_factory=list)
+    passed_assignment_ids: set[int] = field(default_factory=set)
 
     @property
     def items_total(self) -> int:
-        return len(self.lesson_ids) + len(self.quiz_ids)
+        return len(self.lesson_ids) + len(self.quiz_ids) + len(self.assignment_ids)
 
     @property
     def items_done(self) -> int:
-        return len(self.done_lesson_ids & set(self.lesson_ids)) + len(
-            self.passed_quiz_ids & set(self.quiz_ids)
+        return (
+            len(self.done_lesson_ids & set(self.lesson_ids))
+            + len(self.passed_quiz_ids & set(self.quiz_ids))
+            + len(self.passed_assignment_ids & set(self.assignment_ids))
         )
 
     @property
@@ -96,8 +102,9 @@ class CourseStatus:
 
 
 def all_lessons_and_quizzes(status: CourseStatus) -> bool:
-    """The default rule: every lesson done and every quiz passed (an empty course never
-    completes, so enrolling in a course still being written does not award it)."""
+    """The default rule: every lesson done, every quiz passed and every assignment passed (an
+    empty course never completes, so enrolling in a course still being written does not award
+    it)."""
     return status.items_total > 0 and status.items_done == status.items_total
 
 
@@ -195,7 +202,8 @@ def rebuild_month_activity() -> int:
 
 
 def course_status(user_id: int, course_id: int) -> CourseStatus:
-    """Two queries: the course's lessons with this learner's ticks, its quizzes with marks."""
+    """Three queries: the course's lessons with this learner's ticks, its quizzes with marks,
+    its assignments with the learner's states."""
     status = CourseStatus()
     lessons = db.session.execute(
         select(Lesson.id, LessonProgress.done_at)
@@ -220,6 +228,12 @@ def course_status(user_id: int, course_id: int) -> CourseStatus:
             status.counted_percents[quiz_id] = percent
         if passed:
             status.passed_quiz_ids.add(quiz_id)
+    status.assignment_ids = list(
+        db.session.scalars(select(Assignment.id).where(Assignment.course_id == course_id))
+    )
+    if status.assignment_ids:
+        states = assignment_states(user_id, course_id)
+        status.passed_assignment_ids = {a for a, s in states.items() if s == PASSED}
     return status
 
 
@@ -368,6 +382,17 @@ def record_attempt(user: User, attempt: Attempt, quiz: Quiz) -> QuizResult | Non
     ).scalar_one()
 
 
+def record_review(user: User, assignment: Assignment) -> None:
+    """A review changed the learner's state for an assignment: totals and completion follow in
+    the same transaction (a passing review can issue the certificate)."""
+    if not may_record(user, assignment.course_id):
+        return
+    now = utcnow()
+    progress = _lock_course_progress(user.id, assignment.course_id, now)
+    _touch(progress, now)
+    _recompute(user, progress, now)
+
+
 def record_enrolment(user: User, course: Course) -> CourseProgress:
     now = utcnow()
     created = _insert_ignore(
@@ -414,6 +439,10 @@ def on_lesson_done(sender: User, lesson: Lesson, **_: Any) -> None:
 
 def on_attempt_graded(sender: User, attempt: Attempt, quiz: Quiz, **_: Any) -> None:
     record_attempt(sender, attempt, quiz)
+
+
+def on_assignment_reviewed(sender: User, assignment: Assignment, **_: Any) -> None:
+    record_review(sender, assignment)
 
 
 def on_enrolled(sender: User, course: Course, **_: Any) -> None:

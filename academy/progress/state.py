@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import and_, select
 
+from academy.assignments.services import states as assignment_states
 from academy.auth.models import User
 from academy.core.learning import LearnerCourseState, QuizMark
 from academy.courses.models import Course, Lesson, Module
@@ -97,6 +98,7 @@ def learner_state(user: User, course: Course) -> LearnerCourseState:
         state.completed_at = completed_at
         if quiz_id is not None:
             state.quiz_marks[quiz_id] = QuizMark(percent=percent, passed=passed, attempts=attempts)
+    state.assignment_states = assignment_states(user.id, course.id)
     state.resume_lesson_id = resume_lesson_id(
         ((row.id, row.done_at is not None) for row in lessons), last_lesson_id
     )

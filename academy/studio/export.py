@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
+from academy.assignments.models import Assignment
 from academy.courses import files, services
 from academy.courses.models import (
     Course,
@@ -17,6 +18,7 @@ from academy.courses.models import (
 )
 from academy.extensions import db
 from academy.quizzes import transfer
+from academy.studio.assignment_files import ASSIGNMENT_SUFFIX, assignment_front
 from academy.studio.loader import CourseFormatError
 
 # --- export -----------------------------------------------------------------------------------
@@ -98,9 +100,20 @@ def course_files(course: Course) -> dict[str, bytes]:
                 body = (lesson.body or "").strip("\n")
                 text = f"---\n{front}---\n{body}\n" if body else f"---\n{front}---\n"
                 out[f"{prefix}.md"] = text.encode()
+            elif item.kind == "assignment":
+                out[f"{prefix}{ASSIGNMENT_SUFFIX}"] = assignment_text(item.obj).encode()
             else:
                 out[f"{prefix}.gift"] = transfer.quiz_text(item.obj).encode()
     return out
+
+
+def assignment_text(assignment: Assignment) -> str:
+    """An assignment as its course-folder file (the same text the loader reads)."""
+    values = assignment_front(assignment)
+    values["title"] = _pair(*values["title"])
+    front = dump_yaml(_compact(values))
+    body = (assignment.instructions or "").strip("\n")
+    return f"---\n{front}---\n{body}\n"
 
 
 def export_course(course: Course, path: str | os.PathLike[str]) -> list[str]:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 
-from academy.courses import services
+from academy.core.markdown import render_markdown
+from academy.courses import files, services
 
 # Course folders hold Thai and English texts.
 LANGUAGES = ("th", "en")
@@ -53,6 +55,12 @@ class Yaml:
             for key, value in node.value:
                 path = (*prefix, str(key.value))
                 self.lines[path] = key.start_mark.line + 1 + self.offset
+                self._walk(value, path)
+        elif isinstance(node, yaml.SequenceNode):
+            # List items are named by their index ("criteria", "2", "type").
+            for index, value in enumerate(node.value):
+                path = (*prefix, str(index))
+                self.lines[path] = value.start_mark.line + 1 + self.offset
                 self._walk(value, path)
 
     def line(self, *path: str) -> int:
@@ -167,3 +175,45 @@ class Reader:
     def entries(self, folder: Path) -> list[Path]:
         # Hidden files (.DS_Store, .gitkeep) are tools' business, not the course's.
         return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def split_front_matter(text: str, source: str) -> tuple[str, int, str, int]:
+    """(front matter, its first line, body, the body's first line)."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise CourseFormatError("a lesson starts with a `---` line, then id: and title:", source, 1)
+    for index in range(1, len(lines)):
+        if lines[index].strip() == "---":
+            front = "\n".join(lines[1:index])
+            body_lines = lines[index + 1 :]
+            first = index + 2
+            while body_lines and not body_lines[0].strip():
+                body_lines.pop(0)
+                first += 1
+            return front, 2, "\n".join(body_lines).rstrip(), first
+    raise CourseFormatError("the front matter is not closed with a `---` line", source, 1)
+
+
+def check_links(body: str, assets: dict[str, Any], source: str, first_line: int = 1) -> None:
+    """Every relative link or image must name a file in assets/ (and never leave the folder).
+    Raises MarkdownRefused for a text beyond the Markdown limits."""
+    problems: list[tuple[str, str]] = []
+
+    def record(url: str) -> str:
+        path = unquote(url.split("#", 1)[0].split("?", 1)[0])
+        if ".." in path.split("/") or path.startswith("~"):
+            problems.append((url, "leaves the course folder (..)"))
+        elif files.safe_asset_path(path) is None:
+            problems.append(
+                (url, "must be a file in assets/ (assets/name.png) or a full https:// link")
+            )
+        elif path not in assets:
+            problems.append((url, "is not a file in assets/"))
+        return url
+
+    render_markdown(body, rewrite_url=record)
+    if problems:
+        url, reason = problems[0]
+        lines = body.split("\n")
+        number = next((i for i, line in enumerate(lines) if url in line), 0)
+        raise CourseFormatError(f"link '{url}' {reason}", source, first_line + number)

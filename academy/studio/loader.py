@@ -14,11 +14,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from sqlalchemy import select
 
-from academy.core.markdown import MarkdownRefused, check_markdown, render_markdown
+from academy.core.markdown import MarkdownRefused, check_markdown
 from academy.courses import files, services
 from academy.courses.models import (
     DRAFT,
@@ -32,7 +31,20 @@ from academy.extensions import db
 from academy.quizzes import transfer
 from academy.quizzes.gift import GiftError
 from academy.quizzes.models import Quiz
-from academy.studio.folder import LANGUAGES, CourseFormatError, Reader, Yaml
+from academy.studio.assignment_files import (
+    ASSIGNMENT_SUFFIX,
+    AssignmentData,
+    read_assignment,
+    store_assignments,
+)
+from academy.studio.folder import (
+    LANGUAGES,
+    CourseFormatError,
+    Reader,
+    Yaml,
+    check_links,
+    split_front_matter,
+)
 
 # The project's own course folders (`flask academy import-courses`, the demo seed).
 COURSES_DIR = Path(__file__).resolve().parents[2] / "courses"
@@ -74,7 +86,7 @@ class ModuleData:
     title_en: str | None
     summary_th: str | None
     summary_en: str | None
-    items: list[LessonData | QuizData] = field(default_factory=list)
+    items: list[LessonData | QuizData | AssignmentData] = field(default_factory=list)
 
 
 @dataclass
@@ -211,33 +223,18 @@ def _read_module(reader: Reader, folder: Path, course: CourseData) -> ModuleData
         if not match or not entry.is_file() or entry.suffix not in (".md", ".gift"):
             raise CourseFormatError(
                 "unexpected file: a module folder holds module.yml, numbered lessons "
-                "(01-name.md) and quizzes (02-name.gift)",
+                "(01-name.md), quizzes (02-name.gift) and assignments (03-name.assignment.md)",
                 reader.name(entry),
             )
         items.append((int(match.group(1)), entry.name, entry))
     for _number, _name, entry in sorted(items):
-        if entry.suffix == ".md":
+        if entry.name.endswith(ASSIGNMENT_SUFFIX):
+            module.items.append(read_assignment(reader, entry, course.assets))
+        elif entry.suffix == ".md":
             module.items.append(_read_lesson(reader, entry, course))
         else:
             module.items.append(_read_quiz(reader, entry))
     return module
-
-
-def split_front_matter(text: str, source: str) -> tuple[str, int, str, int]:
-    """(front matter, its first line, body, the body's first line)."""
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
-        raise CourseFormatError("a lesson starts with a `---` line, then id: and title:", source, 1)
-    for index in range(1, len(lines)):
-        if lines[index].strip() == "---":
-            front = "\n".join(lines[1:index])
-            body_lines = lines[index + 1 :]
-            first = index + 2
-            while body_lines and not body_lines[0].strip():
-                body_lines.pop(0)
-                first += 1
-            return front, 2, "\n".join(body_lines).rstrip(), first
-    raise CourseFormatError("the front matter is not closed with a `---` line", source, 1)
 
 
 def _read_lesson(reader: Reader, path: Path, course: CourseData) -> LessonData:
@@ -263,31 +260,6 @@ def _check_summaries(doc: Yaml, *summaries: str | None) -> None:
             check_markdown(summary)
         except MarkdownRefused as exc:
             raise doc.fail(f"'summary': {exc.english}", "summary") from None
-
-
-def check_links(body: str, assets: dict[str, Any], source: str, first_line: int = 1) -> None:
-    """Every relative link or image must name a file in assets/ (and never leave the folder).
-    Raises MarkdownRefused for a text beyond the Markdown limits."""
-    problems: list[tuple[str, str]] = []
-
-    def record(url: str) -> str:
-        path = unquote(url.split("#", 1)[0].split("?", 1)[0])
-        if ".." in path.split("/") or path.startswith("~"):
-            problems.append((url, "leaves the course folder (..)"))
-        elif files.safe_asset_path(path) is None:
-            problems.append(
-                (url, "must be a file in assets/ (assets/name.png) or a full https:// link")
-            )
-        elif path not in assets:
-            problems.append((url, "is not a file in assets/"))
-        return url
-
-    render_markdown(body, rewrite_url=record)
-    if problems:
-        url, reason = problems[0]
-        lines = body.split("\n")
-        number = next((i for i, line in enumerate(lines) if url in line), 0)
-        raise CourseFormatError(f"link '{url}' {reason}", source, first_line + number)
 
 
 # --- quizzes ----------------------------------------------------------------------------------
@@ -367,6 +339,7 @@ def store_course(data: CourseData) -> Course:
     keep_modules: set[str] = set()
     keep_lessons: set[str] = set()
     keep_quizzes: set[str] = set()
+    placed: list[tuple[Module, int, AssignmentData]] = []
     paths = set(data.assets)
     for m_position, m_data in enumerate(data.modules, start=1):
         module = modules.get(m_data.key) or Module(course_id=course.id, key=m_data.key)
@@ -387,6 +360,8 @@ def store_course(data: CourseData) -> Course:
                 lesson.body_html = services.render_lesson(course.slug, item.body, paths)
                 db.session.add(lesson)
                 keep_lessons.add(item.key)
+            elif isinstance(item, AssignmentData):
+                placed.append((module, position, item))
             else:
                 quiz = quizzes.get(item.key) or Quiz(course_id=course.id, key=item.key)
                 for name, value in item.settings.items():
@@ -401,6 +376,7 @@ def store_course(data: CourseData) -> Course:
     for key, quiz in quizzes.items():
         if key not in keep_quizzes:
             db.session.delete(quiz)
+    store_assignments(course, placed, paths)
     for key, lesson in lessons.items():
         if key not in keep_lessons:
             db.session.delete(lesson)

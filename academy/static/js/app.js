@@ -14,4 +14,8 @@
   if (summary) {
     summary.focus();
   }
+  // The service worker keeps the app shell for flaky mobile data (academy/main/pwa.py).
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js").catch(function () {});
+  }
 })();

@@ -181,6 +181,10 @@
         } else if (result.status === 400) {
           forget(id, text);
           say("refused", result.body.error || "");
+        } else if (result.status === 507) {
+          // The server's disk is full: kept here, sent again once space is freed.
+          say("full");
+          scheduleRetry();
         } else {
           // 401 (signed out), 5xx, a proxy page: keep the answer and try again later.
           say("offline");

@@ -1,0 +1,17 @@
+"""Who may run a class's period: the class's instructors and admins (the same people who
+teach it). Learners never reach a period by id; their banner is found from their own classes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from academy.classes.access import teaches
+from academy.core.access import ADMIN, INSTRUCTOR, rule
+
+
+@rule("period.steer")
+def _may_steer(user: Any, klass: Any) -> bool:
+    """Start, steer and end a class's period, see its board, attendance and summary."""
+    if user.role == ADMIN:
+        return True
+    return user.role == INSTRUCTOR and klass is not None and teaches(user, klass)
