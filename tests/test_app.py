@@ -55,7 +55,12 @@ def test_healthz_checks_the_database(client):
     assert response.status_code == 200
     assert response.json["status"] == "ok" and response.json["database"] == "ok"
     storage = response.json["storage"]
-    assert storage["data_dir"]["free_bytes"] > 0 and storage["database"]["total_bytes"] > 0
+    assert storage["data_dir"]["free_bytes"] > 0
+    if client.application.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # The database's own disk is reported where it is a file on this machine.
+        assert storage["database"]["total_bytes"] > 0
+    else:
+        assert "database" not in storage
     assert storage["threshold_bytes"] == 1024**3 and storage["warning"] is False
 
 
