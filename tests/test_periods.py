@@ -17,7 +17,7 @@ from academy.core.clock import to_local, utcnow
 from academy.core.errors import ServiceError
 from academy.core.models import AuditEntry
 from academy.extensions import db
-from academy.periods import services
+from academy.periods import attendance, services
 from academy.periods.models import ABSENT, EXCUSED, LATE, PRESENT, Attendance, Period
 from academy.progress.models import ProgressEvent
 from tests.fixtures.auth import PASSWORD
@@ -401,7 +401,7 @@ def test_attendance_is_read_from_what_learners_did(client, room_period):
     db.session.commit()
     client.login(late)
     client.post(f"/courses/{room.course.slug}/lessons/m1-l1/viewed")
-    rows = {r.user.id: r for r in services.attendance(room.period, room.klass, utcnow())}
+    rows = {r.user.id: r for r in attendance.attendance(room.period, room.klass, utcnow())}
     assert [rows[u.id].status for u in room.learners] == [PRESENT, LATE, ABSENT]
     assert not any(r.corrected for r in rows.values())
 

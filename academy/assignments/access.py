@@ -9,7 +9,7 @@ from sqlalchemy import exists, select
 
 from academy.assignments.models import Assignment, Submission
 from academy.classes.models import ClassInstructor, ClassMember
-from academy.core.access import ADMIN, rule
+from academy.core.access import INSTRUCTOR, is_admin, role_is, rule
 from academy.courses.models import CourseInstructor, Enrolment
 from academy.extensions import db
 
@@ -37,11 +37,11 @@ def authors(user: Any, course_id: int) -> bool:
 @rule("submission.review")
 def may_review(user: Any, submission: Submission) -> bool:
     """The instructors of the learner's classes, the course's authors, admins."""
-    if submission is None or (user.id == submission.user_id and user.role != ADMIN):
+    if submission is None or (user.id == submission.user_id and not is_admin(user)):
         return False
-    if user.role == ADMIN:
+    if is_admin(user):
         return True
-    if user.role != "instructor":
+    if not role_is(user, INSTRUCTOR):
         return False
     return authors(user, submission.course_id) or coaches(user, submission.user_id)
 

@@ -37,7 +37,7 @@ from academy.assignments.models import (
 from academy.auth.models import User
 from academy.classes.models import ClassInstructor, ClassMember
 from academy.core import signals
-from academy.core.access import ADMIN
+from academy.core.access import is_admin
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
 from academy.courses.models import Course, CourseInstructor, Enrolment
@@ -367,7 +367,7 @@ def review_queue(
 ) -> list[Submission]:
     """Versions waiting for review that this person may review, oldest first."""
     query = select(Submission).where(Submission.status == WAITING)
-    if reviewer.role != ADMIN:
+    if not is_admin(reviewer):
         teaching = select(ClassInstructor.class_id).where(ClassInstructor.user_id == reviewer.id)
         coached = select(ClassMember.user_id).where(ClassMember.class_id.in_(teaching))
         authored = select(CourseInstructor.course_id).where(CourseInstructor.user_id == reviewer.id)

@@ -21,7 +21,7 @@ from academy.assignments.models import (
 )
 from academy.auth.models import User
 from academy.classes.models import Class, ClassInstructor
-from academy.core.access import ADMIN, authorize, can, role_required
+from academy.core.access import authorize, can, is_admin, role_required
 from academy.core.errors import ServiceError
 from academy.courses import access as course_access
 from academy.courses.models import Course
@@ -172,7 +172,7 @@ def queue():
     learners = {u.id: u for u in db.session.scalars(
         db.select(User).where(User.id.in_({s.user_id for s in waiting}))
     )}  # fmt: skip
-    if current_user.role == ADMIN:
+    if is_admin(current_user):
         classes = list(db.session.scalars(db.select(Class).order_by(Class.name)))
     else:
         classes = list(db.session.scalars(

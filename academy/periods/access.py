@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from academy.classes.access import teaches
-from academy.core.access import ADMIN, INSTRUCTOR, rule
+from academy.core.access import INSTRUCTOR, is_admin, role_is, rule
 
 
 @rule("period.steer")
 def _may_steer(user: Any, klass: Any) -> bool:
     """Start, steer and end a class's period, see its board, attendance and summary."""
-    if user.role == ADMIN:
+    if is_admin(user):
         return True
-    return user.role == INSTRUCTOR and klass is not None and teaches(user, klass)
+    return role_is(user, INSTRUCTOR) and klass is not None and teaches(user, klass)

@@ -34,6 +34,7 @@ from academy.core.csv import csv_response
 from academy.core.errors import ServiceError
 from academy.core.i18n import locale_for, translated
 from academy.extensions import db
+from academy.periods import attendance as roll
 from academy.periods import services
 from academy.periods.banner import item_url, poll_etag
 from academy.periods.models import ATTENDANCE_STATUSES, Period
@@ -301,7 +302,7 @@ def summary(class_id: int, period_id: int):
         klass=klass,
         period=period,
         board=services.board(period, klass, now),
-        attendance=services.attendance(period, klass, now),
+        attendance=roll.attendance(period, klass, now),
         finished_at=period.finished_at(now),
         form=ConfirmForm(),
     )
@@ -314,7 +315,7 @@ def sign_out_room(class_id: int, period_id: int):
     period = _period_or_404(klass, period_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    count = services.sign_out_room(period, klass, utcnow())
+    count = roll.sign_out_room(period, klass, utcnow())
     audit.record(PERIOD_SIGN_OUT_ROOM, klass, period_id=period.id, sessions=count)
     flash(_("Signed out %(count)d computers of this room.", count=count), "success")
     return redirect(url_for("periods.summary", class_id=klass.id, period_id=period.id))
@@ -336,7 +337,7 @@ def attendance(class_id: int, period_id: int):
                 user_id = int(key[7:])
                 entries[user_id] = (status, request.form.get(f"note-{user_id}", ""))
         try:
-            changed = services.correct_attendance(period, klass, current_user, entries, now)
+            changed = roll.correct_attendance(period, klass, current_user, entries, now)
         except ServiceError as exc:
             error = exc.message
         else:
@@ -348,7 +349,7 @@ def attendance(class_id: int, period_id: int):
         "periods/attendance.html",
         klass=klass,
         period=period,
-        rows=services.attendance(period, klass, now),
+        rows=roll.attendance(period, klass, now),
         statuses=ATTENDANCE_STATUSES,
         form=ConfirmForm(),
         error=error,
@@ -364,7 +365,7 @@ def attendance_csv(class_id: int):
     now = utcnow()
     month = request.args.get("month") or local_month_key(now)
     try:
-        periods = services.periods_in_month(klass, month)
+        periods = roll.periods_in_month(klass, month)
     except ServiceError as exc:
         # A hand-made link: say what is wrong with it (the error page would not).
         return Response(exc.message, status=400, mimetype="text/plain")
@@ -378,7 +379,7 @@ def attendance_csv(class_id: int):
     rows = []  # read now, inside the request's transaction, not while the file streams
     for period in periods:
         local = to_local(period.started_at)
-        for row in services.attendance(period, klass, now):
+        for row in roll.attendance(period, klass, now):
             rows.append(
                 [local.date().isoformat(), local.strftime("%H:%M"), row.user.full_name,
                  row.user.username, labels[row.status], row.note]
