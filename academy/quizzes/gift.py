@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
 
+from academy.quizzes.advice import question_warnings
 from academy.quizzes.questions import (
     BLANK_CHOICE,
     BLANK_SHORT,
@@ -39,7 +40,6 @@ from academy.quizzes.questions import (
     Pair,
     Question,
     QuestionError,
-    question_warnings,
 )
 
 __all__ = ["ESCAPES", "GiftError", "GiftFile", "GiftWarning", "escape", "parse_gift", "write_gift"]

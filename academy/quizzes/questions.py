@@ -11,12 +11,16 @@ running attempt; any sequence is accepted when constructing.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from academy.core.markdown import MarkdownRefused, check_markdown
+from academy.quizzes.checks import WEIGHT_SUM_TOLERANCE, QuestionError
+from academy.quizzes.checks import fraction as _fraction
+from academy.quizzes.checks import number as _number
+from academy.quizzes.checks import set_field as _set
+from academy.quizzes.checks import text as _clean
 
 SINGLE = "single"
 MULTIPLE = "multiple"
@@ -48,14 +52,6 @@ BLANK_CHOICE = "choice"
 BLANK_SHORT = "short"
 BLANK_KINDS: tuple[str, ...] = (BLANK_CHOICE, BLANK_SHORT)
 
-# A multiple-response question's positive weights must add up to 100%. GIFT weights are written
-# in percent with a few decimals (thirds are 33.33333%), so allow for that rounding.
-WEIGHT_SUM_TOLERANCE = 1e-4
-# Any one text of a question (its text, an answer, a feedback): a long question is a few
-# thousand characters; this keeps one question from filling a page or a worker (a 20 MB
-# question was accepted).
-TEXT_MAX = 20_000
-
 
 # Which optional fields each type uses; everything else must stay at its default so that
 # a question means one thing only (and round-trips through GIFT unchanged).
@@ -81,41 +77,6 @@ OPTIONAL_DEFAULTS: dict[str, Any] = {
     "text_after": "",
     "blank": "",
 }
-
-
-class QuestionError(ValueError):
-    """A question (or its JSON form) is invalid; the message starts with the field's name."""
-
-
-def _clean(value: Any, name: str) -> str:
-    """Check a text field and normalise line endings (files from Windows editors carry \\r)."""
-    if not isinstance(value, str):
-        raise QuestionError(f"{name}: must be a string, got {type(value).__name__}")
-    if len(value) > TEXT_MAX:
-        raise QuestionError(f"{name}: too long ({len(value)} characters; at most {TEXT_MAX})")
-    return value.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _number(value: Any, name: str) -> float:
-    # bool is an int subclass; True as a fraction is almost certainly a bug in the caller.
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise QuestionError(f"{name}: must be a number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise QuestionError(f"{name}: must be a finite number, got {value!r}")
-    return number
-
-
-def _fraction(value: Any, name: str) -> float:
-    number = _number(value, name)
-    if not -1.0 <= number <= 1.0:
-        raise QuestionError(f"{name}: must be between -1 and 1 (-100% to 100%), got {value!r}")
-    return number
-
-
-def _set(obj: object, name: str, value: Any) -> None:
-    # The dataclasses are frozen; normalising in __post_init__ needs the escape hatch.
-    object.__setattr__(obj, name, value)
 
 
 @dataclass(frozen=True)
@@ -445,26 +406,6 @@ class Question:
 _LIST_FIELDS = frozenset({"answers", "numeric", "pairs"})
 
 
-def question_warnings(question: Question) -> list[str]:
-    """What is allowed (Moodle imports it) but almost certainly not what the teacher meant."""
-    warnings = []
-    if question.type == MULTIPLE and not any(a.fraction > 0 for a in question.answers):
-        warnings.append(
-            "no choice earns marks (no '=' answer and no positive weight), so every answer "
-            "scores 0: mark the right choice with = or give the right choices weights"
-        )
-    if question.blank_kind == SHORT:
-        # The first matching answer decides, so one made only of wildcards ends the list.
-        for index, answer in enumerate(question.answers[:-1], start=1):
-            if answer.text.strip("*") == "":
-                warnings.append(
-                    f"answer {index} ({answer.text}) accepts every answer, so the answers after "
-                    "it are never used: move it to the end"
-                )
-                break
-    return warnings
-
-
 def _items(
     data: Mapping[str, Any], key: str, build: Callable[[Mapping[str, Any]], Any]
 ) -> list[Any]:
@@ -525,5 +466,4 @@ __all__ = [
     "Pair",
     "Question",
     "QuestionError",
-    "question_warnings",
 ]

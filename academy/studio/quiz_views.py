@@ -14,9 +14,10 @@ from academy.core.errors import ServiceError
 from academy.extensions import db
 from academy.quizzes import bank, display, editing, transfer
 from academy.quizzes.access import editable_quiz
+from academy.quizzes.advice import question_warnings
 from academy.quizzes.gift import MAX_FILE_BYTES
 from academy.quizzes.models import Question, Quiz
-from academy.quizzes.questions import QUESTION_TYPES, question_warnings
+from academy.quizzes.questions import QUESTION_TYPES
 from academy.studio.blueprint import bp
 from academy.studio.forms import ImportForm, QuestionForm, QuizSettingsForm
 
