@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 
 from academy.auth.models import User, UserSession
 from academy.classes.models import Class, ClassMember
+from academy.classes.services import members_of
 from academy.core.clock import local_month_start
 from academy.core.errors import ServiceError
 from academy.extensions import db
@@ -83,7 +84,7 @@ def _first_seen(period: Period, member_ids: list[int], now: datetime) -> dict[in
 def attendance(period: Period, klass: Class, now: datetime) -> list[AttendanceRow]:
     """Each member's attendance: the teacher's correction if there is one, else read from
     when the learner was first seen (present, late after LATE_AFTER, absent if never)."""
-    members = services.members_of(klass)
+    members = members_of(klass)
     first = _first_seen(period, [m.id for m in members], now)
     stored = {
         a.user_id: a
@@ -109,7 +110,7 @@ def correct_attendance(
 ) -> int:
     """Save the teacher's screen: {user id: (status, note)}. Everything is checked before
     anything is written, so one bad line saves nothing. Returns how many rows changed."""
-    members = {m.id: m for m in services.members_of(klass)}
+    members = {m.id: m for m in members_of(klass)}
     for user_id, (status, note) in entries.items():
         if user_id not in members:
             raise ServiceError(_("Learner %(id)d is not in this class.", id=user_id))

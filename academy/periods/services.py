@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from academy.auth import services as auth
 from academy.auth.models import User
 from academy.classes.models import Class, ClassCourse, ClassMember
+from academy.classes.services import members_of
 from academy.core import transaction
 from academy.core.clock import to_local
 from academy.core.db import UTCDateTime
@@ -355,17 +356,6 @@ class Board:
     learners: int
     items: list[BoardItem]
     not_started: list[str]
-
-
-def members_of(klass: Class) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(ClassMember, ClassMember.user_id == User.id)
-            .where(ClassMember.class_id == klass.id)
-            .order_by(User.full_name)
-        )
-    )
 
 
 def window_end(period: Period, now: datetime) -> datetime:
