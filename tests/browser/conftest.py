@@ -68,8 +68,22 @@ def _on_suite_clock(context):
 
 @pytest.fixture
 def page(browser, live_server):
-    """A fresh browser profile (no cookies) per test, at PC width."""
-    context = _on_suite_clock(browser.new_context(viewport=PC, base_url=live_server))
+    """A fresh browser profile (no cookies) per test, at PC width. The service worker is
+    blocked: its background fetches of the shell would race the test's teardown; the tests of
+    the worker itself use `sw_page`."""
+    yield from _pc_page(browser, live_server, service_workers="block")
+
+
+@pytest.fixture
+def sw_page(browser, live_server):
+    """As `page`, with the service worker allowed to install."""
+    yield from _pc_page(browser, live_server, service_workers="allow")
+
+
+def _pc_page(browser, live_server, service_workers: str):
+    context = _on_suite_clock(
+        browser.new_context(viewport=PC, base_url=live_server, service_workers=service_workers)
+    )
     page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -81,7 +95,13 @@ def page(browser, live_server):
 @pytest.fixture
 def phone_page(browser, live_server):
     context = _on_suite_clock(
-        browser.new_context(viewport=PHONE, base_url=live_server, is_mobile=True, has_touch=True)
+        browser.new_context(
+            viewport=PHONE,
+            base_url=live_server,
+            is_mobile=True,
+            has_touch=True,
+            service_workers="block",
+        )
     )
     page = context.new_page()
     yield page

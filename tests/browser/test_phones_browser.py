@@ -33,7 +33,8 @@ def _controlled(page, path: str = "/") -> None:
     assert page.evaluate("!!navigator.serviceWorker.controller")
 
 
-def test_worker_installs_and_keeps_the_shell(page):
+def test_worker_installs_and_keeps_the_shell(sw_page):
+    page = sw_page
     _controlled(page)
     names = page.evaluate(CACHE_NAMES)
     assert any(name.startswith("academy-shell-") for name in names), names
@@ -63,7 +64,8 @@ def test_offline_a_page_not_kept_shows_the_offline_page(browser, live_server):
         context.close()
 
 
-def test_private_pages_are_not_kept_and_sign_out_clears_everything(page, make_user):
+def test_private_pages_are_not_kept_and_sign_out_clears_everything(sw_page, make_user):
+    page = sw_page
     user = make_user(full_name="นางสาวมะลิ ขายดี")
     _controlled(page)
     sign_in(page, user.username, PASSWORD)
