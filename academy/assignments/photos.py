@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from academy.core.errors import ServiceError
+from academy.core.storage import atomic_write
 
 LONGEST_SIDE = 1600
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # a phone photo is 3-12 MB; 25 MB leaves room
@@ -93,8 +92,5 @@ def store(photo: Photo) -> Path:
     target = photo_path(photo.sha256)
     if target.exists():
         return target
-    fd, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(photo.data)
-    os.replace(temporary, target)
+    atomic_write(target, photo.data)
     return target

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from academy.certificates.models import (
     CertificateDesign,
 )
 from academy.core.errors import ServiceError
+from academy.core.storage import atomic_write
 from academy.courses.models import Course
 from academy.extensions import db
 
@@ -179,17 +178,3 @@ def save_design(
 def issuers_text(design: CertificateDesign | None) -> str:
     issuers = design.issuers if design is not None and design.issuers else default_issuers()
     return "\n".join(f"{i.get('th', '')} | {i.get('en', '')}".rstrip(" |") for i in issuers)
-
-
-def atomic_write(target: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -16,10 +16,10 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from PIL import Image, ImageDraw, ImageFont
 
-from academy.certificates.design import atomic_write
 from academy.certificates.models import REVOKED, VALID, Certificate
 from academy.certificates.rendering import pdf_path, stored_pdf
 from academy.certificates.verification import verify_url
+from academy.core.storage import atomic_write
 
 WIDTH = 1200  # what LINE and Facebook show large
 _STAMP_FONTS = ("NotoSansThai-Bold.ttf", "NotoSans-Latin-Bold.ttf")

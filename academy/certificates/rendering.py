@@ -35,7 +35,6 @@ from academy.certificates.design import (
     ACCENT_RULE,
     DEFAULT_ACCENT,
     assets_dir,
-    atomic_write,
     default_issuers,
     design_snapshot,
     issuers_for,
@@ -50,6 +49,7 @@ from academy.certificates.verification import base_url, configured_base, print_b
 from academy.core.db import utcnow
 from academy.core.i18n import format_date
 from academy.core.pdf import render_pdf
+from academy.core.storage import atomic_write
 from academy.courses.models import Course
 from academy.extensions import db
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import filetype
 from flask import current_app
+
+from academy.core.storage import atomic_write
 
 # Content type -> the file name extensions that may carry it.
 ALLOWED: dict[str, tuple[str, ...]] = {
@@ -230,14 +230,7 @@ def store(data: bytes, sha256: str) -> Path:
     """Write the bytes once (atomically); the same content is stored only once."""
     target = blob_path(sha256)
     if not target.exists():
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(target, data)
     return target
 
 
