@@ -36,9 +36,36 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.xdist_group("browser"))
 
 
+class _ClosedEvenWhenDropped:
+    """The response's iterable, closed when werkzeug's test server forgets to.
+
+    When Chromium drops a connection (a stylesheet load cancelled by the next navigation),
+    werkzeug's request handler raises while draining the socket, before it calls close() on
+    the response, so a static file stays open until the garbage collector finds it, and the
+    ResourceWarning fails whichever test is running (`pytest -W error`). Production servers
+    (granian, gunicorn) close it themselves."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+
+    def __iter__(self):
+        return iter(self._inner)
+
+    def close(self) -> None:
+        inner, self._inner = self._inner, ()
+        close = getattr(inner, "close", None)
+        if close is not None:
+            close()
+
+    __del__ = close
+
+
 @pytest.fixture(scope="session")
 def live_server(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    def closing_app(environ, start_response):
+        return _ClosedEvenWhenDropped(app(environ, start_response))
+
+    server = make_server("127.0.0.1", 0, closing_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
