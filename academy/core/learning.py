@@ -58,3 +58,24 @@ def is_learning(user: Any) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return any(answer for _receiver, answer in signals.is_learning.send(user))
+
+
+@dataclass(frozen=True)
+class QuizGate:
+    """A higher feature's word on whether a learner may start a gated quiz now (the periods
+    feature answers for quizzes that open only during a period of the learner's class)."""
+
+    open: bool
+    message: str | None = None  # why not, in the learner's language
+    needs_code: bool = False  # the start code shown on the projector
+    closes_at: datetime | None = None  # an attempt begun now ends by then (the period's end)
+
+
+def quiz_gate(user: Any, quiz: Any, *, now: datetime, code: str | None = None) -> QuizGate:
+    """Ask whether `user` may start `quiz` now. `code` None only looks (the quiz page); a
+    string is the learner's try at the start code (counted when wrong). Without an answer the
+    quiz stays shut: a quiz meant for a period never opens by accident."""
+    for _receiver, gate in signals.quiz_gate.send(user, quiz=quiz, now=now, code=code):
+        if gate is not None:
+            return gate
+    return QuizGate(False)

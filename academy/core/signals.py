@@ -57,3 +57,8 @@ is_learning = _signals.signal("is-learning")  # sender=user
 # to show above their content. Each receiver returns markup or None; the periods feature answers
 # with "Your class is on: ...".
 page_banners = _signals.signal("page-banners")  # sender=user
+
+# quizzes <- periods (a question): may this learner start this quiz, which opens only during a
+# period of their class, now? A receiver returns core.learning.QuizGate, or None when it has no
+# word on it; `code` is the learner's try at the start code (None: the page only looks).
+quiz_gate = _signals.signal("quiz-gate")  # sender=user, quiz=Quiz, now=datetime, code=str|None

@@ -76,6 +76,14 @@ class PeriodItem(db.Model):
     kind: Mapped[str] = mapped_column(String(8))  # LESSON | QUIZ
     lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"))
     quiz_id: Mapped[int | None] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"))
+    # A quiz that opens only in a period: when the teacher opened and closed it here, and the
+    # start code of this opening (4 digits shown on the projector; a new one at each opening).
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    start_code: Mapped[str | None] = mapped_column(String(4))
+
+    def is_open(self) -> bool:
+        return self.opened_at is not None and self.closed_at is None
 
 
 class Attendance(db.Model):

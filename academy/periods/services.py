@@ -180,7 +180,7 @@ def _bangkok_time(moment: datetime) -> str:
     return to_local(moment).strftime("%H:%M")
 
 
-def _must_run(period: Period, now: datetime) -> None:
+def must_run(period: Period, now: datetime) -> None:
     if period.ended_at is None and now >= period.ends_at:
         _close_if_over(period, now)
         # The closing is a fact worth keeping, even though the steering is refused.
@@ -191,7 +191,7 @@ def _must_run(period: Period, now: datetime) -> None:
 
 def go_to(period: Period, position: int, *, now: datetime) -> Period:
     """Put the room on item `position` (0-based); learners following the teacher move too."""
-    _must_run(period, now)
+    must_run(period, now)
     if not 0 <= position < len(period.items):
         raise ServiceError(_("There is no item %(number)d today.", number=position + 1))
     if position != period.current_position:
@@ -202,13 +202,13 @@ def go_to(period: Period, position: int, *, now: datetime) -> Period:
 
 def step(period: Period, delta: int, *, now: datetime) -> Period:
     """Next (+1) or previous (-1); at either end of the list it stays where it is."""
-    _must_run(period, now)
+    must_run(period, now)
     position = min(max(period.current_position + delta, 0), len(period.items) - 1)
     return go_to(period, position, now=now)
 
 
 def end(period: Period, *, now: datetime) -> Period:
-    _must_run(period, now)
+    must_run(period, now)
     period.ended_at = max(now, period.started_at)  # a clock set back never ends it before it began
     period.version += 1
     return period
@@ -294,6 +294,16 @@ class ItemView:
     kind: str
     obj: Any  # Lesson | Quiz
     course: Course
+    row: PeriodItem | None = None  # the quiz's opening in this period (gate.py)
+
+    @property
+    def gated(self) -> bool:
+        """A quiz that opens only in a period: the teacher opens and closes it."""
+        return self.kind == QUIZ and bool(self.obj.period_only)
+
+    @property
+    def is_open(self) -> bool:
+        return self.gated and self.row is not None and self.row.is_open()
 
 
 def items_of(period: Period) -> list[ItemView]:
@@ -327,7 +337,7 @@ def items_of(period: Period) -> list[ItemView]:
     for item in items:
         found = lessons.get(item.lesson_id) if item.kind == LESSON else quizzes.get(item.quiz_id)
         if found is not None:  # a lesson deleted since the start simply drops off the list
-            views.append(ItemView(item.position, item.kind, found[0], found[1]))
+            views.append(ItemView(item.position, item.kind, found[0], found[1], item))
     return views
 
 

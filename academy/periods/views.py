@@ -35,13 +35,15 @@ from academy.core.errors import ServiceError
 from academy.core.i18n import locale_for, translated
 from academy.extensions import db
 from academy.periods import attendance as roll
-from academy.periods import services
+from academy.periods import gate, services
 from academy.periods.banner import item_url, poll_etag
 from academy.periods.models import ATTENDANCE_STATUSES, Period
+from academy.quizzes import taking
 
 # Audited actions (academy/core/audit.py): what a teacher did to learners' records and sessions.
 PERIOD_ATTENDANCE = "period.attendance"
 PERIOD_SIGN_OUT_ROOM = "period.sign_out_room"
+PERIOD_QUIZ_CLOSE = "period.quiz_close"  # the class's open attempts were submitted
 
 bp = Blueprint("periods", __name__, template_folder="templates")
 
@@ -202,12 +204,46 @@ def go_to(class_id: int):
     return _steer(class_id, lambda p, now: services.go_to(p, int(position), now=now))
 
 
+def _position() -> int:
+    position = request.form.get("position", "")
+    if not position.isdigit():
+        abort(400, description=_("Choose an item of today's list."))
+    return int(position)
+
+
+@bp.route("/classes/<int:class_id>/period/quiz/open", methods=["POST"])
+@login_required
+def open_quiz(class_id: int):
+    _class_or_404(class_id)
+    position, with_code = _position(), request.form.get("code") == "yes"
+    return _steer(
+        class_id, lambda p, now: gate.open_quiz(p, position, with_code=with_code, now=now)
+    )
+
+
+@bp.route("/classes/<int:class_id>/period/quiz/close", methods=["POST"])
+@login_required
+def close_quiz(class_id: int):
+    klass = _class_or_404(class_id)
+    position = _position()
+
+    def close(period: Period, now) -> None:
+        count = gate.close_quiz(period, klass, position, now=now)
+        audit.record(PERIOD_QUIZ_CLOSE, klass, period_id=period.id, position=position,
+                     submitted=count)  # fmt: skip
+        flash(
+            _("The quiz is closed; %(count)d open attempts were submitted.", count=count), "success"
+        )
+
+    return _steer(class_id, close)
+
+
 @bp.route("/classes/<int:class_id>/period/end", methods=["POST"])
 @login_required
 def end(class_id: int):
     klass = _class_or_404(class_id)
     period = services.open_period(klass)
-    response = _steer(class_id, lambda p, now: services.end(p, now=now))
+    response = _steer(class_id, lambda p, now: gate.end(p, klass, now=now))
     if period is not None and isinstance(response, Response):
         return redirect(url_for("periods.summary", class_id=klass.id, period_id=period.id))
     return response
@@ -240,6 +276,9 @@ def _board_data(klass: Class, period: Period, hide_names: bool) -> dict[str, Any
                 "done": row.done,
                 "answered": row.answered,
                 "average": None if row.average is None else round(row.average),
+                "gated": row.item.gated,
+                "open": row.item.is_open,
+                "code": row.item.row.start_code if row.item.is_open else None,
             }
             for row in board.items
         ],
@@ -297,6 +336,8 @@ def summary(class_id: int, period_id: int):
     klass = _class_or_404(class_id)
     period = _period_or_404(klass, period_id)
     now = utcnow()
+    # Attempts the period's end cut short are closed before they are counted.
+    taking.close_expired_attempts(now, user_ids=gate.members(klass))
     return render_template(
         "periods/summary.html",
         klass=klass,

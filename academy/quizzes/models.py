@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -51,6 +52,9 @@ class Quiz(db.Model):
     draw_category: Mapped[str | None] = mapped_column(String(200))
     grading: Mapped[str] = mapped_column(String(8), default=BEST)
     show_feedback: Mapped[str] = mapped_column(String(24), default=AFTER_SUBMIT)
+    # Opens only during a period of the learner's class, when the teacher opens it (the
+    # periods feature answers core.learning.quiz_gate); editors may always preview it.
+    period_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     questions: Mapped[list[Question]] = relationship(
         back_populates="quiz", order_by="Question.position", cascade="all, delete-orphan"

@@ -29,6 +29,7 @@ from academy.auth.models import User
 from academy.core import signals, transaction
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
+from academy.core.learning import quiz_gate
 from academy.extensions import db
 from academy.quizzes import grading
 from academy.quizzes.access import may_edit, may_take
@@ -132,12 +133,22 @@ def _build_layout(quiz: Quiz, rng: random.Random) -> list[dict[str, Any]]:
     return layout
 
 
-def start_attempt(user: Any, quiz: Quiz) -> Attempt:
+def start_attempt(user: Any, quiz: Quiz, code: str | None = None) -> Attempt:
     """The learner's open attempt, or a new one. Refuses (ServiceError) when the learner may not
-    take the quiz, the quiz has no questions or no attempt is left."""
+    take the quiz, the quiz has no questions or no attempt is left, or (a quiz that opens only
+    in a period) it is not open now or `code` is not its start code."""
     if not may_take(user, quiz):
         raise ServiceError(_("Only learners enrolled in this course can take the quiz."))
     previewing = may_edit(user, quiz)
+    closes_at = None
+    if quiz.period_only and not previewing:
+        existing = open_attempt(user, quiz)
+        if existing is not None and not _close_if_expired(existing):
+            return existing  # begun while the quiz was open: no second code needed
+        gate = quiz_gate(user, quiz, now=utcnow(), code=code or "")
+        if not gate.open:
+            raise ServiceError(gate.message or period_only_message())
+        closes_at = gate.closes_at
     rng = random.SystemRandom()
     for attempt_no in range(_RETRIES):
         try:
@@ -160,15 +171,21 @@ def start_attempt(user: Any, quiz: Quiz) -> Attempt:
             if not layout:
                 raise ServiceError(_("This quiz has no questions yet."))
             now = utcnow()
+            deadline = (
+                now + timedelta(minutes=quiz.time_limit_minutes)
+                if quiz.time_limit_minutes
+                else None
+            )
+            if closes_at is not None:
+                # A quiz opened in a period ends with the period, as a time limit would.
+                deadline = min(deadline or closes_at, closes_at)
             attempt = Attempt(
                 quiz_id=quiz.id,
                 user_id=user.id,
                 number=number,
                 status=OPEN,
                 started_at=now,
-                deadline_at=now + timedelta(minutes=quiz.time_limit_minutes)
-                if quiz.time_limit_minutes
-                else None,
+                deadline_at=deadline,
                 layout=layout,
             )
             db.session.add(attempt)
@@ -265,14 +282,39 @@ def close_expired_attempts(
         query = query.where(Attempt.quiz_id.in_(quiz_ids))
     if user_ids is not None:
         query = query.where(Attempt.user_id.in_(user_ids))
-    stale = list(db.session.scalars(query))
+    return _close_each(list(db.session.scalars(query)), lambda a: _close_if_expired(a, now))
+
+
+@retrying
+def close_now(quiz: Quiz, user_ids: Collection[int] | Select, now: datetime) -> int:
+    """Submit these learners' open attempts at the quiz now, with what was saved: the teacher
+    closed it. The time limit's path: the deadline becomes now and the attempt is closed and
+    graded as when time runs out. Returns how many were closed."""
+    query = select(Attempt.id).where(
+        Attempt.quiz_id == quiz.id, Attempt.status == OPEN, Attempt.user_id.in_(user_ids)
+    )
+
+    def close(attempt: Attempt) -> bool:
+        if attempt.status != OPEN:
+            return False
+        attempt.deadline_at = min(attempt.deadline_at or now, now)
+        _grade_and_close(attempt, submitted_at=attempt.deadline_at)
+        return True
+
+    return _close_each(list(db.session.scalars(query)), close)
+
+
+def _close_each(attempt_ids: list[int], close: Callable[[Attempt], bool]) -> int:
     closed = 0
-    for attempt_id in stale:
+    for attempt_id in attempt_ids:
         # Locked and checked again: a learner's submit or another page may have closed it.
-        attempt = lock_attempt(db.session.get(Attempt, attempt_id))
-        closed += _close_if_expired(attempt, now)
+        closed += close(lock_attempt(db.session.get(Attempt, attempt_id)))
     db.session.flush()
     return closed
+
+
+def period_only_message() -> str:
+    return _("This quiz opens only during a period of your class, when your teacher opens it.")
 
 
 def layout_ids(attempt: Attempt) -> list[int]:

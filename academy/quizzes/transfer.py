@@ -31,6 +31,7 @@ SETTINGS = (
     "draw_category",
     "grading",
     "show_feedback",
+    "period_only",
 )
 # Header keys, in the order export writes them.
 QUIZ_KEYS = (
@@ -46,6 +47,7 @@ QUIZ_KEYS = (
     "draw_category",
     "grading",
     "show_feedback",
+    "period_only",
 )
 
 
@@ -124,6 +126,7 @@ def quiz_settings(header: dict[str, str], text: str, source: str) -> dict[str, A
         "show_feedback": choice(
             "show_feedback", "after_submit", ("after_submit", "after_last_attempt", "never")
         ),
+        "period_only": flag("period_only", False),
     }
 
 
@@ -218,6 +221,8 @@ def quiz_header(quiz: Quiz) -> dict[str, str]:
         header["draw_category"] = quiz.draw_category
     header["grading"] = quiz.grading
     header["show_feedback"] = quiz.show_feedback
+    if quiz.period_only:  # written only when set, so existing course folders stay as they are
+        header["period_only"] = flag(True)
     return {key: " ".join(value.splitlines()) for key, value in header.items()}
 
 

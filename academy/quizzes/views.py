@@ -24,6 +24,7 @@ from academy.auth.models import User
 from academy.core.access import authorize
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
+from academy.core.learning import quiz_gate
 from academy.courses.models import Course
 from academy.extensions import db
 from academy.quizzes import access, bank, display, taking
@@ -78,15 +79,20 @@ def quiz(quiz_id: int):
     for attempt in attempts:
         taking.close_if_expired(attempt)
     course = db.session.get(Course, quiz.course_id)
+    editor = access.may_edit(current_user, quiz)
+    # A quiz for the period: is it open now, and does it want the projector's start code?
+    gate = quiz_gate(current_user, quiz, now=utcnow()) if quiz.period_only and not editor else None
     return render_template(
         "quizzes/quiz.html",
         quiz=quiz,
         course=course,
+        gate=gate,
+        gate_message=(gate.message or taking.period_only_message()) if gate else None,
         attempts=attempts,
         open_attempt=next((a for a in attempts if a.status == OPEN), None),
         left=taking.attempts_left(quiz, attempts),
         kept=marks.kept_attempt(quiz, attempts),
-        editor=access.may_edit(current_user, quiz),
+        editor=editor,
         question_count=sum(1 for q in quiz.questions if q.type != "description"),
     )
 
@@ -98,7 +104,7 @@ def start(quiz_id: int):
     if not access.may_take(current_user, quiz):
         abort(403)
     try:
-        attempt = taking.start_attempt(current_user, quiz)
+        attempt = taking.start_attempt(current_user, quiz, request.form.get("code", "")[:20])
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("quizzes.quiz", quiz_id=quiz.id))

@@ -113,6 +113,11 @@ class QuizSettingsForm(FlaskForm):
         default=0,
     )
     shuffle_questions = BooleanField(_l("Shuffle the order of questions"))
+    period_only = BooleanField(
+        _l("Open only during a period of the learner's class"),
+        description=_l("The teacher opens and closes it in the period, optionally with a "
+                       "start code shown on the projector."),
+    )  # fmt: skip
     shuffle_answers = BooleanField(_l("Shuffle the order of choices"))
     draw_count = IntegerField(
         _l("Questions drawn at random"),

@@ -29,8 +29,11 @@
   function banner(el) {
     var link = el.querySelector(".period-banner-link");
     poll(el, function (state) {
+      // A quiz page waiting for the teacher to open the quiz: the period changed, look again.
+      var waiting = document.querySelector("[data-period-wait]");
       if (!state.running) {
         el.hidden = true;
+        if (waiting) window.location.reload();
         return;
       }
       link.textContent = state.title;
@@ -39,6 +42,8 @@
       // Follow me: the teacher moved, so the learner's page goes where the class now is.
       if (state.follow_me && state.url && state.url !== window.location.pathname) {
         window.location.assign(state.url);
+      } else if (waiting) {
+        window.location.reload();
       }
     });
   }
@@ -46,6 +51,16 @@
   function board(el) {
     poll(el, function (data) {
       if (!data.running) {
+        window.location.reload();
+        return;
+      }
+      var reopened = data.items.some(function (item) {
+        var head = el.querySelector('tr[data-position="' + item.position + '"] th');
+        return head && (head.getAttribute("data-open") !== (item.open ? "yes" : "no") ||
+          head.getAttribute("data-code") !== (item.code || ""));
+      });
+      // A quiz opened or closed: its start code must show at once, so draw the page anew.
+      if (reopened) {
         window.location.reload();
         return;
       }
