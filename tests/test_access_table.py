@@ -76,6 +76,7 @@ ACCESS: dict[tuple[str, str], tuple] = {
     ("classes.new_class", "GET"):                 (S, 403, 403, 200, 200, 200),
     ("classes.new_class", "POST"):                (S, 403, 403, 400, 400, 400),
     ("classes.new_code", "POST"):                 (S, 403, 403, 404, 400, 400),
+    ("classes.poster", "GET"):                    (S, 403, 403, 404, 200, 200),
     ("classes.programmes", "GET"):                (S, 403, 403, 403, 403, 200),
     ("classes.programmes", "POST"):               (S, 403, 403, 403, 403, 400),
     ("classes.remove_instructor", "POST"):        (S, 403, 403, 403, 403, 302),

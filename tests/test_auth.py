@@ -106,6 +106,22 @@ def test_seller_registers_and_is_signed_in(client, db):
     assert client.get("/account/password").status_code == 200
 
 
+def test_registering_from_the_join_poster_lands_on_join(client, db):
+    # The poster's QR: /join?code=... -> sign-in (next=...) -> "register here" keeps the next.
+    page = client.get("/sign-in?next=/join?code%3DABC123").get_data(as_text=True)
+    assert 'href="/register?next=/join?code%3DABC123"' in page
+    data = {
+        "full_name": "ดวงใจ ขายดี", "username": "duangjai", "password": "long-enough-1",
+        "confirm": "long-enough-1",
+    }  # fmt: skip
+    response = client.post("/register?next=/join?code%3DABC123", data=data)
+    assert response.headers["Location"] == "/join?code=ABC123"
+    evil = client.application.test_client().post(
+        "/register?next=https://evil.example/", data={**data, "username": "duangjai2"}
+    )
+    assert evil.headers["Location"] == "/"
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

@@ -17,6 +17,7 @@ from academy.classes import importer
 from academy.classes.models import ClassMember
 from academy.courses.models import Enrolment
 from academy.extensions import db
+from tests.fixtures.files import read_pdf
 
 GOOD = "username,full_name,password\nsomchai.k,สมชาย ใจดี,\nsuda.p,สุดา พรหมมา,secret-pass-1\n"
 
@@ -226,3 +227,26 @@ def test_sign_in_cards_pdf_has_thai_names(client, setup, make_user, tmp_path):
     assert fields[f"pass-{pupils[0].id}"] in text
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, check=True).stdout.decode()
     assert re.search(r"Pages:\s+2", info)  # 12 cards, 10 per page
+
+
+def test_each_sign_in_card_has_a_qr_of_the_sign_in_page_never_the_password(
+    client, setup, make_user, tmp_path
+):
+    teacher, klass, _c = setup
+    pupils = [make_user("learner") for _ in range(3)]
+    from academy.classes import services
+
+    services.add_members(klass, [p.id for p in pupils])
+    db.session.commit()
+    client.login(teacher)
+    page = client.post(f"/classes/{klass.id}/reset-passwords").get_data(as_text=True)
+    fields = dict(re.findall(r'name="(pass-\d+)" value="([a-z0-9]+)"', page))
+    response = client.post(f"/classes/{klass.id}/cards", data=fields)
+    _text, pages = read_pdf(response.data, tmp_path)
+    expected = {f"http://localhost/sign-in?username={p.username}" for p in pupils}
+    assert set(pages[0]) == expected and len(pages[0]) == 3
+    assert not any(password in code for code in pages[0] for password in fields.values())
+    # The scanned link opens the sign-in page with the username filled in.
+    phone = client.application.test_client()
+    form = phone.get(f"/sign-in?username={pupils[0].username}").get_data(as_text=True)
+    assert f'value="{pupils[0].username}"' in form

@@ -13,6 +13,8 @@ from academy.core import signals
 from academy.core.db import utcnow
 from academy.courses.models import Enrolment
 from academy.extensions import db
+from tests.fixtures.auth import PASSWORD
+from tests.fixtures.files import read_pdf
 
 
 def enrolments(user_id=None):
@@ -54,6 +56,8 @@ PAGES = [
     ("/admin/schools/{school}", {"anon": 302, "learner": 403, "teacher": 403, "admin": 200}),
     ("/admin/programmes", {"anon": 302, "learner": 403, "teacher": 403, "admin": 200}),
     ("/join", {"anon": 302, "learner": 200, "teacher": 403, "admin": 200}),
+    ("/classes/{klass}/poster.pdf", {"anon": 302, "learner": 403, "teacher": 200,
+                                     "other_teacher": 404, "admin": 200}),
 ]  # fmt: skip
 
 
@@ -337,3 +341,47 @@ def test_instructor_home_is_classes(client, world):
     client.login(world["teacher"])
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"].endswith("/classes")
+
+
+# --- the join poster ---------------------------------------------------------------------------
+
+
+def test_the_join_poster_prints_a_qr_of_the_join_link(client, world, tmp_path):
+    klass = world["klass"]
+    client.login(world["teacher"])
+    detail = client.get(f"/classes/{klass.id}").get_data(as_text=True)
+    assert f"/classes/{klass.id}/poster.pdf" in detail and "โปสเตอร์" in detail
+    response = client.get(f"/classes/{klass.id}/poster.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text, pages = read_pdf(response.data, tmp_path)
+    link = f"http://localhost/join?code={klass.join_code}"
+    assert pages == [[link]]  # one A4 page, one QR code: the join link with the code
+    assert klass.name in text and klass.room.name in text and klass.room.school.name in text
+    assert klass.join_code in text and "เข้าร่วมชั้นเรียน" in text
+    # The phone that scans it: sign in, and it lands on "join this class" with the code.
+    phone = client.application.test_client()
+    signed_out = phone.get(link.removeprefix("http://localhost"))
+    assert "/sign-in?next=" in signed_out.headers["Location"]
+    newcomer = world["pupils"][1]
+    signed_in = phone.post(
+        signed_out.headers["Location"],
+        data={"username": newcomer.username, "password": PASSWORD},
+    )
+    assert signed_in.headers["Location"] == f"/join?code={klass.join_code}"
+    page = phone.get(signed_in.headers["Location"]).get_data(as_text=True)
+    assert f'value="{klass.join_code}"' in page
+
+
+def test_no_poster_without_a_working_code(client, world):
+    klass = world["klass"]
+    klass.join_code_expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    client.login(world["teacher"])
+    client.post("/language", data={"language": "en"})
+    response = client.get(f"/classes/{klass.id}/poster.pdf")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "no join code that works: make a new code first" in page
+    assert "poster.pdf" not in page  # and the class page offers no poster for a dead code
+    other = client.application.test_client().login(world["other_teacher"])
+    assert other.get(f"/classes/{klass.id}/poster.pdf").status_code == 404

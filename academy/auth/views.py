@@ -90,6 +90,10 @@ def sign_in():
         return redirect(url_for("main.home"))
     form = SignInForm()
     error = None
+    if request.method == "GET" and not form.username.data:
+        # A sign-in card's QR code opens this page with the username filled in (never the
+        # password).
+        form.username.data = (request.args.get("username") or "")[:64]
     if form.validate_on_submit():
         devices = request.cookies.get(DEVICE_COOKIE)
         try:
@@ -168,7 +172,8 @@ def register():
         else:
             _begin_session(user)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
-            return redirect(url_for("main.home"))
+            # From the join poster: sign-in page -> register -> back to "join this class".
+            return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
     return render_template("auth/register.html", form=form), (400 if form.errors else 200)
 
 

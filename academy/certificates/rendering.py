@@ -9,7 +9,6 @@ last click in a course therefore never waits for WeasyPrint."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import ipaddress
 import re
@@ -19,8 +18,6 @@ from contextlib import nullcontext
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import qrcode
-import qrcode.image.svg
 from flask import (
     Flask,
     Response,
@@ -49,6 +46,7 @@ from academy.certificates.verification import base_url, configured_base, print_b
 from academy.core.db import utcnow
 from academy.core.i18n import format_date
 from academy.core.pdf import render_pdf
+from academy.core.qr import qr_data_url
 from academy.core.storage import atomic_write
 from academy.courses.models import Course
 from academy.extensions import db
@@ -103,17 +101,6 @@ def _length_class(text: str, limits: tuple[int, int, int]) -> str:
     if n <= limits[2]:
         return "s"
     return "xs"
-
-
-def qr_data_url(url: str) -> str:
-    image = qrcode.make(
-        url,
-        image_factory=qrcode.image.svg.SvgPathImage,
-        error_correction=qrcode.constants.ERROR_CORRECT_M,
-        border=0,
-    )
-    svg = image.to_string()
-    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
 
 
 def _asset_url(name: str | None) -> str | None:

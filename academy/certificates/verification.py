@@ -12,8 +12,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     current_app,
-    has_request_context,
-    request,
 )
 from flask_babel import gettext as _
 from markupsafe import escape
@@ -36,6 +34,7 @@ from academy.certificates.models import (
 )
 from academy.core import throttle
 from academy.core.errors import ServiceError
+from academy.core.qr import public_base
 from academy.courses.models import Course
 
 # --- Verification ----------------------------------------------------------------------------
@@ -69,11 +68,7 @@ def configured_base() -> str | None:
 def print_base() -> str | None:
     """The address printed on certificates: PUBLIC_BASE_URL, else the one this request came
     to (the learner's browser reached the server by it); None outside a request."""
-    if configured := configured_base():
-        return configured
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    return None
+    return public_base()
 
 
 def check_base_url(base: str) -> str | None:

@@ -26,7 +26,7 @@ from academy.auth.forms import ConfirmForm
 from academy.auth.models import User
 from academy.classes import access, importer, services
 from academy.classes.blueprint import bp, class_or_404, form_error, form_status
-from academy.classes.cards import cards_pdf
+from academy.classes.cards import cards_pdf, join_link, poster_pdf
 from academy.classes.forms import (
     ClassForm,
     ConfirmImportForm,
@@ -371,4 +371,20 @@ def cards(class_id: int):
         pdf,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="class-{klass.id}-cards.pdf"'},
+    )
+
+
+@bp.route("/classes/<int:class_id>/poster.pdf")
+@role_required(INSTRUCTOR)
+def poster(class_id: int):
+    """The A4 join poster: a large QR code of the join link, the code, the class and room."""
+    klass = class_or_404(class_id)
+    link = join_link(klass)
+    if link is None:
+        flash(_("This class has no join code that works: make a new code first."), "error")
+        return _back(klass)
+    return Response(
+        poster_pdf(klass, link),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="class-{klass.id}-poster.pdf"'},
     )

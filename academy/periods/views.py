@@ -4,12 +4,9 @@ and the learners' poll. Views parse and render; the rules are in services."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from typing import Any
 
-import qrcode
-import qrcode.image.svg
 from flask import (
     Blueprint,
     Response,
@@ -23,9 +20,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from academy.auth.forms import ConfirmForm
+from academy.classes.cards import join_link
 from academy.classes.models import Class
 from academy.core import audit
 from academy.core.access import authorize
@@ -33,6 +30,7 @@ from academy.core.clock import local_month_key, to_local, utcnow
 from academy.core.csv import csv_response
 from academy.core.errors import ServiceError
 from academy.core.i18n import locale_for, translated
+from academy.core.qr import qr_svg
 from academy.extensions import db
 from academy.periods import attendance as roll
 from academy.periods import gate, services
@@ -252,14 +250,6 @@ def end(class_id: int):
 # --- the projector board ----------------------------------------------------------------------
 
 
-def _qr_svg(text: str) -> Markup:
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    # qrcode writes the SVG itself from the join URL (escaped in the XML it builds).
-    return Markup(buffer.getvalue().decode("utf-8").split("?>", 1)[-1])  # noqa: S704
-
-
 def _board_data(klass: Class, period: Period, hide_names: bool) -> dict[str, Any]:
     board = services.board(period, klass, utcnow())
     return {
@@ -298,11 +288,7 @@ def board(class_id: int):
     klass = _class_or_404(class_id)
     period = services.running_period(klass, utcnow())
     hide = request.args.get("names") == "hide"
-    join_url = (
-        url_for("classes.join", _external=True) + f"?code={klass.join_code}"
-        if klass.join_code
-        else None
-    )
+    join_url = join_link(klass)
     data = _board_data(klass, period, hide) if period else None
     return render_template(
         "periods/board.html",
@@ -312,7 +298,7 @@ def board(class_id: int):
         etag=_board_etag(data) if data else "",
         hide=hide,
         join_url=join_url,
-        qr=_qr_svg(join_url) if join_url else None,
+        qr=qr_svg(join_url) if join_url else None,
     )
 
 
