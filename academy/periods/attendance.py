@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, case, delete, func, literal, select
+from sqlalchemy.sql import ColumnElement
 
 from academy.auth.models import User, UserSession
 from academy.classes.models import Class, ClassMember
 from academy.classes.services import members_of
 from academy.core.clock import local_month_start
+from academy.core.db import UTCDateTime
 from academy.core.errors import ServiceError
 from academy.extensions import db
 from academy.periods import services
@@ -31,77 +33,103 @@ from academy.quizzes.models import Attempt
 
 
 @dataclass
-class AttendanceRow:
-    user: User
+class Mark:
+    """One learner in one period: the teacher's word if there is one, else read from when the
+    learner was first seen (present, late after LATE_AFTER, absent if never)."""
+
     status: str
     note: str
     first_seen_at: datetime | None
     corrected: bool
 
 
-def _first_seen(period: Period, member_ids: list[int], now: datetime) -> dict[int, datetime]:
-    """When each learner was first seen in the period: signed in, opened or finished a lesson,
-    or started a quiz."""
-    start_, until = period.started_at, services.window_end(period, now)
-    first: dict[int, datetime] = {}
+@dataclass
+class AttendanceRow(Mark):
+    user: User | None = None
 
-    def seen(user_id: int, at: datetime | None) -> None:
-        if (
-            at is not None
-            and start_ <= at <= until
-            and (user_id not in first or at < first[user_id])
-        ):
-            first[user_id] = at
 
-    for user_id, at in db.session.execute(
-        select(User.id, User.last_seen_at).where(User.id.in_(member_ids))
-    ):
-        seen(user_id, at)
-    for user_id, at in db.session.execute(
-        select(ProgressEvent.user_id, func.min(ProgressEvent.at))
-        .where(
-            ProgressEvent.user_id.in_(member_ids),
+def _window_end(now: datetime) -> ColumnElement:
+    """A period's end as SQL: when it ended, its set end once past, or now while it runs
+    (services.window_end, for many periods in one statement)."""
+    return case(
+        (Period.ended_at.is_not(None), Period.ended_at),
+        (Period.ends_at < now, Period.ends_at),
+        else_=literal(now, UTCDateTime()),
+    )
+
+
+def _first_seen(period_ids: Select | list[int], now: datetime) -> dict[tuple[int, int], datetime]:
+    """When each member was first seen in each period: signed in, opened or finished a lesson,
+    or started a quiz. Three grouped statements for any number of periods."""
+    until = _window_end(now)
+    members = Period.__table__.join(ClassMember, ClassMember.class_id == Period.class_id)
+    sources = (
+        (User.last_seen_at, User.__table__, User.id == ClassMember.user_id, None),
+        (
+            ProgressEvent.at,
+            ProgressEvent.__table__,
+            ProgressEvent.user_id == ClassMember.user_id,
             ProgressEvent.kind != "enrolled",  # a class enrolment is no sign of the learner
-            ProgressEvent.at >= start_,
-            ProgressEvent.at <= until,
+        ),
+        (Attempt.started_at, Attempt.__table__, Attempt.user_id == ClassMember.user_id, None),
+    )
+    first: dict[tuple[int, int], datetime] = {}
+    for at, table, on, extra in sources:
+        query = (
+            select(Period.id, ClassMember.user_id, func.min(at))
+            .select_from(members.join(table, on))
+            .where(Period.id.in_(period_ids), at >= Period.started_at, at <= until)
+            .group_by(Period.id, ClassMember.user_id)
         )
-        .group_by(ProgressEvent.user_id)
-    ):
-        seen(user_id, at)
-    for user_id, at in db.session.execute(
-        select(Attempt.user_id, func.min(Attempt.started_at))
-        .where(
-            Attempt.user_id.in_(member_ids),
-            Attempt.started_at >= start_,
-            Attempt.started_at <= until,
-        )
-        .group_by(Attempt.user_id)
-    ):
-        seen(user_id, at)
+        if extra is not None:
+            query = query.where(extra)
+        for period_id, user_id, seen_at in db.session.execute(query):
+            key = (period_id, user_id)
+            if seen_at is not None and (key not in first or seen_at < first[key]):
+                first[key] = seen_at
     return first
 
 
-def attendance(period: Period, klass: Class, now: datetime) -> list[AttendanceRow]:
-    """Each member's attendance: the teacher's correction if there is one, else read from
-    when the learner was first seen (present, late after LATE_AFTER, absent if never)."""
-    members = members_of(klass)
-    first = _first_seen(period, [m.id for m in members], now)
+def marks(period_ids: Select | list[int], now: datetime) -> dict[tuple[int, int], Mark]:
+    """(period id, user id) -> Mark for every member of each period's class: five statements
+    whatever the number of periods (a class's month, a city's month in the reports)."""
+    started = dict(
+        db.session.execute(
+            select(Period.id, Period.started_at).where(Period.id.in_(period_ids))
+        ).all()
+    )
+    pairs = db.session.execute(
+        select(Period.id, ClassMember.user_id)
+        .join(ClassMember, ClassMember.class_id == Period.class_id)
+        .where(Period.id.in_(period_ids))
+    ).all()
     stored = {
-        a.user_id: a
-        for a in db.session.scalars(select(Attendance).where(Attendance.period_id == period.id))
+        (a.period_id, a.user_id): a
+        for a in db.session.scalars(select(Attendance).where(Attendance.period_id.in_(period_ids)))
     }
-    rows = []
-    for member in members:
-        seen_at = first.get(member.id)
-        if member.id in stored:
-            row = stored[member.id]
-            rows.append(AttendanceRow(member, row.status, row.note or "", seen_at, True))
-            continue
-        if seen_at is None:
-            status = ABSENT
+    first = _first_seen(period_ids, now)
+    result = {}
+    for key in pairs:
+        key = tuple(key)
+        seen_at = first.get(key)
+        if key in stored:
+            row = stored[key]
+            result[key] = Mark(row.status, row.note or "", seen_at, True)
+        elif seen_at is None:
+            result[key] = Mark(ABSENT, "", None, False)
         else:
-            status = LATE if seen_at - period.started_at > services.LATE_AFTER else PRESENT
-        rows.append(AttendanceRow(member, status, "", seen_at, False))
+            late = seen_at - started[key[0]] > services.LATE_AFTER
+            result[key] = Mark(LATE if late else PRESENT, "", seen_at, False)
+    return result
+
+
+def attendance(period: Period, klass: Class, now: datetime) -> list[AttendanceRow]:
+    """Each member's attendance in the period, in name order."""
+    found = marks([period.id], now)
+    rows = []
+    for member in members_of(klass):
+        mark = found.get((period.id, member.id)) or Mark(ABSENT, "", None, False)
+        rows.append(AttendanceRow(**vars(mark), user=member))
     return rows
 
 
@@ -147,14 +175,19 @@ def correct_attendance(
     return changed
 
 
-def periods_in_month(klass: Class, month: str) -> list[Period]:
-    """The class's periods that started in a local month "YYYY-MM" (core/clock.py)."""
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The UTC instants a local month "YYYY-MM" (core/clock.py) starts and ends at."""
     try:
         first = datetime.strptime(month, "%Y-%m")
     except ValueError:
         raise ServiceError(_("A month is written YYYY-MM, e.g. 2026-12."), "month") from None
     lo = local_month_start(first.year, first.month)
-    hi = local_month_start(first.year + first.month // 12, first.month % 12 + 1)
+    return lo, local_month_start(first.year + first.month // 12, first.month % 12 + 1)
+
+
+def periods_in_month(klass: Class, month: str) -> list[Period]:
+    """The class's periods that started in a local month "YYYY-MM"."""
+    lo, hi = month_bounds(month)
     return list(
         db.session.scalars(
             select(Period)
@@ -162,6 +195,31 @@ def periods_in_month(klass: Class, month: str) -> list[Period]:
             .order_by(Period.started_at)
         )
     )
+
+
+@dataclass
+class ClassMonth:
+    """A class's attendance in a local month: its periods, its learners, and each mark."""
+
+    periods: list[Period]
+    learners: list[User]
+    marks: dict[tuple[int, int], Mark]
+
+    def mark(self, period: Period, learner: User) -> Mark:
+        return self.marks.get((period.id, learner.id)) or Mark(ABSENT, "", None, False)
+
+    def totals(self, learner: User) -> dict[str, int]:
+        counts = dict.fromkeys(ATTENDANCE_STATUSES, 0)
+        for period in self.periods:
+            counts[self.mark(period, learner).status] += 1
+        return counts
+
+
+def class_month(klass: Class, month: str, now: datetime) -> ClassMonth:
+    """The month's grid for the teacher's page and the CSV, in a fixed number of queries."""
+    periods = periods_in_month(klass, month)
+    found = marks([p.id for p in periods], now) if periods else {}
+    return ClassMonth(periods, members_of(klass), found)
 
 
 # --- the end of the period --------------------------------------------------------------------

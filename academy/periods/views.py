@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -383,32 +384,62 @@ def attendance(class_id: int, period_id: int):
     ), (400 if error else 200)
 
 
+def _month_of(klass: Class):
+    """The local month the address asks for (this month without one), or a 400 that says
+    what is wrong with a hand-made link."""
+    now = utcnow()
+    month = request.args.get("month") or local_month_key(now)
+    try:
+        return month, roll.class_month(klass, month, now)
+    except ServiceError as exc:
+        abort(Response(exc.message, status=400, mimetype="text/plain"))
+
+
+def _status_labels() -> dict[str, str]:
+    return {
+        "present": _("present"),
+        "late": _("late"),
+        "absent": _("absent"),
+        "excused": _("excused"),
+    }
+
+
+@bp.route("/classes/<int:class_id>/attendance")
+@login_required
+def attendance_month(class_id: int):
+    """A class's attendance by month: learners down, periods across, totals per learner."""
+    klass = _class_or_404(class_id)
+    month, grid = _month_of(klass)
+    first = datetime.strptime(month, "%Y-%m")
+    before = (first.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    after = (first.replace(day=28) + timedelta(days=4)).strftime("%Y-%m")
+    return render_template(
+        "periods/attendance_month.html",
+        klass=klass,
+        month=month,
+        grid=grid,
+        labels=_status_labels(),
+        before=before,
+        after=after,
+    )
+
+
 @bp.route("/classes/<int:class_id>/attendance.csv")
 @login_required
 def attendance_csv(class_id: int):
     """A class's attendance for one local month, one line per period and learner, for Excel
     (the one CSV writer: byte-order mark for Thai, no formula cells)."""
     klass = _class_or_404(class_id)
-    now = utcnow()
-    month = request.args.get("month") or local_month_key(now)
-    try:
-        periods = roll.periods_in_month(klass, month)
-    except ServiceError as exc:
-        # A hand-made link: say what is wrong with it (the error page would not).
-        return Response(exc.message, status=400, mimetype="text/plain")
-    labels = {
-        "present": _("present"),
-        "late": _("late"),
-        "absent": _("absent"),
-        "excused": _("excused"),
-    }
+    month, grid = _month_of(klass)
+    labels = _status_labels()
     header = [_("Date"), _("Started"), _("Name"), _("Username"), _("Status"), _("Note")]
     rows = []  # read now, inside the request's transaction, not while the file streams
-    for period in periods:
+    for period in grid.periods:
         local = to_local(period.started_at)
-        for row in roll.attendance(period, klass, now):
+        for learner in grid.learners:
+            mark = grid.mark(period, learner)
             rows.append(
-                [local.date().isoformat(), local.strftime("%H:%M"), row.user.full_name,
-                 row.user.username, labels[row.status], row.note]
+                [local.date().isoformat(), local.strftime("%H:%M"), learner.full_name,
+                 learner.username, labels[mark.status], mark.note]
             )  # fmt: skip
     return csv_response(f"attendance-{klass.id}-{month}.csv", header, rows)

@@ -7,7 +7,10 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from academy.core.access import ADMIN, role_required
+from academy.core.clock import local_month_key, utcnow
 from academy.core.csv import csv_response
+from academy.core.errors import ServiceError
+from academy.reports import attendance as roll
 from academy.reports import charts, services
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
@@ -77,6 +80,36 @@ def months():
     )
 
 
+def _attendance_rows() -> tuple[str, str, list[roll.AttendanceRow]]:
+    by = request.args.get("by", "school")
+    if by not in roll.BY:
+        abort(404)
+    now = utcnow()
+    month = request.args.get("month") or local_month_key(now)
+    try:
+        rows = roll.attendance(by, month, now, request.args.get("school", type=int))
+    except ServiceError as exc:
+        abort(Response(exc.message, status=400, mimetype="text/plain"))
+    return by, month, rows
+
+
+@bp.route("/attendance")
+@role_required(ADMIN)
+def attendance():
+    """Attendance in the month's periods, by school or by computer room."""
+    by, month, rows = _attendance_rows()
+    return render_template(
+        "reports/attendance.html",
+        titles=TITLES,
+        by=by,
+        month=month,
+        rows=rows,
+        total=roll.total(rows),
+        filters=_filters(),
+        choices=services.filter_choices(),
+    )
+
+
 def _csv_response(name: str, header, rows) -> Response:
     return csv_response(f"{name}.csv", header, rows)
 
@@ -92,6 +125,11 @@ def export():
             "academy-months",
             ("month", "started", "completed", "active_learners"),
             ((m.month, m.started, m.completed, m.active) for m in rows),
+        )
+    if report == "attendance":
+        by, month, rows = _attendance_rows()
+        return _csv_response(
+            f"academy-attendance-by-{by}-{month}", (by, *roll.CSV_HEADER), roll.csv_rows(rows)
         )
     if report == "learners":
         return _csv_response(
