@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.test import Client
 
 from academy.core.clock import to_local, utcnow
 from academy.core.errors import ServiceError
@@ -202,14 +203,89 @@ def test_poll_etag_and_304(client, room_period):
     assert f'data-etag="{moved.headers["ETag"]}"' in page
 
 
-def test_the_304_costs_one_query(client, room_period, count_queries):
+@pytest.fixture
+def sqlite_statements(app):
+    """Every statement SQLite itself runs (BEGIN and COMMIT too), however it was sent: the
+    poll's shortcut talks to the driver without SQLAlchemy's events."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("counts what SQLite runs")
+    statements: list[str] = []
+
+    def trace(connection, _record):
+        connection.set_trace_callback(statements.append)
+
+    db.session.remove()
+    db.engine.dispose()  # the connections made from now on are traced
+    event.listen(db.engine, "connect", trace)
+    yield statements
+    event.remove(db.engine, "connect", trace)
+    db.engine.dispose()
+
+
+def test_the_304_is_one_statement_and_no_transaction(client, room_period, sqlite_statements):
+    room = room_period()
+    client.login(room.learners[0])
+    etag = client.get("/period/now").headers["ETag"]
+    sqlite_statements.clear()
+    response = client.get("/period/now", headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    # The session's user and their class's period, together; not even a BEGIN.
+    assert len(sqlite_statements) == 1 and "FROM users u" in sqlite_statements[0]
+
+
+def test_the_304_is_answered_in_front_of_flask(client, room_period, count_queries):
+    # On either database: SQLAlchemy sees no statement (count_queries listens to it), so the
+    # shortcut, not the view, answered (had the shortcut failed, the view would have: a query).
     room = room_period()
     client.login(room.learners[0])
     etag = client.get("/period/now").headers["ETag"]
     with count_queries() as queries:
         response = client.get("/period/now", headers={"If-None-Match": etag})
-    assert response.status_code == 304
-    assert len(queries) == 1, queries  # the session's user and their class's period, together
+    assert response.status_code == 304 and len(queries) == 0, queries
+    with count_queries() as queries:
+        assert client.get("/period/now", headers={"If-None-Match": '"old"'}).status_code == 200
+    assert len(queries) >= 1  # a changed state is the view's
+
+
+def _behind_the_shortcut(app, client):
+    """A browser with the client's cookies talking to Flask itself, past the poll's
+    shortcut (academy/periods/shortcut.py): what the view alone would answer."""
+    flask_only = Client(app.wsgi_app.wsgi_app)
+    for cookie in client._cookies.values():
+        flask_only.set_cookie(cookie.key, cookie.value)
+    return flask_only
+
+
+def test_the_shortcut_answers_exactly_as_the_view(app, client, room_period):
+    room = room_period()
+    client.login(room.learners[0])
+    etag = client.get("/period/now").headers["ETag"]
+    unchanged = {"If-None-Match": etag}
+    fast = client.get("/period/now", headers=unchanged)
+    view = _behind_the_shortcut(app, client).get("/period/now", headers=unchanged)
+    assert (fast.status_code, fast.get_data()) == (view.status_code, view.get_data()) == (304, b"")
+    assert sorted(fast.headers.items()) == sorted(view.headers.items())
+    assert "Set-Cookie" not in fast.headers
+    # In English the title changes, so the Thai ETag no longer holds: the view answers 200.
+    client.post("/language", data={"language": "en"})
+    english = client.get("/period/now", headers=unchanged)
+    assert english.status_code == 200 and english.get_json()["title"] == "Lesson 1.1"
+
+
+def test_the_shortcut_never_keeps_an_ended_session(app, client, room_period):
+    room = room_period()
+    learner = room.learners[0]
+    client.login(learner)
+    etag = client.get("/period/now").headers["ETag"]
+    unchanged = {"If-None-Match": etag, "Accept": "application/json"}
+    assert client.get("/period/now", headers=unchanged).status_code == 304
+    # A forged cookie, then the room signed out (the version moves on): never "unchanged".
+    forged = app.test_client()
+    forged.set_cookie("session", client.get_cookie("session").value[:-2] + "xx")
+    assert forged.get("/period/now", headers=unchanged).status_code == 401
+    learner.session_version += 1
+    db.session.commit()
+    assert client.get("/period/now", headers=unchanged).status_code == 401
 
 
 def test_a_signed_out_session_polls_401(client, room_period):

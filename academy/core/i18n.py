@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from babel.dates import get_month_names
 from flask import current_app, has_request_context, request, session
@@ -26,16 +27,22 @@ def select_locale() -> str:
     )
 
 
-def locale_for(saved: str | None) -> str:
+def locale_for(saved: str | None, cookie: str | None = None) -> str:
     """select_locale for a person whose saved choice is `saved` (a request that read the
-    person's row itself, like the period poll, asks this without loading the user)."""
-    languages = current_app.config["LANGUAGES"]
+    person's row itself, like the period poll, asks this without loading the user); `cookie`
+    is this browser's choice when the caller read the cookies itself (outside Flask's request)."""
+    chosen = cookie if cookie is not None else request.cookies.get(LANG_COOKIE)
+    return pick_locale(current_app.config, saved, chosen)
+
+
+def pick_locale(config: Any, saved: str | None, cookie: str | None) -> str:
+    """The person's saved choice, then this browser's, then the default: the rule itself."""
+    languages = config["LANGUAGES"]
     if saved in languages:
         return saved
-    chosen = request.cookies.get(LANG_COOKIE)
-    if chosen in languages:
-        return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if cookie in languages:
+        return cookie
+    return config["BABEL_DEFAULT_LOCALE"]
 
 
 def request_locale() -> str:

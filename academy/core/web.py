@@ -81,17 +81,27 @@ def page_banners() -> Markup:
     return Markup("").join(html for _receiver, html in answers if html)
 
 
+def static_security_headers(app: Flask) -> list[tuple[str, str]]:
+    """The headers every response carries, whoever asks (also for an answer made before
+    Flask's request, like the period poll's 304)."""
+    headers = [
+        ("Content-Security-Policy", CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+        # Browsers' old XSS auditors are gone or harmful: say so explicitly (OWASP's advice).
+        ("X-XSS-Protection", "0"),
+    ]
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        # Served over HTTPS (docs/security.md): browsers must never fall back to plain HTTP.
+        headers.append(("Strict-Transport-Security", "max-age=31536000"))
+    return headers
+
+
 def _security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    # Browsers' old XSS auditors are gone or harmful: say so explicitly (OWASP's advice).
-    headers.setdefault("X-XSS-Protection", "0")
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
-        # Served over HTTPS (docs/security.md): browsers must never fall back to plain HTTP.
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    for name, value in static_security_headers(current_app):
+        headers.setdefault(name, value)
     if (
         request.endpoint not in ("static", "static_versioned")
         # A response that declares itself public (a published course's content-addressed

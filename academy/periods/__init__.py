@@ -8,7 +8,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     # access registers its rule (period.steer) by being imported.
-    from academy.periods import access, banner, gate  # noqa: F401
+    from academy.periods import access, banner, gate, shortcut  # noqa: F401
 
     banner.connect()
     gate.connect()
+    shortcut.install(app)
