@@ -277,3 +277,16 @@ def test_period_only_is_a_quiz_setting(client, room_period):
     assert client.post(f"/quizzes/{quiz.id}/settings", data=form).status_code == 302
     db.session.refresh(quiz)
     assert quiz.period_only is True
+
+
+def test_only_the_periods_class_may_start_it(client, room_period, make_user):
+    # Enrolled in the course, but not in the class whose period has the quiz open.
+    from academy.courses import services as courses
+
+    room = room_period(period_only=True)
+    open_quiz(client, room, code=False)
+    outsider = make_user("learner")
+    courses.enrol(outsider, room.course)
+    db.session.commit()
+    _response, page = start(client, room, outsider)
+    assert "opens only during a period of your class" in page and attempts() == 0
