@@ -8,7 +8,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from academy.core.clock import local_month_key
 from academy.extensions import db
+from academy.periods.models import Period
 from academy.quizzes.models import SUBMITTED, Attempt
 from tests.browser.conftest import PC, PHONE, assert_accessible, sign_in
 from tests.fixtures.auth import PASSWORD
@@ -142,6 +144,7 @@ def test_a_period_with_a_quiz_for_three_learners(
     teacher.get_by_role("button", name="เปิดแบบทดสอบ").click()
     teacher.wait_for_load_state()
     teacher.screenshot(path=str(tmp_path / "console-1366.png"), full_page=True)
+    assert_accessible(teacher)
     code = teacher.locator(".start-code").inner_text()
     assert len(code) == 4 and code.isdigit()
     board.locator(".board-start-code").wait_for(timeout=15000)  # the board reloaded itself
@@ -192,7 +195,16 @@ def test_a_period_with_a_quiz_for_three_learners(
     teacher.wait_for_load_state()
     statuses = teacher.locator("select[name^=status-]").evaluate_all("s => s.map(e => e.value)")
     assert statuses == ["present"] * 3
-    teacher.go_back()
+    db.session.rollback()
+    period = db.session.scalars(select(Period)).one()
+    # The period's own month (a run at a month's last minute must not look at the next).
+    month = local_month_key(period.started_at)
+    teacher.goto(f"/classes/{room.klass.id}/attendance?month={month}")
+    assert teacher.locator("td.att-present").count() == 3
+    assert_accessible(teacher)
+    teacher.screenshot(path=str(tmp_path / "attendance-month-1366.png"), full_page=True)
+    period_id = period.id
+    teacher.goto(f"/classes/{room.klass.id}/periods/{period_id}")
     teacher.get_by_role("button", name="ออกจากระบบคอมพิวเตอร์ทุกเครื่องในห้องนี้").click()
     teacher.wait_for_load_state()
     for page in pages:
