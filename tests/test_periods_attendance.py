@@ -108,8 +108,13 @@ def test_the_admin_report_by_school_and_by_room(client, december, make_user):
     assert [r.label for r in only_b] == [school_b]
     admin = make_user("admin")
     client.login(admin)
-    page = client.get("/reports/attendance?by=room&month=2026-12").get_data(as_text=True)
+    page = client.get("/reports/attendance?by=room&month=2026-12&school=").get_data(as_text=True)
     assert a.klass.room.name in page and "อัตราการเข้าเรียน" in page
+    school = b.klass.room.school_id
+    only = client.get(f"/reports/attendance?month=2026-12&school={school}").get_data(as_text=True)
+    assert f'<option value="{school}" selected>' in only
+    assert f'<th scope="row">{school_b}</th>' in only
+    assert f'<th scope="row">{school_a}</th>' not in only
     response = client.get("/reports/export.csv?report=attendance&by=school&month=2026-12")
     assert response.mimetype == "text/csv"
     text = response.get_data(as_text=True)

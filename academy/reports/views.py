@@ -80,29 +80,31 @@ def months():
     )
 
 
-def _attendance_rows() -> tuple[str, str, list[roll.AttendanceRow]]:
+def _attendance_rows() -> tuple[str, str, int | None, list[roll.AttendanceRow]]:
     by = request.args.get("by", "school")
     if by not in roll.BY:
         abort(404)
     now = utcnow()
     month = request.args.get("month") or local_month_key(now)
+    school_id = request.args.get("school", type=int)
     try:
-        rows = roll.attendance(by, month, now, request.args.get("school", type=int))
+        rows = roll.attendance(by, month, now, school_id)
     except ServiceError as exc:
         abort(Response(exc.message, status=400, mimetype="text/plain"))
-    return by, month, rows
+    return by, month, school_id, rows
 
 
 @bp.route("/attendance")
 @role_required(ADMIN)
 def attendance():
     """Attendance in the month's periods, by school or by computer room."""
-    by, month, rows = _attendance_rows()
+    by, month, school_id, rows = _attendance_rows()
     return render_template(
         "reports/attendance.html",
         titles=TITLES,
         by=by,
         month=month,
+        school_id=school_id,
         rows=rows,
         total=roll.total(rows),
         filters=_filters(),
@@ -127,7 +129,7 @@ def export():
             ((m.month, m.started, m.completed, m.active) for m in rows),
         )
     if report == "attendance":
-        by, month, rows = _attendance_rows()
+        by, month, _school_id, rows = _attendance_rows()
         return _csv_response(
             f"academy-attendance-by-{by}-{month}", (by, *roll.CSV_HEADER), roll.csv_rows(rows)
         )

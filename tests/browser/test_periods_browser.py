@@ -212,3 +212,22 @@ def test_a_period_with_a_quiz_for_three_learners(
         assert "/sign-in" in page.url
         assert not page.errors, page.errors
     assert not teacher_errors, teacher_errors
+
+
+@pytest.mark.parametrize("width", ["page", "phone_page"])
+def test_the_admin_reads_attendance_by_room(request, width, room_period, make_user, tmp_path):
+    page = request.getfixturevalue(width)
+    room = room_period(learners=2)
+    admin = make_user("admin")
+    sign_in(page, admin.username, PASSWORD)
+    page.goto("/reports/")
+    page.get_by_role("link", name="การเข้าเรียน").click()
+    page.wait_for_url("**/reports/attendance")
+    page.get_by_label("แยกตาม").select_option("room")
+    page.get_by_label("เดือน").fill(local_month_key(room.period.started_at))
+    page.get_by_role("button", name="แสดง").click()
+    page.wait_for_url("**/reports/attendance?**")
+    row = page.get_by_role("row").filter(has_text=room.klass.room.name)
+    assert row.count() == 1 and "0%" in row.inner_text()  # nobody has been seen yet: 2 absent
+    assert_accessible(page)
+    page.screenshot(path=str(tmp_path / f"report-{width}.png"), full_page=True)
