@@ -31,6 +31,7 @@ from academy.courses.services import flat_items, outline
 from academy.extensions import db
 from academy.progress.models import CourseProgress
 from tests.fixtures.assignments import LEVELS, photo_bytes
+from tests.fixtures.courses import round_trip, write_course
 from tests.fixtures.progress import complete_lesson, enrol
 
 
@@ -549,8 +550,6 @@ resubmissions: 2
 def course_folder(
     tmp_path, text: str = ASSIGNMENT_FILE, name: str = "02-product-photo.assignment.md"
 ):
-    from tests.test_courses_loader import write_course
-
     folder = write_course(tmp_path / "src", quiz=False)
     (folder / "01-intro" / "03-product-photo.assignment.md").unlink(missing_ok=True)
     (folder / "02-more" / name).write_text(text, encoding="utf-8")
@@ -580,9 +579,7 @@ def test_an_assignment_file_loads_into_the_module(app, tmp_path):
 
 
 def test_an_assignment_round_trips_byte_identical(app, tmp_path):
-    from tests.test_courses_loader import _round_trip
-
-    exported = _round_trip(tmp_path, course_folder(tmp_path))
+    exported = round_trip(tmp_path, course_folder(tmp_path))
     assert exported["02-more/02-product-photo.assignment.md"].decode() == ASSIGNMENT_FILE
 
 
