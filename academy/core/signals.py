@@ -57,3 +57,7 @@ is_learning = _signals.signal("is-learning")  # sender=user
 # to show above their content. Each receiver returns markup or None; the periods feature answers
 # with "Your class is on: ...".
 page_banners = _signals.signal("page-banners")  # sender=user
+
+# progress <- coaching (a question): the learner's dashboard asks which sections to add below
+# their courses. Each receiver returns markup or None; coaching answers with the milestone path.
+dashboard_sections = _signals.signal("dashboard-sections")  # sender=user
