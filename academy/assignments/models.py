@@ -114,5 +114,3 @@ class Review(db.Model):
     points: Mapped[int] = mapped_column(Integer, default=0)
     max_points: Mapped[int] = mapped_column(Integer, default=0)
     reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # When the learner first opened the feedback: until then their dashboard says it is new.
-    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -179,14 +179,19 @@ def queue():
             db.select(Class).join(ClassInstructor, ClassInstructor.class_id == Class.id)
             .where(ClassInstructor.user_id == current_user.id).order_by(Class.name)
         ))  # fmt: skip
-    courses = {c.id: c for c in db.session.scalars(
-        db.select(Course).where(Course.id.in_({s.course_id for s in waiting}))
-    )}  # fmt: skip
+    choices = services.reviewable_courses(current_user)
+    courses = {c.id: c for c in choices}
+    missing = {s.course_id for s in waiting} - set(courses)
+    if missing:  # a coached learner's course that none of the coach's classes takes
+        courses.update({c.id: c for c in db.session.scalars(
+            db.select(Course).where(Course.id.in_(missing))
+        )})  # fmt: skip
     return render_template(
         "assignments/queue.html",
         waiting=waiting,
         learners=learners,
         courses=courses,
+        course_choices=choices,
         classes=classes,
         class_id=class_id,
         course_id=course_id,
