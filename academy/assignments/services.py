@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased
 
 from academy.assignments import links as links_
 from academy.assignments import photos as photos_
-from academy.assignments import rubric
+from academy.assignments import rubric, settings
 from academy.assignments.access import is_enrolled, may_review
 from academy.assignments.models import (
     LINKS,
@@ -44,7 +44,7 @@ from academy.core.errors import ServiceError
 from academy.courses.models import Course, CourseInstructor, Enrolment
 from academy.extensions import db
 
-MAX_PHOTOS = 6
+MAX_PHOTOS = settings.MAX_PHOTOS
 REVIEW_ACTION = "submission.review"
 FEEDBACK_DAYS = 7  # a pass stays on the learner's dashboard this long; "needs changes" stays
 MAX_LINKS = 5
