@@ -153,6 +153,7 @@ ACCESS: dict[tuple[str, str], tuple] = {
     ("studio.quiz_settings", "GET"):                  (S, 403, 403, 403, 200, 200),
     ("studio.quiz_settings", "POST"):                 (S, 403, 403, 403, 302, 302),
     ("quizzes.start", "POST"):                    (S, 302, 302, 403, 302, 302),
+    ("reports.assignments", "GET"):               (S, 403, 403, 403, 403, 200),
     ("reports.export", "GET"):                    (S, 403, 403, 403, 403, 200),
     ("reports.index", "GET"):                     (S, 403, 403, 403, 403, 200),
     ("reports.months", "GET"):                    (S, 403, 403, 403, 403, 200),
