@@ -116,11 +116,15 @@ def test_hand_in_on_a_phone_review_at_a_pc_hand_in_again_pass_and_certificate(
     shot(phone, "needs-changes-360")
     _hand_in(phone, assignment, photo, again=True)
 
-    second = fresh().scalars(
-        select(Submission)
-        .where(Submission.user_id == seller.id)
-        .order_by(Submission.version.desc())
-    ).first()
+    second = (
+        fresh()
+        .scalars(
+            select(Submission)
+            .where(Submission.user_id == seller.id)
+            .order_by(Submission.version.desc())
+        )
+        .first()
+    )
     assert second.version == 2
     _review(pc, second.id, background="done", note="", decision="ผ่าน")
 
