@@ -831,3 +831,44 @@ def test_the_queue_filters_by_course(app, client, setup, make_course, make_assig
         f"/submissions/{there.id}/review" in page and f"/submissions/{here.id}/review" not in page
     )
     assert f'<option value="{other_course.id}" selected>' in page
+
+
+def _versions(learner, assignment, coach, count: int) -> None:
+    """`count` versions, each but the last reviewed "needs changes"."""
+    for n in range(count):
+        submission = hand_in(learner, assignment, token=f"v{n}")
+        if n < count - 1:
+            review(coach, submission, NOT_YET, passed=False, comment="แก้อีกนิด")
+
+
+def test_the_learner_page_and_the_queue_run_the_same_queries_for_2_or_6(
+    app, client, setup, make_user, make_class, count_queries
+):
+    course, assignment, learner, coach, _author = setup
+    _versions(learner, assignment, coach, 2)
+    others = [make_user("learner") for _ in range(6)]
+    make_class(instructor=coach, members=others)
+    for person in others[:2]:
+        enrol(person, course)
+        hand_in(person, assignment, token=f"q-{person.id}")
+
+    def measure(who, url):
+        client.logout()
+        client.login(who)
+        with count_queries() as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    page_few, queue_few = (
+        measure(learner, f"/assignments/{assignment.id}"),
+        measure(coach, "/reviews"),
+    )
+    more = make_user("learner")
+    enrol(more, course)
+    make_class(instructor=coach, members=[more])
+    _versions(more, assignment, coach, 6)
+    for person in others[2:]:
+        enrol(person, course)
+        hand_in(person, assignment, token=f"q-{person.id}")
+    assert measure(more, f"/assignments/{assignment.id}") == page_few
+    assert measure(coach, "/reviews") == queue_few

@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from academy.assignments import links as links_
 from academy.assignments import photos as photos_
@@ -69,14 +69,27 @@ def criteria_of(assignment: Assignment) -> list[rubric.Criterion]:
 
 
 def versions(assignment: Assignment, user_id: int) -> list[Submission]:
-    """Every version the learner handed in, newest first."""
+    """Every version the learner handed in, newest first, with their photos (two queries
+    however many versions there are)."""
     return list(
         db.session.scalars(
             select(Submission)
             .where(Submission.assignment_id == assignment.id, Submission.user_id == user_id)
+            .options(selectinload(Submission.photos))
             .order_by(Submission.version.desc())
         )
     )
+
+
+def reviews_of(submissions: list[Submission]) -> dict[int, Review | None]:
+    """submission id -> its review (or None), in one query."""
+    found: dict[int, Review | None] = dict.fromkeys((s.id for s in submissions), None)
+    if found:
+        for record in db.session.scalars(
+            select(Review).where(Review.submission_id.in_(list(found)))
+        ):
+            found[record.submission_id] = record
+    return found
 
 
 def latest(assignment: Assignment, user_id: int) -> Submission | None:
@@ -396,6 +409,7 @@ def review_queue(
         )
     if course_id is not None:
         query = query.where(Submission.course_id == course_id)
+    query = query.options(selectinload(Submission.assignment))
     return list(db.session.scalars(query.order_by(Submission.submitted_at, Submission.id)))
 
 

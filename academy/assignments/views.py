@@ -66,7 +66,7 @@ def _submission_or_404(submission_id: int, permission: str) -> Submission:
 
 def _page(assignment: Assignment, course: Course, error: str | None = None, status: int = 200):
     versions = services.versions(assignment, current_user.id)
-    reviews = {s.id: services.review_of(s) for s in versions}
+    reviews = services.reviews_of(versions)
     newest = versions[0] if versions else None
     state = newest.status if newest else NOT_HANDED_IN
     may_hand_in = can("assignment.hand_in", assignment) and state in (NOT_HANDED_IN, NEEDS_CHANGES)
@@ -247,7 +247,7 @@ def review(submission_id: int):
             learner=db.session.get(User, submission.user_id),
             criteria=criteria,
             versions=versions,
-            reviews={s.id: services.review_of(s) for s in versions},
+            reviews=services.reviews_of(versions),
             error=error,
             form=request.form if request.method == "POST" else {},
         ),
