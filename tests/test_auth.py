@@ -487,6 +487,7 @@ def test_prune_throttle_drops_only_old_failures(runner, db):
 
 
 def _register(client) -> list[str]:
+    client.set_cookie("lang", "en")  # messages matched in English; test_i18n checks the Thai
     page = client.post(
         "/register",
         data={"full_name": "มาลี", "username": "malee.shop", "password": "long-enough-1",
