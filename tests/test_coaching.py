@@ -275,3 +275,20 @@ def test_admins_define_milestones_per_programme(app, client, admin, make_course)
     assert again.status_code == 400 and "has that milestone already" in again.get_data(as_text=True)
     assert client.post("/coaching/milestones", data={"track": "x"}).status_code == 400
     assert len(services.milestones_of_track(otop.id)) == 6
+
+
+def test_the_coach_resets_a_forgotten_password_from_the_learners_page(app, client, coached):
+    from academy.auth.services import verify_password
+    from tests.fixtures.auth import PASSWORD
+
+    _course, _a, coach, stranger, seller, _o = coached
+    client.login(coach)
+    page = client.get(f"/coaching/learners/{seller.id}").get_data(as_text=True)
+    assert f"/people/{seller.id}/reset-password" in page
+    reset = client.post(f"/people/{seller.id}/reset-password")
+    assert reset.status_code == 200 and seller.username in reset.get_data(as_text=True)
+    db.session.expire_all()
+    assert not verify_password(seller, PASSWORD) and seller.must_change_password
+    client.logout()
+    client.login(stranger)
+    assert client.post(f"/people/{seller.id}/reset-password").status_code == 404
