@@ -38,6 +38,7 @@ FEATURES = (
     "progress",
     "certificates",
     "periods",
+    "coaching",
     "reports",
 )
 

@@ -31,6 +31,7 @@ from academy.courses.services import flat_items, outline
 from academy.extensions import db
 from academy.progress.models import CourseProgress
 from tests.fixtures.assignments import LEVELS, photo_bytes
+from tests.fixtures.courses import round_trip, write_course
 from tests.fixtures.progress import complete_lesson, enrol
 
 
@@ -549,8 +550,6 @@ resubmissions: 2
 def course_folder(
     tmp_path, text: str = ASSIGNMENT_FILE, name: str = "02-product-photo.assignment.md"
 ):
-    from tests.test_courses_loader import write_course
-
     folder = write_course(tmp_path / "src", quiz=False)
     (folder / "01-intro" / "03-product-photo.assignment.md").unlink(missing_ok=True)
     (folder / "02-more" / name).write_text(text, encoding="utf-8")
@@ -580,9 +579,7 @@ def test_an_assignment_file_loads_into_the_module(app, tmp_path):
 
 
 def test_an_assignment_round_trips_byte_identical(app, tmp_path):
-    from tests.test_courses_loader import _round_trip
-
-    exported = _round_trip(tmp_path, course_folder(tmp_path))
+    exported = round_trip(tmp_path, course_folder(tmp_path))
     assert exported["02-more/02-product-photo.assignment.md"].decode() == ASSIGNMENT_FILE
 
 
@@ -754,3 +751,124 @@ def test_in_a_sequential_course_a_handed_in_assignment_opens_the_next_item(
     services.hand_in(learner, assignment, token="a", text="งานของฉัน")
     db.session.commit()
     assert locked()[-1] == ("lesson", False)
+
+
+# --------------------------------------------------------------------------- audit and feedback
+
+
+def test_each_review_is_audited_with_its_decision(app, setup):
+    from academy.core.models import AuditEntry
+
+    _course, assignment, learner, coach, _author = setup
+    first = hand_in(learner, assignment, token="a")
+    review(coach, first, NOT_YET, passed=False, comment="แก้พื้นหลัง")
+    second = hand_in(learner, assignment, token="b")
+    review(coach, second)
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "submission.review").order_by(AuditEntry.id)
+    ).all()
+    assert [
+        (e.target_id, e.actor_id, e.details["version"], e.details["passed"]) for e in entries
+    ] == [
+        (first.id, coach.id, 1, False),
+        (second.id, coach.id, 2, True),
+    ]
+    assert entries[0].details["learner"] == learner.username
+    assert entries[0].details["assignment"] == assignment.key
+
+
+def test_a_refused_review_leaves_no_audit_entry(app, setup, make_user):
+    from academy.core.models import AuditEntry
+
+    _course, assignment, learner, _coach, _author = setup
+    submission = hand_in(learner, assignment)
+    with pytest.raises(ServiceError):
+        services.review(make_user("instructor"), submission, results=TICKS_DONE, comment="x",
+                        passed=True)  # fmt: skip
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+def test_the_dashboard_tells_the_learner_about_feedback_until_they_answer_it(app, setup):
+    from datetime import datetime, timedelta
+
+    _course, assignment, learner, coach, _author = setup
+    first = hand_in(learner, assignment, token="a")
+    review(coach, first, NOT_YET, passed=False, comment="แก้พื้นหลัง")
+    [shown] = services.feedback(learner)
+    assert (shown.submission.id, shown.review.passed) == (first.id, False)
+    # Handing in again answers it: version 1's "needs changes" is no longer news.
+    second = hand_in(learner, assignment, token="b")
+    assert services.feedback(learner) == []
+    review(coach, second)
+    reviewed = services.review_of(second).reviewed_at
+    assert [f.submission.id for f in services.feedback(learner, reviewed + timedelta(days=6))] == [
+        second.id
+    ]
+    assert services.feedback(learner, reviewed + timedelta(days=8)) == []
+    assert isinstance(reviewed, datetime)
+
+
+def test_the_dashboard_page_links_the_feedback(app, client, setup):
+    _course, assignment, learner, coach, _author = setup
+    review(coach, hand_in(learner, assignment), NOT_YET, passed=False, comment="แก้พื้นหลัง")
+    client.login(learner)
+    board = client.get("/dashboard").get_data(as_text=True)
+    assert f'href="/assignments/{assignment.id}#hand-in-head"' in board
+    assert "ต้องแก้ไข" in board  # "Needs changes", in Thai by default
+
+
+def test_the_queue_filters_by_course(app, client, setup, make_course, make_assignment):
+    _course, assignment, learner, coach, _author = setup
+    other_course = make_course(modules=1, lessons=1, instructor=coach)
+    enrol(learner, other_course)
+    other_task = make_assignment(other_course, kinds=("photos", "links"))
+    here, there = hand_in(learner, assignment, token="a"), hand_in(learner, other_task, token="b")
+    assert {c.id for c in services.reviewable_courses(coach)} == {other_course.id}
+    client.login(coach)
+    page = client.get(f"/reviews?course={other_course.id}").get_data(as_text=True)
+    assert (
+        f"/submissions/{there.id}/review" in page and f"/submissions/{here.id}/review" not in page
+    )
+    assert f'<option value="{other_course.id}" selected>' in page
+
+
+def _versions(learner, assignment, coach, count: int) -> None:
+    """`count` versions, each but the last reviewed "needs changes"."""
+    for n in range(count):
+        submission = hand_in(learner, assignment, token=f"v{n}")
+        if n < count - 1:
+            review(coach, submission, NOT_YET, passed=False, comment="แก้อีกนิด")
+
+
+def test_the_learner_page_and_the_queue_run_the_same_queries_for_2_or_6(
+    app, client, setup, make_user, make_class, count_queries
+):
+    course, assignment, learner, coach, _author = setup
+    _versions(learner, assignment, coach, 2)
+    others = [make_user("learner") for _ in range(6)]
+    make_class(instructor=coach, members=others)
+    for person in others[:2]:
+        enrol(person, course)
+        hand_in(person, assignment, token=f"q-{person.id}")
+
+    def measure(who, url):
+        client.logout()
+        client.login(who)
+        with count_queries() as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    page_few, queue_few = (
+        measure(learner, f"/assignments/{assignment.id}"),
+        measure(coach, "/reviews"),
+    )
+    more = make_user("learner")
+    enrol(more, course)
+    make_class(instructor=coach, members=[more])
+    _versions(more, assignment, coach, 6)
+    for person in others[2:]:
+        enrol(person, course)
+        hand_in(person, assignment, token=f"q-{person.id}")
+    assert measure(more, f"/assignments/{assignment.id}") == page_few
+    assert measure(coach, "/reviews") == queue_few

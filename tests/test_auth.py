@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import func, select
 
-from academy.auth.models import User, UserSession
+from academy.auth.models import RecoveryCode, User, UserSession
 from academy.core.settings import SELF_REGISTRATION, set_setting
 from tests.fixtures.auth import PASSWORD
+
+# A recovery code as the page shows it: two groups of five letters nobody misreads.
+CODE = re.compile(r'<code class="secret" lang="en">([A-HJ-NP-Z2-9]{5}-[A-HJ-NP-Z2-9]{5})</code>')
 
 
 def sign_in(client, username, password=PASSWORD, **kw):
@@ -100,7 +104,10 @@ def test_seller_registers_and_is_signed_in(client, db):
             "confirm": "long-enough-1",
         },
     )
-    assert response.status_code == 302
+    # The recovery codes, shown this once; the seller is signed in already.
+    assert response.status_code == 200
+    assert len(CODE.findall(response.get_data(as_text=True))) == 8
+    assert "no-store" in response.headers["Cache-Control"]
     user = db.session.scalar(select(User).where(User.username == "namfon.shop"))
     assert user.learner_kind == "seller" and user.shop_name == "ร้านน้ำฝน"
     assert client.get("/account/password").status_code == 200
@@ -114,12 +121,14 @@ def test_registering_from_the_join_poster_lands_on_join(client, db):
         "full_name": "ดวงใจ ขายดี", "username": "duangjai", "password": "long-enough-1",
         "confirm": "long-enough-1",
     }  # fmt: skip
+    # The recovery codes come first; their "continue" goes on to the join page.
     response = client.post("/register?next=/join?code%3DABC123", data=data)
-    assert response.headers["Location"] == "/join?code=ABC123"
+    assert 'href="/join?code=ABC123"' in response.get_data(as_text=True)
     evil = client.application.test_client().post(
         "/register?next=https://evil.example/", data={**data, "username": "duangjai2"}
     )
-    assert evil.headers["Location"] == "/"
+    assert "evil.example" not in evil.get_data(as_text=True)
+    assert 'class="button wide" href="/"' in evil.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -490,3 +499,90 @@ def test_prune_throttle_drops_only_old_failures(runner, db):
     assert "1 old row(s) dropped" in result.output
     db.session.expire_all()
     assert [f.key for f in db.session.scalars(db.select(ThrottleFailure))] == ["signin:recent"]
+
+
+# --- Recovery codes (issue 13): a seller without e-mail sets a new password with one ----------
+
+
+def _register(client) -> list[str]:
+    client.set_cookie("lang", "en")  # messages matched in English; test_i18n checks the Thai
+    page = client.post(
+        "/register",
+        data={"full_name": "มาลี", "username": "malee.shop", "password": "long-enough-1",
+              "confirm": "long-enough-1"},
+    ).get_data(as_text=True)  # fmt: skip
+    client.post("/sign-out", data={})
+    return CODE.findall(page)
+
+
+def _recover(client, code: str, password: str = "brand-new-pass", username: str = "malee.shop"):  # noqa: S107
+    form = {"username": username, "code": code, "password": password, "confirm": password}
+    return client.post("/recover", data=form)
+
+
+def test_a_recovery_code_sets_a_new_password_once(app, client, db):
+    from academy.auth.services import verify_password
+    from academy.core.models import AuditEntry
+
+    codes = _register(client)
+    assert len(set(codes)) == 8
+    stored = db.session.scalars(select(RecoveryCode.digest)).all()
+    assert len(stored) == 8 and not any(c.replace("-", "") in "".join(stored) for c in codes)
+    # Typed in lower case with a space instead of the dash: still the code.
+    response = _recover(client, codes[3].lower().replace("-", " "))
+    assert response.status_code == 302 and response.headers["Location"].endswith("/")
+    user = db.session.scalar(select(User).where(User.username == "malee.shop"))
+    assert verify_password(user, "brand-new-pass")
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "user.recover")).one()
+    assert entry.details == {"codes_left": 7}
+    client.post("/sign-out", data={})
+    # The same code again is spent.
+    again = _recover(client, codes[3], "another-pass-9")
+    assert again.status_code == 400 and "do not match" in again.get_data(as_text=True)
+    db.session.expire_all()
+    assert not verify_password(user, "another-pass-9")
+
+
+@pytest.mark.parametrize(
+    ("username", "code", "password", "message"),
+    [
+        ("malee.shop", "AAAAA-AAAAA", "brand-new-pass", "do not match"),
+        ("nobody.here", None, "brand-new-pass", "do not match"),
+        ("malee.shop", None, "short", "8"),
+    ],
+)
+def test_bad_recovery_says_why_and_changes_nothing(client, db, username, code, password, message):
+    from academy.auth.services import verify_password
+
+    codes = _register(client)
+    response = _recover(client, code or codes[0], password, username)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    user = db.session.scalar(select(User).where(User.username == "malee.shop"))
+    assert verify_password(user, "long-enough-1")
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(RecoveryCode).where(RecoveryCode.used_at.is_not(None))
+        )
+        == 0
+    )
+
+
+def test_guessing_recovery_codes_is_throttled(app, client, db):
+    codes = _register(client)
+    for _ in range(app.config["SIGNIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS"]):
+        assert _recover(client, "AAAAA-AAAAA").status_code == 400
+    # Now even the right code waits: the guesses are held back for the window.
+    held = _recover(client, codes[0])
+    assert held.status_code == 400 and "wait" in held.get_data(as_text=True).lower()
+
+
+def test_new_recovery_codes_replace_the_old_ones(client, db):
+    old = _register(client)
+    user = db.session.scalar(select(User).where(User.username == "malee.shop"))
+    client.login(user)
+    page = client.post("/account/recovery-codes", data={}).get_data(as_text=True)
+    new = CODE.findall(page)
+    assert len(new) == 8 and not set(new) & set(old)
+    client.post("/sign-out", data={})
+    assert _recover(client, old[0]).status_code == 400
+    assert _recover(client, new[0]).status_code == 302

@@ -15,88 +15,8 @@ from academy.courses.models import Course, CourseAsset, Lesson, Module, Track
 from academy.extensions import db
 from academy.studio import export
 from academy.studio.loader import CourseFormatError, load_course
-from tests.fixtures.files import PDF, PNG, SVG
-
-COURSE_YML = """\
-slug: test-course
-title:
-  th: คอร์สทดสอบ
-  en: Test course
-summary:
-  th: |
-    สรุปหลายบรรทัด
-    บรรทัดที่สอง
-  en: A summary
-track: seller-academy
-cover: assets/cover.svg
-duration_minutes: 60
-status: published
-sequential: true
-language: th
-"""
-
-LESSON = """\
----
-id: {id}
-title:
-  th: {title}
-  en: Lesson {id}
-minutes: 10
----
-## หัวข้อ
-
-ข้อความ **หนา** และรูป ![ป้าย](assets/tag.png)
-
-| ก | ข |
-| --- | --- |
-| 1 | 2 |
-
-!!! tip "เคล็ดลับ"
-    ถ่ายรูปใกล้หน้าต่าง
-
-[แบบฟอร์ม](assets/docs/form.pdf)
-"""
-
-QUIZ = """\
-// @id: {id}
-// @title: แบบทดสอบ
-// @title_en: Quiz
-// @pass_mark: 70
-// @attempts: 3
-// @shuffle_answers: false
-
-::q1:: ข้อใดถูก {{
-=ถูก #ใช่
-~ผิด #ไม่ใช่
-}}
-
-::q2:: โลกกลม {{T}}
-"""
-
-
-def write_course(root: Path, *, quiz: bool = True) -> Path:
-    """A course folder with every feature: summary, cover, assets in a subfolder, two modules,
-    lessons with images/tables/callouts/links, and (optionally) a quiz."""
-    course = root / "test-course"
-    (course / "assets" / "docs").mkdir(parents=True)
-    (course / "course.yml").write_text(COURSE_YML, encoding="utf-8")
-    (course / "assets" / "cover.svg").write_bytes(SVG)
-    (course / "assets" / "tag.png").write_bytes(PNG)
-    (course / "assets" / "docs" / "form.pdf").write_bytes(PDF)
-    m1 = course / "01-intro"
-    m1.mkdir()
-    (m1 / "module.yml").write_text(
-        "id: intro\ntitle:\n  th: เริ่มต้น\n  en: Start\nsummary:\n  th: สรุปบท\n", encoding="utf-8"
-    )
-    (m1 / "01-first.md").write_text(LESSON.format(id="first", title="บทแรก"), encoding="utf-8")
-    (m1 / "02-second.md").write_text(LESSON.format(id="second", title="บทสอง"), encoding="utf-8")
-    if quiz:
-        (m1 / "03-check.gift").write_text(QUIZ.format(id="check"), encoding="utf-8")
-    m2 = course / "02-more"
-    m2.mkdir()
-    (m2 / "module.yml").write_text("id: more\ntitle: ต่อไป\n", encoding="utf-8")
-    (m2 / "01-third.md").write_text(LESSON.format(id="third", title="บทสาม"), encoding="utf-8")
-    return course
+from tests.fixtures.courses import LESSON, round_trip, write_course
+from tests.fixtures.files import PNG
 
 
 def counts() -> tuple[int, ...]:
@@ -393,27 +313,8 @@ def test_progress_rows_survive_reimport(app, tmp_path, make_user):
     assert "หัวข้อใหม่" in db.session.get(Lesson, lesson.id).body_html
 
 
-def _tree(path: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(path).as_posix(): p.read_bytes()
-        for p in sorted(path.rglob("*"))
-        if p.is_file()
-    }
-
-
-def _round_trip(tmp_path: Path, folder: Path) -> dict[str, bytes]:
-    course = load_course(folder)
-    export.export_course(course, tmp_path / "one")
-    load_course(tmp_path / "one")
-    course = services.course_by_slug(course.slug)
-    export.export_course(course, tmp_path / "two")
-    one, two = _tree(tmp_path / "one"), _tree(tmp_path / "two")
-    assert one == two
-    return one
-
-
 def test_round_trip_is_byte_identical(app, tmp_path):
-    exported = _round_trip(tmp_path, write_course(tmp_path / "src"))
+    exported = round_trip(tmp_path, write_course(tmp_path / "src"))
     assert set(exported) == {
         "course.yml", "assets/cover.svg", "assets/tag.png", "assets/docs/form.pdf",
         "01-intro/module.yml", "01-intro/01-first.md", "01-intro/02-second.md",
@@ -434,8 +335,8 @@ STARTER = sorted(p for p in (ROOT / "courses").glob("*") if (p / "course.yml").i
 
 
 @pytest.mark.parametrize("folder", STARTER, ids=[p.name for p in STARTER])
-def test_starter_courses_load_and_round_trip(app, tmp_path, folder):
-    _round_trip(tmp_path, folder)
+def test_starter_courses_load_andround_trip(app, tmp_path, folder):
+    round_trip(tmp_path, folder)
 
 
 def test_export_refuses_a_folder_with_files(app, tmp_path):

@@ -483,3 +483,111 @@ def test_an_uploaded_image_is_stored_re_encoded(app, client, instructor, make_co
     assert b"<script" not in stored and stored != polyglot
     with Image.open(io.BytesIO(stored)) as image:
         assert image.format == "PNG" and image.size == (8, 8)
+
+
+# --- the assignment editor (issue 13): the folder loader's rules, one set ----------------------
+
+
+def _assignment_form(**changes) -> dict:
+    form = {
+        "title_th": "ถ่ายรูปสินค้าในแสงธรรมชาติ",
+        "title_en": "A product photo in daylight",
+        "instructions": "ถ่ายรูป **สินค้าขายดี** หนึ่งชิ้น ใกล้หน้าต่าง",
+        "hand_in": ["photos", "links"],
+        "photos": "3",
+        "rows": "4",
+        "c-0-title": "ถ่ายในแสงธรรมชาติ", "c-0-good": "ไม่มีเงาแข็ง", "c-0-type": "tick",
+        "c-1-title": "มีป้ายราคา", "c-1-type": "tick", "c-1-optional": "1", "c-1-points": "2",
+        "c-2-title": "ปิดการขาย", "c-2-type": "levels", "c-2-levels": "0 = ยังไม่ได้ปิด\n2 = ปิดได้บางชิ้น\n",
+        "c-3-title": "",
+        "pass": "all_required",
+        "resubmissions": "2",
+    }  # fmt: skip
+    form.update(changes)
+    return form
+
+
+def test_an_assignment_written_in_the_studio_exports_as_the_loader_reads_it(
+    client, people, make_course, tmp_path
+):
+    from academy.assignments.models import Assignment
+    from academy.studio import export
+    from tests.fixtures.courses import round_trip
+
+    course = make_course(modules=1, lessons=1, instructor=people["instructor"])
+    module = course.modules[0]
+    as_(client, people, "instructor")
+    response = client.post(f"/studio/modules/{module.id}/assignments/new", data=_assignment_form())
+    assert response.status_code == 302, response.get_data(as_text=True)
+    saved = db.session.scalars(select(Assignment)).one()
+    assert (saved.kinds, saved.max_photos, saved.resubmissions) == (["photos", "links"], 3, 2)
+    assert saved.criteria == [
+        {"id": "c1", "title": "ถ่ายในแสงธรรมชาติ", "good": "ไม่มีเงาแข็ง"},
+        {"id": "c2", "title": "มีป้ายราคา", "required": False, "points": 2},
+        {"id": "c3", "title": "ปิดการขาย", "type": "levels",
+         "levels": [{"points": 0, "label": "ยังไม่ได้ปิด"}, {"points": 2, "label": "ปิดได้บางชิ้น"}]},
+    ]  # fmt: skip
+    assert "<strong>สินค้าขายดี</strong>" in saved.instructions_html
+    assert saved.position == 2  # after the module's lesson
+    page = client.get(f"/studio/courses/{course.id}").get_data(as_text=True)
+    assert f"/studio/assignments/{saved.id}" in page
+    # The export is a file the folder loader reads back, and the round trip is byte-identical.
+    export.export_course(course, tmp_path / "out")
+    files = round_trip(tmp_path / "again", tmp_path / "out")
+    [name] = [n for n in files if n.endswith(".assignment.md")]
+    assert "criteria:\n- id: c1\n" in files[name].decode()
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"c-0-type": "stars"}, "Criterion 1: choose a tick or levels."),
+        ({"photos": "7"}, "Photos: from 1 to 6."),
+        ({"hand_in": []}, "Choose what to hand in"),
+        ({"c-2-levels": "2 = ปิดได้บางชิ้น"}, "Criterion 3: give at least two levels"),
+        ({"c-2-levels": "2 = ก\n2 = ข"}, "Criterion 3: give at least two levels"),
+        ({"c-1-points": "lots"}, "Criterion 2: points are a whole number"),
+        ({"pass": "points", "pass_points": "99"}, "The points needed must be from 1"),
+        ({"c-0-title": "", "c-1-title": "", "c-2-title": ""}, "Add at least one criterion"),
+        ({"resubmissions": "-1"}, "Resubmissions: a whole number"),
+        ({"instructions": "   "}, "Write the instructions."),
+        ({"instructions": "![x](../secret.png)"}, "leaves the course folder"),
+        ({"title_th": ""}, "Please fill in this field."),
+    ],
+)
+def test_bad_assignment_settings_in_the_studio_say_why_and_save_nothing(
+    client, people, make_course, changes, message
+):
+    from academy.assignments.models import Assignment
+
+    course = make_course(modules=1, lessons=1, instructor=people["instructor"])
+    as_(client, people, "instructor")
+    client.set_cookie("lang", "en")
+    url = f"/studio/modules/{course.modules[0].id}/assignments/new"
+    response = client.post(url, data=_assignment_form(**changes))
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Assignment)) == 0
+
+
+def test_editing_keeps_the_criteria_ids_and_preview_saves_nothing(client, people, make_course):
+    from academy.assignments.models import Assignment
+
+    course = make_course(modules=1, lessons=1, instructor=people["instructor"])
+    as_(client, people, "instructor")
+    client.post(f"/studio/modules/{course.modules[0].id}/assignments/new", data=_assignment_form())
+    saved = db.session.scalars(select(Assignment)).one()
+    url = f"/studio/assignments/{saved.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="c-2-id" value="c3"' in page and "0 = ยังไม่ได้ปิด" in page
+    # The learner's preview of the checklist, and nothing saved.
+    preview = client.post(url, data=_assignment_form(preview="1", **{"c-0-title": "แสงดี"}))
+    assert preview.status_code == 200 and "แสงดี" in preview.get_data(as_text=True)
+    db.session.expire_all()
+    assert saved.criteria[0]["title"] == "ถ่ายในแสงธรรมชาติ"
+    # Renaming a criterion keeps its id (reviews are kept by it); emptying a row removes it.
+    form = _assignment_form(**{"c-0-id": "c1", "c-1-id": "c2", "c-2-id": "c3",
+                               "c-0-title": "แสงดี", "c-1-title": ""})  # fmt: skip
+    assert client.post(url, data=form).status_code == 302
+    db.session.expire_all()
+    assert [(c["id"], c["title"]) for c in saved.criteria] == [("c1", "แสงดี"), ("c3", "ปิดการขาย")]

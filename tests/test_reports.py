@@ -158,3 +158,86 @@ def test_big_export_streams_in_batches(client, make_user, make_class_course):
     rows = services.detail_rows(services.Filters(), batch=7)
     assert not isinstance(rows, list)
     assert len(list(rows)) == 30
+
+
+# --- practical work (issue 13): assignments by class and month, milestones by province --------
+
+NOW = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def practice_world(make_user, make_class, make_programme, seller_path, make_assignment):
+    from academy.assignments import services as assignments
+    from academy.coaching import services as coaching
+    from tests.fixtures.assignments import photo_bytes
+    from tests.fixtures.coaching import milestone
+
+    course, _m = seller_path()
+    task = make_assignment(course, kinds=("photos",))
+    coach = make_user("instructor")
+    sellers = [make_user("learner") for _ in range(3)]
+    loner = make_user("learner")  # in no class: counted nowhere
+    bobae = make_programme("Bobae 1", place="กรุงเทพมหานคร")
+    make_class(instructor=coach, members=sellers, courses=[course], programme=bobae, name="โบ๊เบ๊ 1")
+    from tests.fixtures.progress import enrol
+
+    enrol(loner, course)
+    at = lambda day, hour: datetime(2026, 11, day, hour, tzinfo=UTC)  # noqa: E731
+    done = {"light": {"done": True}, "background": {"done": True}, "extra": {"done": False}}
+    not_yet = {**done, "background": {"done": False, "comment": "พื้นหลังรก"}}
+
+    def hand(user, token, when):
+        photo = [assignments.Upload("a.jpg", photo_bytes((40, 30)))]
+        return assignments.hand_in(user, task, token=token, photos=photo, now=when)
+
+    a = hand(sellers[0], "a", at(2, 1))
+    assignments.review(coach, a, results=done, comment="ดี", passed=True, now=at(2, 3))  # 2 h
+    b = hand(sellers[1], "b", at(3, 1))
+    assignments.review(coach, b, results=not_yet, comment="แก้", passed=False, now=at(3, 5))  # 4 h
+    b2 = hand(sellers[1], "b2", at(4, 0))
+    assignments.review(coach, b2, results=done, comment="ผ่าน", passed=True, now=at(4, 10))  # 10 h
+    hand(sellers[2], "c", at(5, 0))  # waiting
+    hand(loner, "d", at(5, 0))
+    shop = milestone("shop-opened")
+    coaching.tick(coach, sellers[0], shop, reached_on="2026-11-10", now=NOW)
+    coaching.tick(coach, sellers[1], shop, reached_on="2026-11-12", now=NOW)
+    coaching.tick(coach, sellers[2], milestone("first-order"), reached_on="2026-10-30", now=NOW)
+    coaching.tick(loner, loner, shop, reached_on="2026-11-11", now=NOW)
+    db.session.commit()
+    return course
+
+
+def test_assignments_by_class_and_month_with_the_median_wait(app, practice_world):
+    from academy.reports import practice
+
+    [row] = practice.assignments(12, NOW)
+    assert row.cells() == ("2026-11", "โบ๊เบ๊ 1", "Bobae 1", 4, 3, 2, "4.0")
+
+
+def test_milestones_by_programme_province_and_month(app, practice_world):
+    from academy.reports import practice
+
+    rows = [(r.month, r.milestone, r.province, r.reached) for r in practice.milestones(12, NOW)]
+    assert rows == [
+        ("2026-11", "เปิดร้านค้าออนไลน์แล้ว", "กรุงเทพมหานคร", 2),
+        ("2026-11", "เปิดร้านค้าออนไลน์แล้ว", "", 1),  # the learner in no programme
+        ("2026-10", "ได้ออร์เดอร์แรก", "กรุงเทพมหานคร", 1),
+    ]
+    assert practice.milestones(1, NOW) == [
+        r for r in practice.milestones(12, NOW) if r.month == "2026-11"
+    ]
+
+
+def test_practice_reports_page_and_csv(client, practice_world, make_user, time_machine):
+    time_machine.move_to(NOW, tick=False)  # the pages' months end at "now"
+    client.login(make_user("admin"))
+    page = client.get("/reports/assignments?months=3")
+    assert page.status_code == 200 and "โบ๊เบ๊ 1" in page.get_data(as_text=True)
+    response = client.get("/reports/export.csv?report=assignments&months=3")
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeffmonth,class,programme,handed_in,reviewed,passed,")
+    assert "2026-11,โบ๊เบ๊ 1,Bobae 1,4,3,2,4.0" in text
+    response = client.get("/reports/export.csv?report=milestones&months=3")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0] == ["month", "programme", "milestone", "province", "reached"]
+    assert len(rows) == 4

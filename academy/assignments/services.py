@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, selectinload
 
 from academy.assignments import links as links_
 from academy.assignments import photos as photos_
-from academy.assignments import rubric
+from academy.assignments import rubric, settings
 from academy.assignments.access import is_enrolled, may_review
 from academy.assignments.models import (
     LINKS,
@@ -35,15 +36,17 @@ from academy.assignments.models import (
     SubmissionPhoto,
 )
 from academy.auth.models import User
-from academy.classes.models import ClassInstructor, ClassMember
-from academy.core import signals
+from academy.classes.models import ClassCourse, ClassInstructor, ClassMember
+from academy.core import audit, signals
 from academy.core.access import is_admin
 from academy.core.db import utcnow
 from academy.core.errors import ServiceError
 from academy.courses.models import Course, CourseInstructor, Enrolment
 from academy.extensions import db
 
-MAX_PHOTOS = 6
+MAX_PHOTOS = settings.MAX_PHOTOS
+REVIEW_ACTION = "submission.review"
+FEEDBACK_DAYS = 7  # a pass stays on the learner's dashboard this long; "needs changes" stays
 MAX_LINKS = 5
 TEXT_MAX = 10000
 
@@ -66,14 +69,27 @@ def criteria_of(assignment: Assignment) -> list[rubric.Criterion]:
 
 
 def versions(assignment: Assignment, user_id: int) -> list[Submission]:
-    """Every version the learner handed in, newest first."""
+    """Every version the learner handed in, newest first, with their photos (two queries
+    however many versions there are)."""
     return list(
         db.session.scalars(
             select(Submission)
             .where(Submission.assignment_id == assignment.id, Submission.user_id == user_id)
+            .options(selectinload(Submission.photos))
             .order_by(Submission.version.desc())
         )
     )
+
+
+def reviews_of(submissions: list[Submission]) -> dict[int, Review | None]:
+    """submission id -> its review (or None), in one query."""
+    found: dict[int, Review | None] = dict.fromkeys((s.id for s in submissions), None)
+    if found:
+        for record in db.session.scalars(
+            select(Review).where(Review.submission_id.in_(list(found)))
+        ):
+            found[record.submission_id] = record
+    return found
 
 
 def latest(assignment: Assignment, user_id: int) -> Submission | None:
@@ -356,6 +372,16 @@ def review(
         raise ServiceError(_("Someone else has just reviewed this version.")) from None
     db.session.refresh(submission)
     learner = db.session.get(User, submission.user_id)
+    audit.record(
+        REVIEW_ACTION,
+        submission,
+        actor=reviewer,
+        learner=learner.username,
+        assignment=assignment.key,
+        version=submission.version,
+        passed=passed,
+        points=judgement.points,
+    )
     signals.assignment_reviewed.send(
         learner, assignment=assignment, submission=submission, review=record
     )
@@ -383,6 +409,7 @@ def review_queue(
         )
     if course_id is not None:
         query = query.where(Submission.course_id == course_id)
+    query = query.options(selectinload(Submission.assignment))
     return list(db.session.scalars(query.order_by(Submission.submitted_at, Submission.id)))
 
 
@@ -401,3 +428,62 @@ def my_assignments(user: User) -> list[tuple[Assignment, Course, str]]:
             by_course[course.id] = states(user.id, course.id)
         result.append((assignment, course, by_course[course.id].get(assignment.id, NOT_HANDED_IN)))
     return result
+
+
+def reviewable_courses(reviewer: User) -> list[Course]:
+    """The courses with assignments this person may review: those they write and those of the
+    classes they teach (every one for an admin), for the queue's filter."""
+    query = select(Course).where(Course.id.in_(select(Assignment.course_id)))
+    if not is_admin(reviewer):
+        taught = select(ClassInstructor.class_id).where(ClassInstructor.user_id == reviewer.id)
+        query = query.where(
+            or_(
+                Course.id.in_(
+                    select(CourseInstructor.course_id).where(
+                        CourseInstructor.user_id == reviewer.id
+                    )
+                ),
+                Course.id.in_(
+                    select(ClassCourse.course_id).where(ClassCourse.class_id.in_(taught))
+                ),
+            )
+        )
+    return list(db.session.scalars(query.order_by(Course.title_th)))
+
+
+@dataclass
+class Feedback:
+    assignment: Assignment
+    course: Course
+    submission: Submission
+    review: Review
+
+
+def feedback(user: User, now: datetime | None = None) -> list[Feedback]:
+    """The coach's newest word on each of the learner's assignments, for their dashboard: every
+    "needs changes" still to answer, and passes of the last FEEDBACK_DAYS days (one query)."""
+    now = now or utcnow()
+    newer = aliased(Submission)
+    rows = db.session.execute(
+        select(Submission, Review, Assignment, Course)
+        .join(Review, Review.submission_id == Submission.id)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .join(Course, Course.id == Submission.course_id)
+        .where(
+            Submission.user_id == user.id,
+            or_(
+                Submission.status == NEEDS_CHANGES,
+                and_(
+                    Submission.status == PASSED,
+                    Review.reviewed_at >= now - timedelta(days=FEEDBACK_DAYS),
+                ),
+            ),
+            ~exists().where(
+                newer.assignment_id == Submission.assignment_id,
+                newer.user_id == Submission.user_id,
+                newer.version > Submission.version,
+            ),
+        )
+        .order_by(Review.reviewed_at.desc())
+    )
+    return [Feedback(a, c, s, r) for s, r, a, c in rows]

@@ -66,7 +66,7 @@ def _submission_or_404(submission_id: int, permission: str) -> Submission:
 
 def _page(assignment: Assignment, course: Course, error: str | None = None, status: int = 200):
     versions = services.versions(assignment, current_user.id)
-    reviews = {s.id: services.review_of(s) for s in versions}
+    reviews = services.reviews_of(versions)
     newest = versions[0] if versions else None
     state = newest.status if newest else NOT_HANDED_IN
     may_hand_in = can("assignment.hand_in", assignment) and state in (NOT_HANDED_IN, NEEDS_CHANGES)
@@ -179,14 +179,19 @@ def queue():
             db.select(Class).join(ClassInstructor, ClassInstructor.class_id == Class.id)
             .where(ClassInstructor.user_id == current_user.id).order_by(Class.name)
         ))  # fmt: skip
-    courses = {c.id: c for c in db.session.scalars(
-        db.select(Course).where(Course.id.in_({s.course_id for s in waiting}))
-    )}  # fmt: skip
+    choices = services.reviewable_courses(current_user)
+    courses = {c.id: c for c in choices}
+    missing = {s.course_id for s in waiting} - set(courses)
+    if missing:  # a coached learner's course that none of the coach's classes takes
+        courses.update({c.id: c for c in db.session.scalars(
+            db.select(Course).where(Course.id.in_(missing))
+        )})  # fmt: skip
     return render_template(
         "assignments/queue.html",
         waiting=waiting,
         learners=learners,
         courses=courses,
+        course_choices=choices,
         classes=classes,
         class_id=class_id,
         course_id=course_id,
@@ -242,7 +247,7 @@ def review(submission_id: int):
             learner=db.session.get(User, submission.user_id),
             criteria=criteria,
             versions=versions,
-            reviews={s.id: services.review_of(s) for s in versions},
+            reviews=services.reviews_of(versions),
             error=error,
             form=request.form if request.method == "POST" else {},
         ),

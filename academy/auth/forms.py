@@ -91,6 +91,32 @@ class NewPersonForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Optional(), max_length(32)])
 
 
+class RecoverForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        validators=[required(), max_length(64)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    code = StringField(
+        _l("Recovery code"),
+        validators=[required(), max_length(64)],
+        description=_l("One of the codes you kept when you registered, e.g. ABCDE-23456."),
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters",
+                   "spellcheck": "false"},
+    )  # fmt: skip
+    password = PasswordField(
+        _l("New password"),
+        validators=[required(), length(PASSWORD_MIN, PASSWORD_MAX)],
+        description=_l("At least 8 characters."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[required(), EqualTo("password", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
 class ConfirmForm(FlaskForm):
     """A form with only the CSRF token, for buttons that change something."""
 

@@ -19,11 +19,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from academy.auth import access, services
+from academy.auth import access, recovery, services
 from academy.auth.forms import (
     ChangePasswordForm,
     ConfirmForm,
     NewPersonForm,
+    RecoverForm,
     RegisterForm,
     SignInForm,
 )
@@ -170,11 +171,53 @@ def register():
         except ServiceError as exc:
             getattr(form, exc.field or "username").errors.append(exc.message)
         else:
+            codes = recovery.new_codes(user)
             _begin_session(user)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
-            # From the join poster: sign-in page -> register -> back to "join this class".
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
+            # Shown this once (the page is no-store like every signed-in page), never stored;
+            # its "continue" goes on to where the learner was going (from the join poster:
+            # sign-in page -> register -> "join this class").
+            onward = _safe_next(request.args.get("next")) or url_for("main.home")
+            return render_template(
+                "auth/recovery_codes.html", codes=codes, first=True, onward=onward
+            )
     return render_template("auth/register.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/recover", methods=["GET", "POST"])
+def recover():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RecoverForm()
+    if form.validate_on_submit():
+        try:
+            user = recovery.recover(
+                form.username.data, form.code.data, form.password.data, _client_address()
+            )
+        except ServiceError as exc:
+            getattr(form, exc.field or "code").errors.append(exc.message)
+        else:
+            _begin_session(user)
+            flash(
+                _(
+                    "Your new password is set. %(left)d recovery codes are left.",
+                    left=recovery.codes_left(user),
+                ),
+                "success",
+            )
+            return redirect(url_for("main.home"))
+    return render_template("auth/recover.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/account/recovery-codes", methods=["POST"])
+@login_required
+def new_recovery_codes():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user = current_user._get_current_object()
+    codes = recovery.new_codes(user)
+    audit.record("user.recovery_codes", user)
+    return render_template("auth/recovery_codes.html", codes=codes, first=False)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -62,3 +62,6 @@ page_banners = _signals.signal("page-banners")  # sender=user
 # period of their class, now? A receiver returns core.learning.QuizGate, or None when it has no
 # word on it; `code` is the learner's try at the start code (None: the page only looks).
 quiz_gate = _signals.signal("quiz-gate")  # sender=user, quiz=Quiz, now=datetime, code=str|None
+# progress <- coaching (a question): the learner's dashboard asks which sections to add below
+# their courses. Each receiver returns markup or None; coaching answers with the milestone path.
+dashboard_sections = _signals.signal("dashboard-sections")  # sender=user

@@ -73,11 +73,11 @@ def nav_items() -> list[dict[str, Any]]:
     return items
 
 
-def page_banners() -> Markup:
-    """The notices higher features put above a learner's page (the `page_banners` signal)."""
+def _markup_answers(signal: Any) -> Markup:
+    """The markup every receiver of `signal` answers for the signed-in person, in order."""
     if not getattr(current_user, "is_authenticated", False):
         return Markup("")
-    answers = signals.page_banners.send(current_user._get_current_object())
+    answers = signal.send(current_user._get_current_object())
     return Markup("").join(html for _receiver, html in answers if html)
 
 
@@ -96,6 +96,16 @@ def static_security_headers(app: Flask) -> list[tuple[str, str]]:
         # Served over HTTPS (docs/security.md): browsers must never fall back to plain HTTP.
         headers.append(("Strict-Transport-Security", "max-age=31536000"))
     return headers
+
+
+def page_banners() -> Markup:
+    """The notices higher features put above a learner's page (the `page_banners` signal)."""
+    return _markup_answers(signals.page_banners)
+
+
+def dashboard_sections() -> Markup:
+    """The sections higher features add to the learner's dashboard (`dashboard_sections`)."""
+    return _markup_answers(signals.dashboard_sections)
 
 
 def _security_headers(response: Response) -> Response:
@@ -318,6 +328,7 @@ def init_app(app: Flask) -> None:
         is_admin=access.is_admin,
         nav_items=nav_items,
         page_banners=page_banners,
+        dashboard_sections=dashboard_sections,
         current_language=lambda: str(get_locale()),
         storage_warning=lambda: faults.storage_report(current_app)["warning"],
     )

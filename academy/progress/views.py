@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
+from academy.assignments import services as assignments
 from academy.classes.models import Class
 from academy.core.access import authorize
 from academy.core.clock import local_date
@@ -97,6 +98,7 @@ def dashboard():
     return render_template(
         "progress/dashboard.html",
         board=board,
+        feedback=assignments.feedback(current_user),
         item_url=item_url,
         course_url=course_url,
         certificates_url=_certificates_url(),

@@ -11,7 +11,7 @@ from academy.core.clock import local_month_key, utcnow
 from academy.core.csv import csv_response
 from academy.core.errors import ServiceError
 from academy.reports import attendance as roll
-from academy.reports import charts, services
+from academy.reports import charts, practice, services
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
 
@@ -112,6 +112,19 @@ def attendance():
     )
 
 
+@bp.route("/assignments")
+@role_required(ADMIN)
+def assignments():
+    filters = _filters()
+    return render_template(
+        "reports/practice.html",
+        titles=TITLES,
+        filters=filters,
+        assignments=practice.assignments(filters.months),
+        milestones=practice.milestones(filters.months),
+    )
+
+
 def _csv_response(name: str, header, rows) -> Response:
     return csv_response(f"{name}.csv", header, rows)
 
@@ -137,6 +150,19 @@ def export():
         return _csv_response(
             "academy-learners", services.DETAIL_HEADER, services.detail_rows(filters)
         )
+    if report == "assignments":
+        return _csv_response(
+            "academy-assignments",
+            practice.ASSIGNMENT_HEADER,
+            (r.cells() for r in practice.assignments(filters.months)),
+        )
+    if report == "milestones":
+        return _csv_response(
+            "academy-milestones",
+            practice.MILESTONE_HEADER,
+            ((r.month, r.programme, r.milestone, r.province, r.reached)
+             for r in practice.milestones(filters.months)),
+        )  # fmt: skip
     if report not in services.DIMENSIONS:
         abort(404)
     rows = services.completion(report, filters)

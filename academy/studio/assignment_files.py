@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from academy.assignments import rubric
-from academy.assignments.models import KINDS, PASS_RULES, PHOTOS, Assignment
+from academy.assignments import rubric, settings
+from academy.assignments.models import PHOTOS, Assignment
 from academy.core.markdown import MarkdownRefused
 from academy.courses import services
 from academy.courses.models import Course, Module
@@ -38,16 +38,7 @@ class AssignmentData:
     source: str
 
 
-ASSIGNMENT_SETTINGS = (
-    "id",
-    "title",
-    "hand_in",
-    "photos",
-    "criteria",
-    "pass",
-    "pass_points",
-    "resubmissions",
-)
+ASSIGNMENT_SETTINGS = ("id", "title", *settings.SETTINGS)
 
 
 def read_assignment(reader: Reader, path: Path, assets: dict[str, Any]) -> AssignmentData:
@@ -60,40 +51,10 @@ def read_assignment(reader: Reader, path: Path, assets: dict[str, Any]) -> Assig
     key = doc.key()
     reader.claim(key, doc)
     title_th, title_en = doc.pair("title", required=True, limit=services.TITLE_MAX)
-    kinds = doc.data.get("hand_in")
-    if isinstance(kinds, str):
-        kinds = [kinds]
-    if not isinstance(kinds, list) or not kinds:
-        raise doc.fail(f"'hand_in' must list what to hand in ({', '.join(KINDS)})", "hand_in")
-    for kind in kinds:
-        if kind not in KINDS:
-            raise doc.fail(f"'hand_in': unknown kind '{kind}' ({', '.join(KINDS)})", "hand_in")
-    if len(set(kinds)) != len(kinds):
-        raise doc.fail("'hand_in' names a kind twice", "hand_in")
-    kinds = [kind for kind in KINDS if kind in kinds]
-    max_photos = 0
-    if PHOTOS in kinds:
-        max_photos = doc.integer("photos", 1, 6) or 1
-    elif "photos" in doc.data:
-        raise doc.fail(
-            "'photos' is only for assignments that take photos (hand_in: photos)", "photos"
-        )
     try:
-        criteria = rubric.parse_criteria(doc.data.get("criteria"))
-        rule = doc.data.get("pass", rubric.ALL_REQUIRED)
-        if rule not in PASS_RULES:
-            raise rubric.RubricError(
-                f"unknown pass rule '{rule}' ({', '.join(PASS_RULES)})", "pass"
-            )
-        if rule == rubric.POINTS and "pass_points" not in doc.data:
-            raise rubric.RubricError("'pass: points' needs 'pass_points'", "pass")
-        if rule != rubric.POINTS and "pass_points" in doc.data:
-            raise rubric.RubricError("'pass_points' is only for 'pass: points'", "pass_points")
-        pass_points = doc.integer("pass_points", 1, 100000) or 0
-        rubric.check_pass_rule(criteria, rule, pass_points)
+        checked = settings.check_settings(doc.data)
     except rubric.RubricError as exc:
         raise doc.fail(exc.reason, *(str(part) for part in exc.path)) from None
-    resubmissions = doc.integer("resubmissions", 0, 1000)
     if not body.strip():
         # The line after the closing `---`, where the instructions belong.
         line = front_line + front.count("\n") + 2
@@ -106,12 +67,12 @@ def read_assignment(reader: Reader, path: Path, assets: dict[str, Any]) -> Assig
         key,
         title_th or "",
         title_en,
-        kinds,
-        max_photos,
-        [criterion.to_dict() for criterion in criteria],
-        rule,
-        pass_points,
-        resubmissions,
+        checked.kinds,
+        checked.max_photos,
+        checked.criteria,
+        checked.pass_rule,
+        checked.pass_points,
+        checked.resubmissions,
         body,
         source,
     )

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from academy.assignments.models import Assignment
 from academy.auth.models import User
 from academy.core import audit
 from academy.core.access import has_role
@@ -174,10 +175,13 @@ def remove_instructor(course: Course, user_id: int) -> None:
 # --- modules and lessons ----------------------------------------------------------------------
 
 
-def _new_key(course: Course, prefix: str) -> str:
+def new_key(course: Course, prefix: str) -> str:
     taken = set(db.session.scalars(select(Module.key).where(Module.course_id == course.id)))
     taken |= set(db.session.scalars(select(Lesson.key).where(Lesson.course_id == course.id)))
     taken |= set(db.session.scalars(select(Quiz.key).where(Quiz.course_id == course.id)))
+    taken |= set(
+        db.session.scalars(select(Assignment.key).where(Assignment.course_id == course.id))
+    )
     while True:
         key = f"{prefix}-{secrets.token_hex(3)}"
         if key not in taken:
@@ -193,7 +197,7 @@ def add_module(course: Course, title_th: str, title_en: str | None = None) -> Mo
     ) + 1
     module = Module(
         course_id=course.id,
-        key=_new_key(course, "module"),
+        key=new_key(course, "module"),
         position=position,
         title_th=title_th.strip()[:300],
         title_en=_clean(title_en),
@@ -221,12 +225,15 @@ def update_module(
     db.session.flush()
 
 
-def _module_items(module: Module) -> list[Any]:
+def module_items(module: Module) -> list[Any]:
     lessons = db.session.scalars(select(Lesson).where(Lesson.module_id == module.id))
     quizzes = db.session.scalars(select(Quiz).where(Quiz.module_id == module.id))
-    items = [(x.position, 0, x.id, x) for x in lessons] + [
-        (q.position, 1, q.id, q) for q in quizzes
-    ]
+    tasks = db.session.scalars(select(Assignment).where(Assignment.module_id == module.id))
+    items = (
+        [(x.position, 0, x.id, x) for x in lessons]
+        + [(q.position, 1, q.id, q) for q in quizzes]
+        + [(a.position, 2, a.id, a) for a in tasks]
+    )
     return [item for *_rest, item in sorted(items, key=lambda t: t[:3])]
 
 
@@ -256,9 +263,9 @@ def move_module(module: Module, direction: str) -> None:
 
 
 def move_item(item: Any, direction: str) -> None:
-    """Move a lesson (or quiz) up or down among the items of its module."""
+    """Move a lesson, quiz or assignment up or down among the items of its module."""
     module = db.session.get(Module, item.module_id)
-    _move(_module_items(module), item, direction)
+    _move(module_items(module), item, direction)
 
 
 def add_quiz(course: Course, module: Module, title_th: str) -> Any:
@@ -268,8 +275,8 @@ def add_quiz(course: Course, module: Module, title_th: str) -> Any:
     quiz = Quiz(
         course_id=course.id,
         module_id=module.id,
-        key=_new_key(course, "quiz"),
-        position=len(_module_items(module)) + 1,
+        key=new_key(course, "quiz"),
+        position=len(module_items(module)) + 1,
         title_th=title_th.strip()[:300],
     )
     db.session.add(quiz)
@@ -299,18 +306,10 @@ def save_lesson(
 ) -> Lesson:
     if not (title_th or "").strip():
         raise ServiceError(_("Please fill in this field."), "title_th")
-    body = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip("\n").rstrip()
-    paths = asset_paths(course)
-    try:
-        problem = link_problem(body, paths)
-        html = services.render_lesson(course.slug, body, paths)
-    except MarkdownRefused as exc:
-        raise ServiceError(exc.message, "body") from None
-    if problem:
-        raise ServiceError(problem, "body")
+    body, html = rendered_text(course, body, "body")
     if lesson is None:
-        lesson = Lesson(course_id=course.id, module_id=module.id, key=_new_key(course, "lesson"))
-        lesson.position = len(_module_items(module)) + 1
+        lesson = Lesson(course_id=course.id, module_id=module.id, key=new_key(course, "lesson"))
+        lesson.position = len(module_items(module)) + 1
         db.session.add(lesson)
     lesson.title_th = title_th.strip()[:300]
     lesson.title_en = _clean(title_en)
@@ -319,6 +318,21 @@ def save_lesson(
     lesson.body_html = html
     db.session.flush()
     return lesson
+
+
+def rendered_text(course: Course, text: str | None, field: str) -> tuple[str, str]:
+    """A lesson's or assignment's Markdown, tidied, and its HTML; a ServiceError for `field`
+    when the Markdown is past its limits or links a file the course does not have."""
+    body = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip("\n").rstrip()
+    paths = asset_paths(course)
+    try:
+        problem = link_problem(body, paths)
+        html = services.render_lesson(course.slug, body, paths)
+    except MarkdownRefused as exc:
+        raise ServiceError(exc.message, field) from None
+    if problem:
+        raise ServiceError(problem, field)
+    return body, html
 
 
 def link_problem(body: str, paths: set[str]) -> str | None:
@@ -335,7 +349,7 @@ def delete_lesson(lesson: Lesson) -> None:
     module = db.session.get(Module, lesson.module_id)
     db.session.delete(lesson)
     db.session.flush()
-    _renumber(_module_items(module))
+    _renumber(module_items(module))
 
 
 def preview(course: Course, body: str) -> str:

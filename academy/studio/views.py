@@ -1,7 +1,7 @@
-"""The studio's pages: the course workshop (course_views) and the quiz editor (quiz_views),
-both on the one `studio` blueprint."""
+"""The studio's pages: the course workshop (course_views), the quiz editor (quiz_views) and
+the assignment editor (assignment_views), all on the one `studio` blueprint."""
 
-from academy.studio import course_views, quiz_views  # noqa: F401 - their routes
+from academy.studio import assignment_views, course_views, quiz_views  # noqa: F401 - routes
 from academy.studio.blueprint import bp
 
 __all__ = ["bp"]
