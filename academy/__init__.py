@@ -39,6 +39,7 @@ FEATURES = (
     "certificates",
     "periods",
     "reports",
+    "sync",
 )
 
 

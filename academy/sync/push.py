@@ -1,0 +1,234 @@
+"""School -> city: what the school owns, as batches in sequence order (docs/sync.md).
+
+The sender reads the rows stamped after the city's mark; the receiver applies a batch in one
+transaction and moves the mark in it. Nothing here commits: the caller's unit of work does."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from academy.auth.models import User
+from academy.classes.models import Class, Room
+from academy.core import __version__
+from academy.courses.models import Course
+from academy.extensions import db
+from academy.quizzes.models import Attempt, Quiz
+from academy.sync.models import SyncCounter, SyncCourse, SyncPeer
+from academy.sync.rows import BY_NAME, OWNED_KINDS, TABLES, Names, Receiver, Refused, Table, read
+
+FORMAT = 1
+
+
+def current_seq() -> int:
+    counter = db.session.get(SyncCounter, 1)
+    return counter.value if counter else 0
+
+
+def start_stamping() -> None:
+    """Number every change from now on, and every row already there (a school server that
+    joins with learners already in it sends them all in its first round)."""
+    from academy.sync.stamps import STAMPED_TABLES
+
+    counter = db.session.get(SyncCounter, 1) or SyncCounter(id=1, value=0)
+    counter.stamping = True
+    db.session.add(counter)
+    db.session.flush()
+    for table in STAMPED_TABLES:
+        # A constant table name, no input: an update that changes nothing fires the stamp.
+        db.session.execute(db.text(f"UPDATE {table} SET sync_seq = sync_seq"))  # noqa: S608
+
+
+# --- the sender ---------------------------------------------------------------------------------
+
+
+def _owned(table: Table, school_id: int) -> Any:
+    """The rows of `table` this school server owns: its school's accounts and classes, and
+    their records in the city's courses (a course made only here stays here)."""
+    model = table.model
+    users = select(User.id).where(User.school_id == school_id)
+    classes = select(Class.id).where(
+        Class.room_id.in_(select(Room.id).where(Room.school_id == school_id))
+    )
+    courses = select(Course.id).where(Course.slug.in_(select(SyncCourse.slug)))
+    if model is User:
+        return model.school_id == school_id
+    if model is Class:
+        return model.id.in_(classes)
+    conditions = []
+    if "class_id" in table.refs:
+        conditions.append(model.class_id.in_(classes))
+    if "user_id" in table.refs:
+        conditions.append(model.user_id.in_(users))
+    if "course_id" in table.refs:
+        conditions.append(model.course_id.in_(courses))
+    if model is Attempt:
+        conditions.append(model.quiz_id.in_(select(Quiz.id).where(Quiz.course_id.in_(courses))))
+    if table.name == "responses":
+        conditions.append(
+            model.attempt_id.in_(
+                select(Attempt.id).where(
+                    Attempt.user_id.in_(users),
+                    Attempt.quiz_id.in_(select(Quiz.id).where(Quiz.course_id.in_(courses))),
+                )
+            )
+        )
+    return db.and_(*conditions)
+
+
+@dataclass
+class Batch:
+    from_seq: int
+    to_seq: int
+    rows: dict[str, list[dict[str, Any]]]
+
+    @property
+    def count(self) -> int:
+        return sum(len(v) for v in self.rows.values())
+
+    def envelope(self, peer: str) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "academy": __version__,
+            "peer": peer,
+            "from_seq": self.from_seq,
+            "to_seq": self.to_seq,
+            "rows": self.rows,
+        }
+
+
+def next_batch(school_id: int, mark: int, limit: int) -> Batch | None:
+    """The owned rows stamped after `mark`, lowest first, at most `limit` of them (and the
+    rows they point at); None when nothing is waiting."""
+    top = current_seq()
+    if top <= mark:
+        return None
+    picked: list[tuple[int, Table, Any]] = []
+    for table in TABLES:
+        model = table.model
+        query = (
+            select(model)
+            .where(model.sync_seq > mark, _owned(table, school_id))
+            .order_by(model.sync_seq)
+            .limit(limit)
+        )
+        picked.extend((o.sync_seq, table, o) for o in db.session.scalars(query))
+    picked.sort(key=lambda item: item[0])
+    full = len(picked) >= limit
+    picked = picked[:limit]
+    # Every owned row stamped up to to_seq is in the batch: the `limit` lowest of all tables.
+    to_seq = picked[-1][0] if full else top
+    chosen: dict[str, dict[int, Any]] = {t.name: {} for t in TABLES}
+    for _seq, table, obj in picked:
+        chosen[table.name][id(obj)] = obj
+    _ride_along(chosen, school_id)
+    names = Names()
+    rows = {}
+    for table in TABLES:
+        objects = list(chosen[table.name].values())
+        if objects:
+            rows[table.name] = read(table, objects, names)
+    _drop_foreign_refs(rows)
+    return Batch(mark, to_seq, rows)
+
+
+def _ride_along(chosen: dict[str, dict[int, Any]], school_id: int) -> None:
+    """Add the owned rows that chosen rows point at (a learner's account stamped later than
+    their event), so the city can apply each batch alone."""
+    for table in reversed(TABLES):  # responses -> attempts -> users: children first
+        for column, kind in table.refs.items():
+            target_name = OWNED_KINDS.get(kind.rstrip("?"))
+            if target_name is None:
+                continue
+            target = BY_NAME[target_name]
+            have = {o.id for o in chosen[target_name].values()}
+            wanted = {getattr(o, column) for o in chosen[table.name].values()} - have - {None}
+            if not wanted:
+                continue
+            model = target.model
+            for start in range(0, len(wanted), 500):
+                chunk = list(wanted)[start : start + 500]
+                query = select(model).where(model.id.in_(chunk), _owned(target, school_id))
+                for obj in db.session.scalars(query):
+                    chosen[target_name][id(obj)] = obj
+
+
+def _drop_foreign_refs(rows: dict[str, list[dict[str, Any]]]) -> None:
+    """An optional pointer at a row this school does not own (the local admin who marked an
+    essay) travels as None rather than as a name the city cannot place."""
+    present = {kind: {r["uuid"] for r in rows.get(name, [])} for kind, name in OWNED_KINDS.items()}
+    for name, table_rows in rows.items():
+        for column, kind in BY_NAME[name].refs.items():
+            if kind.endswith("?") and kind.rstrip("?") in present:
+                for row in table_rows:
+                    if row[column] not in present[kind.rstrip("?")]:
+                        row[column] = None
+
+
+def pack(envelope: dict[str, Any]) -> tuple[bytes, str]:
+    """The batch as it travels: gzip of the JSON, and the JSON's SHA-256."""
+    raw = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
+    return gzip.compress(raw, compresslevel=6), hashlib.sha256(raw).hexdigest()
+
+
+# --- the receiver ---------------------------------------------------------------------------------
+
+
+class Behind(Refused):
+    """The batch starts above the city's mark: applying it would leave a gap."""
+
+
+def unpack(body: bytes, digest: str | None) -> dict[str, Any]:
+    try:
+        raw = gzip.decompress(body)
+    except (OSError, EOFError, ValueError):
+        raise Refused("the batch is truncated or corrupted (it does not decompress)") from None
+    if not digest or hashlib.sha256(raw).hexdigest() != digest:
+        raise Refused("the batch is truncated or corrupted (its SHA-256 does not match)")
+    try:
+        envelope = json.loads(raw)
+    except ValueError:
+        raise Refused("the batch is truncated or corrupted (not JSON)") from None
+    if not isinstance(envelope, dict):
+        raise Refused("the batch is not a JSON object")
+    return envelope
+
+
+def check_version(envelope: dict[str, Any]) -> None:
+    theirs = envelope.get("academy")
+    if theirs != __version__ or envelope.get("format") != FORMAT:
+        raise Refused(
+            f"the school server runs Academy {theirs} and the city runs Academy {__version__}; "
+            "upgrade the older one, then sync again"
+        )
+
+
+def apply_batch(peer: SyncPeer, envelope: dict[str, Any]) -> tuple[int, bool]:
+    """Apply one batch for `peer` and move its mark, in the caller's transaction. Returns
+    (rows applied, whether it was new); a batch at or below the mark changes nothing."""
+    check_version(envelope)
+    if envelope.get("peer") != peer.uuid:
+        raise Refused("the batch names another school server")
+    from_seq, to_seq = envelope.get("from_seq"), envelope.get("to_seq")
+    if not isinstance(from_seq, int) or not isinstance(to_seq, int) or to_seq < from_seq:
+        raise Refused("the batch has no valid sequence range")
+    # Locks the peer's row: two rounds of one school at once apply one after the other.
+    peer = db.session.scalar(select(SyncPeer).where(SyncPeer.id == peer.id).with_for_update())
+    if to_seq <= peer.pushed_seq:
+        return 0, False
+    if from_seq != peer.pushed_seq:
+        raise Behind(
+            f"the batch starts after change {from_seq} but the city has applied up to "
+            f"{peer.pushed_seq}"
+        )
+    rows = envelope.get("rows")
+    if not isinstance(rows, dict):
+        raise Refused("the batch has no rows object")
+    count = Receiver(peer.school_id).apply(rows)
+    peer.pushed_seq = to_seq
+    return count, True
