@@ -15,6 +15,7 @@ import psycopg
 import pytest
 import requests
 from flask_babel import force_locale
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select, text
 
 from academy import ROOT, create_app
@@ -36,6 +37,9 @@ from academy.studio import loader
 from academy.sync import client, push, services
 from academy.sync.models import SyncPeer
 from academy.sync.rows import TABLES
+from academy.sync.stamps import STAMPED_TABLES
+from tests.conftest import TEST_CONFIG, AcademyClient
+from tests.fixtures.databases import fresh_database
 from tests.fixtures.servers import BIN, free_port, served, sign_in
 from tests.fixtures.sync import write_course
 
@@ -556,3 +560,115 @@ def _killed_round(pg_cluster, school: dict) -> None:
                 process.wait()
         # Halfway: some batches are in, some are not.
         assert watch.execute("SELECT pushed_seq FROM sync_peers").fetchone()[0] > start
+
+
+def test_course_withdrawn_at_the_city_stays_at_the_school(learning, tmp_path):
+    """A course deleted at the city: the school keeps it and its progress, the round goes on
+    (its rows are held back, not refused), and they go once the city offers it again."""
+    pair = learning
+    with pair.at(pair.city), transaction.unit_of_work():
+        db.session.delete(db.session.scalar(select(Course)))
+    done = _round(pair)
+    assert done.withdrawn == ["sync-course"]
+    with pair.at(pair.school):
+        assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 2
+        assert services.link().last_error is None
+    _learn(pair, "malee", finish=False)  # more work in the withdrawn course: held back
+    _round(pair)
+    city = _counts(pair.city, pair)
+    assert (city["users"], city["progress_events"]) == (2, 0)  # her account went, not her work
+    _publish(pair, write_course(tmp_path / "again"))
+    _round(pair)  # offered again: the held-back records go
+    _round(pair)
+    assert _counts(pair.city, pair) == _counts(pair.school, pair)
+
+
+def test_a_database_from_before_upgrades_and_keeps_its_rows(tmp_path, worker_name):
+    """Migration 0005 on a database with rows: each gets a UUID of its own, the triggers are
+    in place and stamp nothing until the server joins, and the downgrade keeps the rows."""
+    url = fresh_database(tmp_path, f"sync_upgrade_{worker_name}")
+    app = create_app(dict(TEST_CONFIG, SQLALCHEMY_DATABASE_URI=url), str(tmp_path))
+    with app.app_context():
+        upgrade(revision="0002_assignments")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (username, full_name, password_hash, role, active, "
+                    "must_change_password, session_version, created_at) VALUES "
+                    "(:name, 'Old', 'x', 'learner', true, false, 1, '2026-01-01')"
+                ),
+                [{"name": f"old{n}"} for n in range(3)],
+            )
+            conn.execute(text("INSERT INTO schools (name) VALUES ('เก่า')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            ids = conn.execute(text("SELECT uuid FROM users")).scalars().all()
+            assert len(set(ids)) == 3
+            assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+                                    r"[0-9a-f]{12}", i) for i in ids)  # fmt: skip
+            assert conn.execute(text("SELECT uuid FROM schools")).scalar()
+            if conn.dialect.name == "sqlite":
+                triggers = conn.execute(
+                    text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                ).scalars()
+            else:
+                triggers = conn.execute(text("SELECT tgname FROM pg_trigger")).scalars()
+            names = set(triggers)
+            for table in STAMPED_TABLES:
+                assert {f"sync_stamp_insert_{table}", f"sync_stamp_{table}"} & names, table
+            assert conn.execute(text("SELECT count(sync_seq) FROM users")).scalar() == 0
+        downgrade(revision="0002_assignments")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 3
+        db.engine.dispose()
+
+
+def _admin_client(app):
+    app.test_client_class = AcademyClient
+    client = app.test_client()
+    user, _ = create_user("admin", "ผู้ดูแล", role="admin", password=PASSWORD)
+    db.session.flush()
+    return client.login(user)
+
+
+def test_admin_pages_register_show_the_token_once_and_revoke(sync_pair):
+    pair = sync_pair
+    with pair.at(pair.city):
+        client = _admin_client(pair.city)
+        page = client.post("/sync/register", data={"school": SCHOOL}).get_data(as_text=True)
+        token = re.search(r"academy sync join \S+ (\S+)</code>", page)[1]
+        assert "รหัสลงทะเบียนสำหรับ" in page and SCHOOL in page
+        listing = client.get("/sync/").get_data(as_text=True)
+        assert token not in listing and "รอเชื่อมต่อ" in listing  # shown once, waiting to join
+    with pair.at(pair.school), transaction.unit_of_work():
+        services.join(pair.city_url, token)
+    with pair.at(pair.city):
+        client = _admin_client_again(pair.city)
+        peer = db.session.scalar(select(SyncPeer))
+        assert "เชื่อมต่อแล้ว" in client.get("/sync/").get_data(as_text=True)
+        assert client.post(f"/sync/{peer.uuid}/revoke").status_code == 302
+        assert "เพิกถอนแล้ว" in client.get("/sync/").get_data(as_text=True)
+
+
+def _admin_client_again(app):
+    app.test_client_class = AcademyClient
+    user = db.session.scalar(select(User).where(User.username == "admin"))
+    return app.test_client().login(user)
+
+
+def test_school_page_shows_the_city_waiting_and_the_last_error(learning):
+    pair = learning
+    with pair.at(pair.school):
+        browser = _admin_client(pair.school)
+        page = browser.get("/sync/").get_data(as_text=True)
+        assert pair.city_url in page and SCHOOL in page
+        assert "รอส่ง" in page
+        waiting = services.waiting(services.link().school_id, services.link().city_mark)
+        assert waiting > 0 and f"{waiting} รายการ" in page  # the learner's work since
+    with pair.at(pair.school), transaction.unit_of_work():
+        services.link().city_url = "http://127.0.0.1:9"
+    with pytest.raises(client.Unreachable):
+        _round(pair)
+    with pair.at(pair.school):
+        browser = _admin_client_again(pair.school)
+        assert "cannot be reached" in browser.get("/sync/").get_data(as_text=True)

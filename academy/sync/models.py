@@ -82,6 +82,9 @@ class SyncCourse(db.Model):
     digest: Mapped[str] = mapped_column(String(64))
     files: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # path -> sha256
     pulled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The city stopped offering it (deleted or unpublished): the school keeps the course and
+    # its learners' records, and stops sending them (the city could not place them).
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 @event.listens_for(db.metadata, "after_create")

@@ -16,6 +16,7 @@ from academy.courses.models import PUBLISHED, Course
 from academy.extensions import db
 from academy.progress import services as progress
 from academy.studio import export, loader
+from academy.sync import push
 from academy.sync.models import SyncCourse
 
 
@@ -52,6 +53,23 @@ def file_contents(slug: str, paths: list[str]) -> dict[str, bytes] | None:
 
 
 # --- the school -------------------------------------------------------------------------------
+
+
+def note_offered(slugs: set[str]) -> list[str]:
+    """Mark the courses the city no longer offers as withdrawn (kept here, not sent) and
+    those it offers again as current; the slugs newly withdrawn."""
+    gone = []
+    for known in db.session.scalars(select(SyncCourse)):
+        if known.slug in slugs:
+            if known.withdrawn_at is not None:  # back: what was held back goes now
+                course_id = db.session.scalar(select(Course.id).where(Course.slug == known.slug))
+                if course_id is not None:
+                    push.restamp_course(course_id)
+            known.withdrawn_at = None
+        elif known.withdrawn_at is None:
+            known.withdrawn_at = utcnow()
+            gone.append(known.slug)
+    return gone
 
 
 def wanted(course: dict[str, Any]) -> tuple[dict[str, bytes], list[str]] | None:
@@ -97,6 +115,7 @@ def store(course: dict[str, Any], contents: dict[str, bytes]) -> Course:
         stored = loader.load_course(root)
     known = db.session.get(SyncCourse, course["slug"]) or SyncCourse(slug=course["slug"])
     known.digest, known.files, known.pulled_at = course["digest"], course["files"], utcnow()
+    known.withdrawn_at = None
     db.session.add(known)
     progress.recompute_course(stored)
     return stored

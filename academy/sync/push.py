@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from academy.auth.models import User
 from academy.classes.models import Class, Room
@@ -44,6 +44,23 @@ def start_stamping() -> None:
         db.session.execute(db.text(f"UPDATE {table} SET sync_seq = sync_seq"))  # noqa: S608
 
 
+def restamp_course(course_id: int) -> None:
+    """Stamp again every owned record of a course (it came back after being withdrawn), so
+    the records held back meanwhile are sent."""
+    quizzes = select(Quiz.id).where(Quiz.course_id == course_id)
+    for table in TABLES:
+        model = table.model
+        if "course_id" in table.refs:
+            where = model.course_id == course_id
+        elif model is Attempt:
+            where = model.quiz_id.in_(quizzes)
+        elif table.name == "responses":
+            where = model.attempt_id.in_(select(Attempt.id).where(Attempt.quiz_id.in_(quizzes)))
+        else:
+            continue
+        db.session.execute(update(model).where(where).values(sync_seq=model.sync_seq))
+
+
 # --- the sender ---------------------------------------------------------------------------------
 
 
@@ -55,7 +72,9 @@ def _owned(table: Table, school_id: int) -> Any:
     classes = select(Class.id).where(
         Class.room_id.in_(select(Room.id).where(Room.school_id == school_id))
     )
-    courses = select(Course.id).where(Course.slug.in_(select(SyncCourse.slug)))
+    courses = select(Course.id).where(
+        Course.slug.in_(select(SyncCourse.slug).where(SyncCourse.withdrawn_at.is_(None)))
+    )
     if model is User:
         return model.school_id == school_id
     if model is Class:

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -186,6 +186,7 @@ class Round:
     courses: int = 0
     fetched_files: int = 0
     mark: int = 0
+    withdrawn: list[str] = field(default_factory=list)
 
 
 def _token(joined: SyncLink) -> str:
@@ -198,8 +199,9 @@ def run_round() -> Round:
     client.Unreachable with the plain reason, which is also kept for the status page."""
     done = Round()
     try:
+        offered = _offered(done)
         _push_all(done)
-        _pull_all(done)
+        _pull_all(done, offered)
     except (client.Unreachable, CourseFormatError) as exc:
         _note(None, str(exc))
         raise client.Unreachable(str(exc)) from None
@@ -211,8 +213,6 @@ def _push_all(done: Round) -> None:
     limit = int(current_app.config.get("SYNC_BATCH_ROWS", 2000))
     with transaction.unit_of_work():
         joined = link()
-        if joined is None:
-            raise client.Unreachable("this school server has not joined a city server")
         base, token, school_id = joined.city_url, _token(joined), joined.school_id
     while True:
         mark = done.mark = client.call(base, "/sync/api/mark", token=token)["mark"]
@@ -231,11 +231,24 @@ def _push_all(done: Round) -> None:
         done.mark = answer["mark"]
 
 
-def _pull_all(done: Round) -> None:
+def _offered(done: Round) -> list[dict]:
+    """The city's courses, asked first: a course it withdrew is no longer pushed in this very
+    round (the city would refuse its rows); the school keeps it and its progress."""
+    with transaction.unit_of_work():
+        joined = link()
+        if joined is None:
+            raise client.Unreachable("this school server has not joined a city server")
+        base, token = joined.city_url, _token(joined)
+    offered = client.call(base, "/sync/api/courses", token=token)["courses"]
+    with transaction.unit_of_work():
+        done.withdrawn = pull.note_offered({c["slug"] for c in offered})
+    return offered
+
+
+def _pull_all(done: Round, offered: list[dict]) -> None:
     with transaction.unit_of_work():
         joined = link()
         base, token = joined.city_url, _token(joined)
-    offered = client.call(base, "/sync/api/courses", token=token)["courses"]
     for course in offered:
         with transaction.unit_of_work():
             plan = pull.wanted(course)

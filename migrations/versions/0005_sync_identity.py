@@ -49,6 +49,7 @@ def upgrade():
     sa.Column('digest', sa.String(length=64), nullable=False),
     sa.Column('files', sa.JSON(), nullable=False),
     sa.Column('pulled_at', academy.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('withdrawn_at', academy.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('slug', name=op.f('pk_sync_courses'))
     )
     op.create_table('sync_link',
