@@ -672,3 +672,16 @@ def test_school_page_shows_the_city_waiting_and_the_last_error(learning):
     with pair.at(pair.school):
         browser = _admin_client_again(pair.school)
         assert "cannot be reached" in browser.get("/sync/").get_data(as_text=True)
+
+
+def test_accounts_made_at_the_school_without_a_school_go_the_admin_stays(learning):
+    pair = learning
+    with pair.at(pair.school), transaction.unit_of_work():
+        create_user("imported", "นำเข้า", password=PASSWORD, learner_kind="student")
+        create_user("itadmin", "ผู้ดูแลเครื่อง", role="admin", password=PASSWORD)
+    _round(pair)
+    with pair.at(pair.city):
+        names = set(db.session.scalars(select(User.username)))
+        school_id = db.session.scalar(select(School.id).where(School.name == SCHOOL))
+        imported = db.session.scalar(select(User).where(User.username == "imported"))
+    assert names == {"somchai", "imported"} and imported.school_id == school_id

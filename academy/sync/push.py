@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from academy.auth.models import User
 from academy.classes.models import Class, Room
 from academy.core import __version__
+from academy.core.access import ADMIN
 from academy.courses.models import Course
 from academy.extensions import db
 from academy.quizzes.models import Attempt, Quiz
@@ -64,11 +65,18 @@ def restamp_course(course_id: int) -> None:
 # --- the sender ---------------------------------------------------------------------------------
 
 
+def _school_account(school_id: int) -> Any:
+    """The school's accounts on its server: those of its school, and every other account made
+    there that names no school (a class import, a join code, the people page), except the
+    server's own admins, who look after the PC and are nobody's learners at the city."""
+    return (User.school_id == school_id) | (User.school_id.is_(None) & (User.role != ADMIN))
+
+
 def _owned(table: Table, school_id: int) -> Any:
     """The rows of `table` this school server owns: its school's accounts and classes, and
     their records in the city's courses (a course made only here stays here)."""
     model = table.model
-    users = select(User.id).where(User.school_id == school_id)
+    users = select(User.id).where(_school_account(school_id))
     classes = select(Class.id).where(
         Class.room_id.in_(select(Room.id).where(Room.school_id == school_id))
     )
@@ -76,7 +84,7 @@ def _owned(table: Table, school_id: int) -> Any:
         Course.slug.in_(select(SyncCourse.slug).where(SyncCourse.withdrawn_at.is_(None)))
     )
     if model is User:
-        return model.school_id == school_id
+        return _school_account(school_id)
     if model is Class:
         return model.id.in_(classes)
     conditions = []
