@@ -685,3 +685,35 @@ def test_accounts_made_at_the_school_without_a_school_go_the_admin_stays(learnin
         school_id = db.session.scalar(select(School.id).where(School.name == SCHOOL))
         imported = db.session.scalar(select(User).where(User.username == "imported"))
     assert names == {"somchai", "imported"} and imported.school_id == school_id
+
+
+def test_a_batch_that_unpacks_too_large_is_refused_before_it_is_read(joined_with_work):
+    pair = joined_with_work
+    bomb = gzip.compress(b" " * (push.MAX_UNPACKED_BYTES + 1), compresslevel=9)
+    message = _city_counts_unchanged(pair, lambda: _send(pair, body=bomb, digest="0" * 64))
+    assert "unpacks to more than 64 MB" in message
+
+
+def test_a_pointer_at_a_row_sent_in_an_earlier_batch_keeps_its_target(learning):
+    """The class's creator went up in an earlier batch (7 rows a batch here); the class,
+    stamped later, still names them at the city. The server's own admin is nobody there."""
+    pair = learning
+    with pair.at(pair.school), transaction.unit_of_work():
+        school_id = services.link().school_id
+        create_user("khru", "ครู", role="instructor", password=PASSWORD, school_id=school_id)
+        create_user("itadmin", "ผู้ดูแล", role="admin", password=PASSWORD)
+    _round(pair)
+    with pair.at(pair.school), transaction.unit_of_work():
+        room = Room(school_id=school_id, name="ห้องคอม 2")
+        db.session.add(room)
+        db.session.flush()
+        users = {u.username: u for u in db.session.scalars(select(User))}
+        class_services.create_class(users["khru"], "ป.5/1", room_id=room.id)
+        class_services.create_class(users["itadmin"], "ป.5/2", room_id=room.id)
+    _round(pair)
+    with pair.at(pair.city):
+        creators = {
+            c.name: db.session.get(User, c.created_by_id).username if c.created_by_id else None
+            for c in db.session.scalars(select(Class))
+        }
+    assert creators == {"ป.5/1": "khru", "ป.5/2": None}

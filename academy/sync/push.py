@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,20 +154,21 @@ def next_batch(school_id: int, mark: int, limit: int) -> Batch | None:
     chosen: dict[str, dict[int, Any]] = {t.name: {} for t in TABLES}
     for _seq, table, obj in picked:
         chosen[table.name][id(obj)] = obj
-    _ride_along(chosen, school_id)
+    _ride_along(chosen, school_id, to_seq)
     names = Names()
     rows = {}
     for table in TABLES:
         objects = list(chosen[table.name].values())
         if objects:
             rows[table.name] = read(table, objects, names)
-    _drop_foreign_refs(rows)
+            _drop_foreign_refs(table, objects, rows[table.name], school_id)
     return Batch(mark, to_seq, rows)
 
 
-def _ride_along(chosen: dict[str, dict[int, Any]], school_id: int) -> None:
-    """Add the owned rows that chosen rows point at (a learner's account stamped later than
-    their event), so the city can apply each batch alone."""
+def _ride_along(chosen: dict[str, dict[int, Any]], school_id: int, to_seq: int) -> None:
+    """Add the owned rows that chosen rows point at and that are stamped after this batch (a
+    learner's account changed after their event), so the city can apply each batch alone. A
+    row stamped up to `to_seq` is at the city already or in this batch."""
     for table in reversed(TABLES):  # responses -> attempts -> users: children first
         for column, kind in table.refs.items():
             target_name = OWNED_KINDS.get(kind.rstrip("?"))
@@ -180,21 +182,38 @@ def _ride_along(chosen: dict[str, dict[int, Any]], school_id: int) -> None:
             model = target.model
             for start in range(0, len(wanted), 500):
                 chunk = list(wanted)[start : start + 500]
-                query = select(model).where(model.id.in_(chunk), _owned(target, school_id))
+                query = select(model).where(
+                    model.id.in_(chunk),
+                    _owned(target, school_id),
+                    (model.sync_seq > to_seq) | model.sync_seq.is_(None),
+                )
                 for obj in db.session.scalars(query):
                     chosen[target_name][id(obj)] = obj
 
 
-def _drop_foreign_refs(rows: dict[str, list[dict[str, Any]]]) -> None:
-    """An optional pointer at a row this school does not own (the local admin who marked an
-    essay) travels as None rather than as a name the city cannot place."""
-    present = {kind: {r["uuid"] for r in rows.get(name, [])} for kind, name in OWNED_KINDS.items()}
-    for name, table_rows in rows.items():
-        for column, kind in BY_NAME[name].refs.items():
-            if kind.endswith("?") and kind.rstrip("?") in present:
-                for row in table_rows:
-                    if row[column] not in present[kind.rstrip("?")]:
-                        row[column] = None
+def _drop_foreign_refs(
+    table: Table, objects: list[Any], rows: list[dict[str, Any]], school_id: int
+) -> None:
+    """An optional pointer at a row this school does not own (the local admin who created a
+    class) travels as None rather than as a name the city cannot place."""
+    for column, kind in table.refs.items():
+        target = OWNED_KINDS.get(kind.rstrip("?"))
+        if target is None or not kind.endswith("?"):
+            continue
+        ids = list({getattr(o, column) for o in objects} - {None})
+        model = BY_NAME[target].model
+        owned = set()
+        for start in range(0, len(ids), 500):
+            owned.update(
+                db.session.scalars(
+                    select(model.id).where(
+                        model.id.in_(ids[start : start + 500]), _owned(BY_NAME[target], school_id)
+                    )
+                )
+            )
+        for obj, row in zip(objects, rows, strict=True):
+            if getattr(obj, column) is not None and getattr(obj, column) not in owned:
+                row[column] = None
 
 
 def pack(envelope: dict[str, Any]) -> tuple[bytes, str]:
@@ -210,16 +229,31 @@ class Behind(Refused):
     """The batch starts above the city's mark: applying it would leave a gap."""
 
 
-def unpack(body: bytes, digest: str | None) -> dict[str, Any]:
+# A batch of 2,000 rows is a few MB of JSON; anything far past that is not a batch of ours
+# (and a small gzip can unpack to gigabytes).
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+
+
+def _gunzip(body: bytes) -> bytes:
+    unpacker = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     try:
-        raw = gzip.decompress(body)
-    except (OSError, EOFError, ValueError):
+        raw = unpacker.decompress(body, MAX_UNPACKED_BYTES)
+    except zlib.error:
         raise Refused("the batch is truncated or corrupted (it does not decompress)") from None
+    if unpacker.unconsumed_tail:
+        raise Refused(f"the batch unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB")
+    if not unpacker.eof or unpacker.unused_data:
+        raise Refused("the batch is truncated or corrupted (it does not decompress)")
+    return raw
+
+
+def unpack(body: bytes, digest: str | None) -> dict[str, Any]:
+    raw = _gunzip(body)
     if not digest or hashlib.sha256(raw).hexdigest() != digest:
         raise Refused("the batch is truncated or corrupted (its SHA-256 does not match)")
     try:
         envelope = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise Refused("the batch is truncated or corrupted (not JSON)") from None
     if not isinstance(envelope, dict):
         raise Refused("the batch is not a JSON object")

@@ -358,17 +358,13 @@ class Receiver:
 
     def _existing(self, table: Table, prepared: list[dict[str, Any]]) -> dict[tuple, Any]:
         model = table.model
+        # A UUID names the row; a natural key starts with a user or a class: fetch by that.
+        first = "user_id" if table.key[0] == "month" else table.key[0]
+        column = getattr(model, first)
+        values = list({v[first] for v in prepared})
         found: dict[tuple, Any] = {}
-        keys = [tuple(v[k] for k in table.key) for v in prepared]
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            if table.key == ("uuid",):
-                query = select(model).where(model.uuid.in_([k[0] for k in chunk]))
-            else:
-                # Every row of a natural key has a user or a class first: fetch by that one.
-                first = table.key[0] if table.key[0] != "month" else "user_id"
-                column = getattr(model, first)
-                query = select(model).where(column.in_({v[first] for v in prepared}))
+        for start in range(0, len(values), 500):
+            query = select(model).where(column.in_(values[start : start + 500]))
             for obj in db.session.scalars(query):
                 found[tuple(getattr(obj, k) for k in table.key)] = obj
         return found

@@ -7,6 +7,7 @@ import base64
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from academy.core.access import ADMIN, role_required
 from academy.core.errors import ServiceError
@@ -100,6 +101,9 @@ def api_push():
         return _refusal(str(exc), 409, peer_uuid)
     except Refused as exc:
         return _refusal(str(exc), 400, peer_uuid)
+    except IntegrityError as exc:  # a rule of the city's database the checks did not foresee
+        message = str(exc.orig).splitlines()[0]
+        return _refusal(f"the batch conflicts with the city's rows: {message}", 409, peer_uuid)
     return jsonify(answer)
 
 
