@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 
 from academy import ROOT, create_app
 from academy.auth.models import User
-from academy.auth.services import create_user
+from academy.auth.services import create_user, reset_password, set_active, set_role
 from academy.certificates.models import Certificate
 from academy.classes import services as class_services
 from academy.classes.models import Class, Room, School
@@ -717,3 +717,18 @@ def test_a_pointer_at_a_row_sent_in_an_earlier_batch_keeps_its_target(learning):
             for c in db.session.scalars(select(Class))
         }
     assert creators == {"ป.5/1": "khru", "ป.5/2": None}
+
+
+def test_the_city_refuses_to_change_a_school_account_naming_the_owner(joined_with_work):
+    """The same account edited on both sides: the city's copy is not changed behind the
+    owner's back; the refusal says where to change it."""
+    pair = joined_with_work
+    _round(pair)
+    with pair.at(pair.city), force_locale("en"):
+        user = db.session.scalar(select(User).where(User.username == "somchai"))
+        for change in (reset_password, lambda u: set_role(u, "instructor"),
+                       lambda u: set_active(u, False)):  # fmt: skip
+            with pytest.raises(ServiceError, match=f"managed by the school server of {SCHOOL}"):
+                change(user)
+    with pair.at(pair.school), transaction.unit_of_work():  # at the school, it is theirs
+        reset_password(db.session.scalar(select(User).where(User.username == "somchai")))

@@ -50,6 +50,20 @@ class SyncPeer(TimestampMixin, db.Model):
     school: Mapped[School] = relationship()
 
 
+class SyncAccount(db.Model):
+    """At the city: an account a school server made and owns; the city keeps a copy that
+    auth refuses to change (it names the owner), so the owner's next batch overwrites nothing."""
+
+    __tablename__ = "sync_accounts"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    peer_id: Mapped[int] = mapped_column(
+        ForeignKey("sync_peers.id", ondelete="CASCADE"), index=True
+    )
+
+
 class SyncLink(db.Model):
     """At a school server: its city (one row, written by `sync join`)."""
 

@@ -21,7 +21,7 @@ from academy.core.access import ADMIN
 from academy.courses.models import Course
 from academy.extensions import db
 from academy.quizzes.models import Attempt, Quiz
-from academy.sync.models import SyncCounter, SyncCourse, SyncPeer
+from academy.sync.models import SyncAccount, SyncCounter, SyncCourse, SyncPeer
 from academy.sync.rows import BY_NAME, OWNED_KINDS, TABLES, Names, Receiver, Refused, Table, read
 
 FORMAT = 1
@@ -290,6 +290,9 @@ def apply_batch(peer: SyncPeer, envelope: dict[str, Any]) -> tuple[int, bool]:
     rows = envelope.get("rows")
     if not isinstance(rows, dict):
         raise Refused("the batch has no rows object")
-    count = Receiver(peer.school_id).apply(rows)
+    receiver = Receiver(peer.school_id)
+    count = receiver.apply(rows)
+    for user in receiver.new_users:  # the school's from now on: auth refuses to change them
+        db.session.add(SyncAccount(user_id=user.id, peer_id=peer.id))
     peer.pushed_seq = to_seq
     return count, True

@@ -54,7 +54,8 @@ class Table:
 
 # In the order a receiver applies them: a row's parents come before it.
 TABLES: tuple[Table, ...] = (
-    Table(User, ("uuid",), local=("school_id",)),
+    # Sessions are per server: a sign-out everywhere at the school ends the school's sessions.
+    Table(User, ("uuid",), local=("school_id", "session_version", "last_seen_at")),
     Table(Class, ("uuid",), {"room_id": "room", "created_by_id": "user?"},
           local=("programme_id", "join_code", "join_code_expires_at")),
     Table(ClassInstructor, ("class_id", "user_id"), {"class_id": "class", "user_id": "user"}),
@@ -220,8 +221,10 @@ class Receiver:
     row that school does not own. Nothing commits here: the batch is one transaction."""
 
     school_id: int
+    peer_id: int | None = None
     names: Names = field(default_factory=Names)
     school_users: set[int] = field(default_factory=set)
+    new_users: list[Any] = field(default_factory=list)
     applied: int = 0
 
     def __post_init__(self) -> None:
@@ -326,6 +329,7 @@ class Receiver:
                 obj = table.model(**values)
                 if table.model is User:
                     obj.school_id = self.school_id
+                    self.new_users.append(obj)
                 db.session.add(obj)
                 existing[key] = obj
             else:

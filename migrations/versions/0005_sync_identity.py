@@ -90,6 +90,16 @@ def upgrade():
     with op.batch_alter_table('sync_peers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sync_peers_school_id'), ['school_id'], unique=False)
 
+    op.create_table('sync_accounts',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('peer_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['peer_id'], ['sync_peers.id'], name=op.f('fk_sync_accounts_peer_id_sync_peers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_sync_accounts_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_sync_accounts'))
+    )
+    with op.batch_alter_table('sync_accounts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sync_accounts_peer_id'), ['peer_id'], unique=False)
+
     for table in STAMPED_TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('sync_seq', sa.BigInteger(), nullable=True))
@@ -119,6 +129,9 @@ def downgrade():
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(batch_op.f(f'ix_{table}_sync_seq'))
             batch_op.drop_column('sync_seq')
+    with op.batch_alter_table('sync_accounts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sync_accounts_peer_id'))
+    op.drop_table('sync_accounts')
     with op.batch_alter_table('sync_peers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sync_peers_school_id'))
     op.drop_table('sync_peers')
