@@ -179,6 +179,7 @@ ACCESS: dict[tuple[str, str], tuple] = {
     ("sync.api_join", "POST"):                    (400, 400, 400, 400, 400, 400),
     ("sync.api_mark", "GET"):                     (401, 401, 401, 401, 401, 401),
     ("sync.api_push", "POST"):                    (401, 401, 401, 401, 401, 401),
+    ("sync.api_round", "POST"):                   (401, 401, 401, 401, 401, 401),
     ("sync.index", "GET"):                        (S, 403, 403, 403, 403, 200),
     ("sync.register", "POST"):                    (S, 403, 403, 403, 403, 302),
     ("sync.revoke", "POST"):                      (S, 403, 403, 403, 403, 404),

@@ -139,9 +139,12 @@ def next_batch(school_id: int, mark: int, limit: int) -> Batch | None:
     picked: list[tuple[int, Table, Any]] = []
     for table in TABLES:
         model = table.model
+        # Up to `top` only: every change numbered up to it has committed (the counter's lock
+        # orders the writers), so each table's query sees the same changes even where every
+        # statement reads afresh (PostgreSQL's READ COMMITTED).
         query = (
             select(model)
-            .where(model.sync_seq > mark, _owned(table, school_id))
+            .where(model.sync_seq > mark, model.sync_seq <= top, _owned(table, school_id))
             .order_by(model.sync_seq)
             .limit(limit)
         )

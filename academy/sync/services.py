@@ -122,8 +122,12 @@ def receive(peer: SyncPeer, body: bytes, digest: str | None) -> dict:
     envelope = push.unpack(body, digest)
     count, new = push.apply_batch(peer, envelope)
     peer.school_version = str(envelope.get("academy"))[:32]
-    peer.last_round_at, peer.last_error = utcnow(), None
+    peer.last_error = None
     return {"applied": count, "new": new, "mark": peer.pushed_seq}
+
+
+def round_finished(peer: SyncPeer) -> None:
+    peer.last_round_at, peer.last_error = utcnow(), None
 
 
 def note_refusal(peer_uuid: str | None, message: str) -> None:
@@ -202,6 +206,7 @@ def run_round() -> Round:
         offered = _offered(done)
         _push_all(done)
         _pull_all(done, offered)
+        _finish(done)
     except (client.Unreachable, CourseFormatError) as exc:
         _note(None, str(exc))
         raise client.Unreachable(str(exc)) from None
@@ -265,6 +270,13 @@ def _pull_all(done: Round, offered: list[dict]) -> None:
         with transaction.unit_of_work():
             pull.store(course, have)
         done.courses += 1
+
+
+def _finish(done: Round) -> None:
+    with transaction.unit_of_work():
+        joined = link()
+        base, token = joined.city_url, _token(joined)
+    done.mark = client.call(base, "/sync/api/round", token=token, payload={})["mark"]
 
 
 def _note(done: Round | None, error: str | None) -> None:

@@ -107,6 +107,19 @@ def api_push():
     return jsonify(answer)
 
 
+@bp.route("/api/round", methods=["POST"])
+@csrf.exempt
+def api_round():
+    """The school server's last call in a round that went well: the admin page's "last
+    successful round", also when it had nothing to send."""
+    try:
+        peer = _peer()
+    except Refused as exc:
+        return _refusal(str(exc), 401)
+    services.round_finished(peer)
+    return jsonify(mark=peer.pushed_seq)
+
+
 @bp.route("/api/courses")
 @csrf.exempt
 def api_courses():
