@@ -734,3 +734,17 @@ def test_the_city_refuses_to_change_a_school_account_naming_the_owner(joined_wit
                 change(user)
     with pair.at(pair.school), transaction.unit_of_work():  # at the school, it is theirs
         reset_password(db.session.scalar(select(User).where(User.username == "somchai")))
+
+
+def test_status_command_on_both_sides(learning):
+    pair = learning
+    school = pair.school.test_cli_runner().invoke(args=["academy", "sync", "status"])
+    assert school.exit_code == 0, school.output
+    assert f"city: {pair.city_url}" in school.output and SCHOOL in school.output
+    assert "last error: none" in school.output
+    city = pair.city.test_cli_runner().invoke(args=["academy", "sync", "status"])
+    assert city.exit_code == 0 and f"{SCHOOL}: joined" in city.output
+    register = pair.city.test_cli_runner().invoke(args=["academy", "sync", "register", "ใหม่"])
+    assert "enrolment token (valid 7 days, once)" in register.output
+    refused = pair.school.test_cli_runner().invoke(args=["academy", "sync", "register", "x"])
+    assert refused.exit_code == 1 and "Error" in refused.output
