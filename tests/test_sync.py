@@ -25,10 +25,14 @@ from academy.certificates.models import Certificate
 from academy.classes import services as class_services
 from academy.classes.models import Class, Room, School
 from academy.core import __version__, transaction
+from academy.core.clock import utcnow
 from academy.core.errors import ServiceError
 from academy.courses import services as courses
 from academy.courses.models import Course, Lesson
 from academy.extensions import db
+from academy.periods import attendance
+from academy.periods import services as periods
+from academy.periods.models import Attendance, Period
 from academy.progress import services as progress
 from academy.progress.models import CourseProgress, LessonProgress, ProgressEvent, QuizResult
 from academy.quizzes import taking
@@ -748,3 +752,37 @@ def test_status_command_on_both_sides(learning):
     assert "enrolment token (valid 7 days, once)" in register.output
     refused = pair.school.test_cli_runner().invoke(args=["academy", "sync", "register", "x"])
     assert refused.exit_code == 1 and "Error" in refused.output
+
+
+def test_a_period_and_its_attendance_reach_the_city(learning):
+    pair = learning
+    with pair.at(pair.school), transaction.unit_of_work():
+        school_id = services.link().school_id
+        teacher, _ = create_user("khru", "ครู", role="instructor", password=PASSWORD,
+                                 school_id=school_id)  # fmt: skip
+        db.session.flush()
+        room = Room(school_id=school_id, name="ห้องคอม 3")
+        db.session.add(room)
+        db.session.flush()
+        klass = class_services.create_class(teacher, "ม.1/1", room_id=room.id)
+        somchai = db.session.scalar(select(User).where(User.username == "somchai"))
+        class_services.add_members(klass, [somchai.id])
+        lesson = db.session.scalar(select(Lesson).where(Lesson.key == "a"))
+        class_services.enrol_class(klass, db.session.get(Course, lesson.course_id))
+        now = utcnow()
+        period = periods.start(klass, teacher, [f"lesson:{lesson.id}"], now=now)
+        attendance.correct_attendance(period, klass, teacher, {somchai.id: ("late", "รถติด")}, now)
+        periods.end(period, now=now)
+    _round(pair)
+    with pair.at(pair.city):
+        period = db.session.scalar(select(Period))
+        row = db.session.scalar(select(Attendance))
+        assert (
+            period.ended_at is not None and db.session.get(Class, period.class_id).name == "ม.1/1"
+        )
+        assert (row.status, row.note, db.session.get(User, row.updated_by_id).username) == (
+            "late",
+            "รถติด",
+            "khru",
+        )
+    assert _table_counts(pair.city) == _table_counts(pair.school)

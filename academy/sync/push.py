@@ -20,6 +20,7 @@ from academy.core import __version__
 from academy.core.access import ADMIN
 from academy.courses.models import Course
 from academy.extensions import db
+from academy.periods.models import Period
 from academy.quizzes.models import Attempt, Quiz
 from academy.sync.models import SyncAccount, SyncCounter, SyncCourse, SyncPeer
 from academy.sync.rows import BY_NAME, OWNED_KINDS, TABLES, Names, Receiver, Refused, Table, read
@@ -97,6 +98,10 @@ def _owned(table: Table, school_id: int) -> Any:
         conditions.append(model.course_id.in_(courses))
     if model is Attempt:
         conditions.append(model.quiz_id.in_(select(Quiz.id).where(Quiz.course_id.in_(courses))))
+    if table.name == "period_attendance":
+        conditions.append(
+            model.period_id.in_(select(Period.id).where(Period.class_id.in_(classes)))
+        )
     if table.name == "responses":
         conditions.append(
             model.attempt_id.in_(

@@ -19,6 +19,7 @@ from academy.classes.models import Class, ClassCourse, ClassInstructor, ClassMem
 from academy.core.db import UTCDateTime
 from academy.courses.models import Course, Enrolment, Lesson
 from academy.extensions import db
+from academy.periods.models import Attendance, Period
 from academy.progress.models import (
     CourseProgress,
     LearnerMonthActivity,
@@ -62,6 +63,11 @@ TABLES: tuple[Table, ...] = (
     Table(ClassMember, ("class_id", "user_id"), {"class_id": "class", "user_id": "user"}),
     Table(ClassCourse, ("class_id", "course_id"), {"class_id": "class", "course_id": "course"}),
     Table(Enrolment, ("user_id", "course_id"), {"user_id": "user", "course_id": "course"}),
+    # A period and the teacher's attendance corrections (the rest of attendance is read from
+    # the progress events during the period); its plan (period_items) stays at the school.
+    Table(Period, ("uuid",), {"class_id": "class", "room_id": "room?", "teacher_id": "user?"}),
+    Table(Attendance, ("period_id", "user_id"),
+          {"period_id": "period", "user_id": "user", "updated_by_id": "user?"}),
     Table(Attempt, ("uuid",), {"user_id": "user", "quiz_id": "quiz"}),
     Table(Response, ("uuid",), {"attempt_id": "attempt", "question_id": "question",
                                 "marked_by_id": "user?"}),
@@ -80,10 +86,11 @@ TABLES: tuple[Table, ...] = (
           local=("pdf_sha256", "pdf_link_base")),
 )  # fmt: skip
 BY_NAME = {t.name: t for t in TABLES}
-UUID_MODELS = {"user": User, "class": Class, "attempt": Attempt, "certificate": Certificate}
+UUID_MODELS = {"user": User, "class": Class, "attempt": Attempt, "certificate": Certificate,
+               "period": Period}  # fmt: skip
 # Rows that ride along with a row that points at them, so every batch stands alone.
 OWNED_KINDS = {"user": "users", "class": "classes", "attempt": "attempts",
-               "certificate": "certificates"}  # fmt: skip
+               "certificate": "certificates", "period": "periods"}  # fmt: skip
 
 
 def _datetime_columns(model: Any) -> set[str]:
@@ -277,6 +284,9 @@ class Receiver:
     def _owned(self, kind: str, local_id: int) -> bool:
         if kind == "user":
             return local_id in self.school_users
+        if kind == "period":
+            period = db.session.get(Period, local_id)
+            return period is not None and self._owned("class", period.class_id)
         if kind == "class":
             klass = db.session.get(Class, local_id)
             room = db.session.get(Room, klass.room_id) if klass and klass.room_id else None
@@ -393,6 +403,8 @@ class Receiver:
     def _check_owned(self, table: Table, obj: Any, values: dict[str, Any]) -> None:
         if table.model is User and obj.school_id != self.school_id:
             raise Refused(f"users: the account {obj.uuid} belongs to another school or the city")
+        if table.model is Period and not self._owned("period", obj.id):
+            raise Refused(f"periods: the period {obj.uuid} belongs to another school")
         if table.model is Class:
             room = db.session.get(Room, obj.room_id) if obj.room_id else None
             if room is None or room.school_id != self.school_id:

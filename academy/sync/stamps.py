@@ -25,6 +25,8 @@ STAMPED_TABLES = (
     "attempts",
     "responses",
     "certificates",
+    "periods",
+    "period_attendance",
 )
 
 _PG_FUNCTION = """

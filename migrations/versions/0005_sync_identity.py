@@ -24,10 +24,11 @@ depends_on = None
 STAMPED_TABLES = (
     'users', 'classes', 'class_instructors', 'class_members', 'class_courses', 'enrolments',
     'progress_events', 'learner_month_activity', 'lesson_progress', 'quiz_results',
-    'course_progress', 'attempts', 'responses', 'certificates',
+    'course_progress', 'attempts', 'responses', 'certificates', 'periods', 'period_attendance',
 )
 UUID_TABLES = (
     'users', 'schools', 'classes', 'progress_events', 'attempts', 'responses', 'certificates',
+    'periods',
 )
 # A random (version 4) UUID in SQLite's own SQL.
 _SQLITE_UUID4 = (
