@@ -28,7 +28,7 @@ from academy.core import __version__, transaction
 from academy.core.clock import utcnow
 from academy.core.errors import ServiceError
 from academy.courses import services as courses
-from academy.courses.models import Course, Lesson
+from academy.courses.models import Course, Lesson, Track
 from academy.extensions import db
 from academy.periods import attendance
 from academy.periods import services as periods
@@ -786,3 +786,19 @@ def test_a_period_and_its_attendance_reach_the_city(learning):
             "khru",
         )
     assert _table_counts(pair.city) == _table_counts(pair.school)
+
+
+def test_a_course_in_a_track_of_the_citys_own_brings_the_track(sync_pair, tmp_path):
+    pair = sync_pair
+    with pair.at(pair.city), transaction.unit_of_work():
+        db.session.add(Track(slug="climate", name_th="ภูมิอากาศ", name_en="Climate", position=7))
+    folder = write_course(tmp_path / "v1")
+    yml = folder / "course.yml"
+    yml.write_text(yml.read_text().replace("track: digital-skills", "track: climate"))
+    _publish(pair, folder)
+    _join(pair)
+    done = _round(pair)
+    assert (done.courses, done.failed) == (1, [])
+    with pair.at(pair.school):
+        course = db.session.scalar(select(Course).where(Course.slug == "sync-course"))
+        assert (course.track.slug, course.track.name_th) == ("climate", "ภูมิอากาศ")

@@ -73,6 +73,8 @@ def run_command() -> None:
         f"pushed {done.pushed_rows} row(s) in {done.batches} batch(es); "
         f"{done.courses} course(s) updated, {done.fetched_files} file(s) fetched"
     )
+    for problem in done.failed:
+        click.echo(f"not loaded: {problem}", err=True)
     for slug in done.withdrawn:
         click.echo(f"the city no longer offers {slug}: kept here with its progress, not sent")
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from academy.core.clock import utcnow
 from academy.courses import files
-from academy.courses.models import PUBLISHED, Course
+from academy.courses.models import PUBLISHED, Course, Track
 from academy.extensions import db
 from academy.progress import services as progress
 from academy.studio import export, loader
@@ -38,7 +38,13 @@ def offered() -> list[dict[str, Any]]:
         select(Course).where(Course.status == PUBLISHED).order_by(Course.slug)
     ):
         manifest = {path: _sha(blob) for path, blob in export.course_files(course).items()}
-        out.append({"slug": course.slug, "files": manifest, "digest": digest_of(manifest)})
+        track = course.track
+        out.append({
+            "slug": course.slug, "files": manifest, "digest": digest_of(manifest),
+            # The city owns tracks: a school that lacks this one gets it with the course.
+            "track": {"slug": track.slug, "name_th": track.name_th, "name_en": track.name_en,
+                      "position": track.position} if track else None,
+        })  # fmt: skip
     return out
 
 
@@ -104,6 +110,10 @@ def store(course: dict[str, Any], contents: dict[str, bytes]) -> Course:
     for path, sha in course["files"].items():
         if path not in contents or _sha(contents[path]) != sha:
             raise loader.CourseFormatError("the file did not arrive whole; try again", path)
+    track = course.get("track")
+    if track and db.session.scalar(select(Track.id).where(Track.slug == track["slug"])) is None:
+        db.session.add(Track(**track))
+        db.session.flush()
     with tempfile.TemporaryDirectory(prefix="academy-sync-") as folder:
         root = Path(folder)
         for path, blob in contents.items():

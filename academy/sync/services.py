@@ -191,6 +191,7 @@ class Round:
     fetched_files: int = 0
     mark: int = 0
     withdrawn: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # courses that did not load, and why
 
 
 def _token(joined: SyncLink) -> str:
@@ -207,10 +208,10 @@ def run_round() -> Round:
         _push_all(done)
         _pull_all(done, offered)
         _finish(done)
-    except (client.Unreachable, CourseFormatError) as exc:
+    except client.Unreachable as exc:
         _note(None, str(exc))
-        raise client.Unreachable(str(exc)) from None
-    _note(done, None)
+        raise
+    _note(done, "; ".join(done.failed) or None)
     return done
 
 
@@ -267,8 +268,12 @@ def _pull_all(done: Round, offered: list[dict]) -> None:
             )["files"]  # fmt: skip
             have.update({p: base64.b64decode(b) for p, b in got.items()})
             done.fetched_files += len(got)
-        with transaction.unit_of_work():
-            pull.store(course, have)
+        try:
+            with transaction.unit_of_work():
+                pull.store(course, have)
+        except CourseFormatError as exc:  # one course the school cannot load stops no other
+            done.failed.append(f"{course['slug']}: {exc}")
+            continue
         done.courses += 1
 
 
