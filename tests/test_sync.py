@@ -23,7 +23,7 @@ from academy.auth.models import User
 from academy.auth.services import create_user, reset_password, set_active, set_role
 from academy.certificates.models import Certificate
 from academy.classes import services as class_services
-from academy.classes.models import Class, Room, School
+from academy.classes.models import Class, ClassCourse, ClassMember, Room, School
 from academy.core import __version__, transaction
 from academy.core.clock import utcnow
 from academy.core.errors import ServiceError
@@ -39,7 +39,7 @@ from academy.quizzes import taking
 from academy.quizzes.models import Attempt, Quiz, Response
 from academy.studio import loader
 from academy.sync import client, push, services
-from academy.sync.models import SyncPeer
+from academy.sync.models import SyncPeer, SyncTombstone
 from academy.sync.rows import TABLES
 from academy.sync.stamps import STAMPED_TABLES
 from tests.conftest import TEST_CONFIG, AcademyClient
@@ -802,3 +802,45 @@ def test_a_course_in_a_track_of_the_citys_own_brings_the_track(sync_pair, tmp_pa
     with pair.at(pair.school):
         course = db.session.scalar(select(Course).where(Course.slug == "sync-course"))
         assert (course.track.slug, course.track.name_th) == ("climate", "ภูมิอากาศ")
+
+
+def test_removals_travel_in_order(learning):
+    """A learner moved out of a class, a class that stops a course, a deleted account: gone at
+    the city too; a member removed and added back before the round stays."""
+    pair = learning
+    with pair.at(pair.school), transaction.unit_of_work():
+        school_id = services.link().school_id
+        teacher, _ = create_user("khru", "ครู", role="instructor", password=PASSWORD,
+                                 school_id=school_id)  # fmt: skip
+        room = Room(school_id=school_id, name="ห้องคอม 4")
+        db.session.add(room)
+        db.session.flush()
+        klass = class_services.create_class(teacher, "ป.4/1", room_id=room.id)
+        course = db.session.scalar(select(Course))
+        class_services.enrol_class(klass, course)
+        users = {u.username: u for u in db.session.scalars(select(User))}
+        gone, _ = create_user("gone", "ลาออก", password=PASSWORD, learner_kind="student")
+        db.session.flush()
+        class_services.add_members(klass, [users["somchai"].id, gone.id])
+    _round(pair)
+    assert _table_counts(pair.city) == _table_counts(pair.school)
+    with pair.at(pair.school), transaction.unit_of_work():
+        klass = db.session.scalar(select(Class))
+        somchai = db.session.scalar(select(User).where(User.username == "somchai"))
+        class_services.remove_member(klass, somchai.id)
+        class_services.add_members(klass, [somchai.id])  # back before the round
+        class_services.unenrol_class(klass, db.session.scalar(select(Course.id)))
+        db.session.delete(db.session.scalar(select(User).where(User.username == "gone")))
+    done = _round(pair)
+    assert done.pushed_rows > 0
+    assert _table_counts(pair.city) == _table_counts(pair.school)
+    with pair.at(pair.city):
+        members = db.session.scalars(
+            select(User.username).join(ClassMember, ClassMember.user_id == User.id)
+        ).all()
+        assert members == ["somchai"]
+        assert db.session.scalar(select(func.count()).select_from(ClassCourse)) == 0
+    again = _round(pair)
+    assert (again.batches, again.pushed_rows) == (0, 0)
+    with pair.at(pair.school):  # applied at the city: no tombstone kept
+        assert db.session.scalar(select(func.count()).select_from(SyncTombstone)) == 0

@@ -26,6 +26,17 @@ class SyncCounter(db.Model):
     stamping: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class SyncTombstone(db.Model):
+    """At a school server: a deleted pushed row, by its key (as the delete trigger wrote it),
+    numbered in the change sequence so the removal travels in order."""
+
+    __tablename__ = "sync_tombstones"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    table_name: Mapped[str] = mapped_column(String(64))
+    key: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class SyncPeer(TimestampMixin, db.Model):
     """At the city: a school server registered for one school."""
 

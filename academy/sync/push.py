@@ -9,10 +9,10 @@ import gzip
 import hashlib
 import json
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from academy.auth.models import User
 from academy.classes.models import Class, Room
@@ -22,7 +22,7 @@ from academy.courses.models import Course
 from academy.extensions import db
 from academy.periods.models import Period
 from academy.quizzes.models import Attempt, Quiz
-from academy.sync.models import SyncAccount, SyncCounter, SyncCourse, SyncPeer
+from academy.sync.models import SyncAccount, SyncCounter, SyncCourse, SyncPeer, SyncTombstone
 from academy.sync.rows import BY_NAME, OWNED_KINDS, TABLES, Names, Receiver, Refused, Table, read
 
 FORMAT = 1
@@ -119,10 +119,11 @@ class Batch:
     from_seq: int
     to_seq: int
     rows: dict[str, list[dict[str, Any]]]
+    deleted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
-        return sum(len(v) for v in self.rows.values())
+        return sum(len(v) for v in self.rows.values()) + sum(map(len, self.deleted.values()))
 
     def envelope(self, peer: str) -> dict[str, Any]:
         return {
@@ -132,6 +133,7 @@ class Batch:
             "from_seq": self.from_seq,
             "to_seq": self.to_seq,
             "rows": self.rows,
+            "deleted": self.deleted,
         }
 
 
@@ -154,6 +156,13 @@ def next_batch(school_id: int, mark: int, limit: int) -> Batch | None:
             .limit(limit)
         )
         picked.extend((o.sync_seq, table, o) for o in db.session.scalars(query))
+    tombstones = (
+        select(SyncTombstone)
+        .where(SyncTombstone.seq > mark, SyncTombstone.seq <= top)
+        .order_by(SyncTombstone.seq)
+        .limit(limit)
+    )
+    picked.extend((t.seq, None, t) for t in db.session.scalars(tombstones))
     picked.sort(key=lambda item: item[0])
     full = len(picked) >= limit
     picked = picked[:limit]
@@ -161,7 +170,8 @@ def next_batch(school_id: int, mark: int, limit: int) -> Batch | None:
     to_seq = picked[-1][0] if full else top
     chosen: dict[str, dict[int, Any]] = {t.name: {} for t in TABLES}
     for _seq, table, obj in picked:
-        chosen[table.name][id(obj)] = obj
+        if table is not None:
+            chosen[table.name][id(obj)] = obj
     _ride_along(chosen, school_id, to_seq)
     names = Names()
     rows = {}
@@ -170,7 +180,45 @@ def next_batch(school_id: int, mark: int, limit: int) -> Batch | None:
         if objects:
             rows[table.name] = read(table, objects, names)
             _drop_foreign_refs(table, objects, rows[table.name], school_id)
-    return Batch(mark, to_seq, rows)
+    deleted = _deleted([obj for _seq, table, obj in picked if table is None], school_id, names)
+    return Batch(mark, to_seq, rows, deleted)
+
+
+def _is_owned(kind: str, local_id: int, school_id: int) -> bool:
+    target = BY_NAME[OWNED_KINDS[kind]]
+    query = select(target.model.id).where(target.model.id == local_id, _owned(target, school_id))
+    return db.session.scalar(query) is not None
+
+
+def _deleted(tombstones: list[Any], school_id: int, names: Names) -> dict[str, list[dict]]:
+    """The removals to send, by the rows' names. Left out: a key that lives again (a member
+    removed and added back: the new row is sent), and a key whose parent is gone too (the
+    parent's removal removes it at the city) or is not the school's."""
+    out: dict[str, list[dict]] = {}
+    for tombstone in tombstones:
+        table = BY_NAME.get(tombstone.table_name)
+        if table is None:
+            continue
+        model, key = table.model, tombstone.key
+        live = select(func.count()).select_from(model)
+        live = live.where(*(getattr(model, c) == key[c] for c in table.key))
+        if db.session.scalar(live):
+            continue
+        named: dict[str, Any] = {}
+        for column in table.key:
+            kind = table.refs.get(column, "").rstrip("?")
+            if not kind:
+                named[column] = key[column]
+                continue
+            name = names.names(kind, {key[column]}).get(key[column])
+            if name is None or (
+                kind in OWNED_KINDS and not _is_owned(kind, key[column], school_id)
+            ):
+                break
+            named[column] = name
+        else:
+            out.setdefault(table.name, []).append(named)
+    return out
 
 
 def _ride_along(chosen: dict[str, dict[int, Any]], school_id: int, to_seq: int) -> None:
@@ -298,8 +346,11 @@ def apply_batch(peer: SyncPeer, envelope: dict[str, Any]) -> tuple[int, bool]:
     rows = envelope.get("rows")
     if not isinstance(rows, dict):
         raise Refused("the batch has no rows object")
+    deleted = envelope.get("deleted", {})
+    if not isinstance(deleted, dict):
+        raise Refused("the batch's removals are not an object")
     receiver = Receiver(peer.school_id)
-    count = receiver.apply(rows)
+    count = receiver.apply(rows) + receiver.delete(deleted)
     for user in receiver.new_users:  # the school's from now on: auth refuses to change them
         db.session.add(SyncAccount(user_id=user.id, peer_id=peer.id))
     peer.pushed_seq = to_seq

@@ -248,6 +248,48 @@ class Receiver:
                 self._apply_table(table, rows[table.name])
         return self.applied
 
+    def delete(self, deleted: dict[str, list[dict[str, Any]]]) -> int:
+        """Remove the rows the school removed (children first); a row the city never had, or
+        whose parent is already gone, is nothing to remove."""
+        unknown = set(deleted) - set(BY_NAME)
+        if unknown:
+            raise Refused(
+                f"the batch removes from a table the city does not take: {sorted(unknown)[0]}"
+            )
+        count = 0
+        for table in reversed(TABLES):
+            for key in deleted.get(table.name) or []:
+                obj = self._find(table, key)
+                if obj is None:
+                    continue
+                self._check_owned(table, obj, {})
+                if (
+                    table.key != ("uuid",)
+                    and "user_id" in table.key
+                    and obj.user_id not in self.school_users
+                ):
+                    raise Refused(f"{table.name}: a removal of another school's row")
+                db.session.delete(obj)
+                count += 1
+        db.session.flush()
+        return count
+
+    def _find(self, table: Table, key: Any) -> Any:
+        if not isinstance(key, dict) or set(key) != set(table.key):
+            raise Refused(f"{table.name}: a removal without its key")
+        model, where = table.model, []
+        for column in table.key:
+            kind = table.refs.get(column, "").rstrip("?")
+            value = key[column]
+            if kind:
+                value = self.names.ids(kind, {value}, self.school_id).get(value)
+                if value is None:
+                    return None
+                if kind in OWNED_KINDS and not self._owned(kind, value):
+                    raise Refused(f"{table.name}: a removal of another school's row")
+            where.append(getattr(model, column) == value)
+        return db.session.scalar(select(model).where(*where))
+
     def _local(self, table: Table, row: dict[str, Any]) -> dict[str, Any]:
         """The row's references as this server's ids; refused when one is unknown here."""
         values: dict[str, Any] = {}
@@ -412,3 +454,7 @@ class Receiver:
         owner = getattr(obj, "user_id", None)
         if table.key == ("uuid",) and owner is not None and owner != values.get("user_id", owner):
             raise Refused(f"{table.name}: the row {obj.uuid} belongs to another learner")
+        if table.key == ("uuid",) and owner is not None and owner not in self.school_users:
+            raise Refused(f"{table.name}: the row {obj.uuid} belongs to another school")
+        if table.model is Response and not self._owned("attempt", obj.attempt_id):
+            raise Refused(f"responses: the row {obj.uuid} belongs to another school")

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from academy.classes.models import Room, School
 from academy.core import __version__, transaction
@@ -22,7 +22,7 @@ from academy.core.errors import ServiceError
 from academy.extensions import db
 from academy.studio.loader import CourseFormatError
 from academy.sync import client, pull, push
-from academy.sync.models import SyncLink, SyncPeer
+from academy.sync.models import SyncLink, SyncPeer, SyncTombstone
 from academy.sync.rows import Refused
 
 CITY = "city"
@@ -282,6 +282,8 @@ def _finish(done: Round) -> None:
         joined = link()
         base, token = joined.city_url, _token(joined)
     done.mark = client.call(base, "/sync/api/round", token=token, payload={})["mark"]
+    with transaction.unit_of_work():  # removals the city has applied need no tombstone here
+        db.session.execute(delete(SyncTombstone).where(SyncTombstone.seq <= done.mark))
 
 
 def _note(done: Round | None, error: str | None) -> None:

@@ -45,6 +45,12 @@ def upgrade():
     sa.Column('stamping', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_counter'))
     )
+    op.create_table('sync_tombstones',
+    sa.Column('seq', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('table_name', sa.String(length=64), nullable=False),
+    sa.Column('key', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_sync_tombstones'))
+    )
     op.create_table('sync_courses',
     sa.Column('slug', sa.String(length=64), nullable=False),
     sa.Column('digest', sa.String(length=64), nullable=False),
@@ -138,4 +144,5 @@ def downgrade():
     op.drop_table('sync_peers')
     op.drop_table('sync_link')
     op.drop_table('sync_courses')
+    op.drop_table('sync_tombstones')
     op.drop_table('sync_counter')
