@@ -40,6 +40,7 @@ FEATURES = (
     "periods",
     "coaching",
     "reports",
+    "sync",
 )
 
 

@@ -87,3 +87,9 @@ GZIP_RESPONSES = True
 # How often a learner's page and the projector board ask whether the period changed (seconds).
 # 40 PCs at 5 s is 8 small requests a second per room, most of them answered 304.
 PERIOD_POLL_SECONDS = 5
+
+# School servers (docs/sync.md): "city" (the default; PostgreSQL) or "school" (a server on a
+# school's LAN that joins the city with `flask --app wsgi academy sync join CITY_URL TOKEN`).
+SYNC_ROLE = "city"
+# Rows in one pushed batch: about 200 KB compressed, so a slow link still makes progress.
+SYNC_BATCH_ROWS = 2000

@@ -197,6 +197,16 @@ ACCESS: dict[tuple[str, str], tuple] = {
     ("studio.set_status", "POST"):                (S, 404, 404, 404, 302, 302),
     ("studio.tracks", "GET"):                     (S, 403, 403, 403, 403, 200),
     ("studio.tracks", "POST"):                    (S, 403, 403, 403, 403, 400),
+    # The school servers' API: a bearer secret, never a session, so every role alike.
+    ("sync.api_course_files", "POST"):            (401, 401, 401, 401, 401, 401),
+    ("sync.api_courses", "GET"):                  (401, 401, 401, 401, 401, 401),
+    ("sync.api_join", "POST"):                    (400, 400, 400, 400, 400, 400),
+    ("sync.api_mark", "GET"):                     (401, 401, 401, 401, 401, 401),
+    ("sync.api_push", "POST"):                    (401, 401, 401, 401, 401, 401),
+    ("sync.api_round", "POST"):                   (401, 401, 401, 401, 401, 401),
+    ("sync.index", "GET"):                        (S, 403, 403, 403, 403, 200),
+    ("sync.register", "POST"):                    (S, 403, 403, 403, 403, 302),
+    ("sync.revoke", "POST"):                      (S, 403, 403, 403, 403, 404),
 }  # fmt: skip
 
 # Query strings some pages need to show their form.

@@ -6,7 +6,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from academy.core.db import TimestampMixin, UTCDateTime, utcnow
+from academy.core.db import GlobalId, Stamped, TimestampMixin, UTCDateTime, utcnow
 from academy.extensions import db
 
 STUDENT = "student"
@@ -14,7 +14,7 @@ SELLER = "seller"
 LEARNER_KINDS = (STUDENT, SELLER)
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, GlobalId, Stamped, TimestampMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import bindparam, delete, func, select
 
 from academy.auth.models import LEARNER_KINDS, User, UserSession
-from academy.core import throttle
+from academy.core import signals, throttle
 from academy.core.access import LEARNER, ROLES, is_admin
 from academy.core.db import UTCDateTime, utcnow
 from academy.core.errors import ServiceError
@@ -267,7 +267,18 @@ def change_password(user: User, current: str, new: str) -> None:
     set_password(user, new)
 
 
+def check_owned_here(user: User) -> None:
+    """Refuse to change an account another server owns (a school server's learner, copied to
+    the city): its owner's next change would overwrite ours, so say where to change it."""
+    for _receiver, owner in signals.account_owner.send(user):
+        if owner:
+            raise ServiceError(
+                _("This account is managed by %(owner)s: change it there.", owner=owner)
+            )
+
+
 def set_password(user: User, new: str, *, temporary: bool = False) -> None:
+    check_owned_here(user)
     user.password_hash = hash_password(new)
     user.must_change_password = temporary
     # Every session of this person ends: a stolen cookie dies with the old password.
@@ -366,6 +377,7 @@ def _other_active_admins(user: User) -> int:
 def set_role(user: User, role: str, *, by: User | None = None) -> str:
     """Give `user` another role; returns the old one. Nobody changes their own role, and the
     last active admin stays an admin (else no one could run the site)."""
+    check_owned_here(user)
     if role not in ROLES:
         raise ServiceError(_("Unknown role %(role)s.", role=role), "role")
     if by is not None and by.id == user.id:
@@ -384,6 +396,7 @@ def set_role(user: User, role: str, *, by: User | None = None) -> str:
 
 def set_active(user: User, active: bool, *, by: User | None = None) -> None:
     """Switch an account off (it cannot sign in; its sessions end at once) or on again."""
+    check_owned_here(user)
     if not active and by is not None and by.id == user.id:
         raise ServiceError(_("You cannot switch off your own account."))
     if not active and is_admin(user) and user.active and not _other_active_admins(user):

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from academy.core.db import UTCDateTime, utcnow
+from academy.core.db import GlobalId, Stamped, UTCDateTime, utcnow
 from academy.extensions import db
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def group_code(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
-class Certificate(db.Model):
+class Certificate(GlobalId, Stamped, db.Model):
     __tablename__ = "certificates"
     __table_args__ = (
         # One valid certificate per learner and course, however many requests complete it at

@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from academy.core.db import TimestampMixin, UTCDateTime, utcnow
+from academy.core.db import GlobalId, Stamped, TimestampMixin, UTCDateTime, utcnow
 from academy.extensions import db
 
 
-class School(db.Model):
+class School(GlobalId, db.Model):
     __tablename__ = "schools"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,7 +45,7 @@ class Programme(db.Model):
     place: Mapped[str | None] = mapped_column(String(100))
 
 
-class Class(TimestampMixin, db.Model):
+class Class(GlobalId, Stamped, TimestampMixin, db.Model):
     """A class (cohort): learners taught together, in a room or in a programme."""
 
     __tablename__ = "classes"
@@ -68,7 +68,7 @@ class Class(TimestampMixin, db.Model):
     programme: Mapped[Programme | None] = relationship()
 
 
-class ClassInstructor(db.Model):
+class ClassInstructor(Stamped, db.Model):
     __tablename__ = "class_instructors"
 
     class_id: Mapped[int] = mapped_column(
@@ -79,7 +79,7 @@ class ClassInstructor(db.Model):
     )
 
 
-class ClassMember(db.Model):
+class ClassMember(Stamped, db.Model):
     __tablename__ = "class_members"
     # The primary key (class_id, user_id) serves "members of a class"; the index on user_id
     # serves "classes of a learner" and the room/programme reports (join from the learner).
@@ -93,7 +93,7 @@ class ClassMember(db.Model):
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class ClassCourse(db.Model):
+class ClassCourse(Stamped, db.Model):
     """A class enrolled in a course: its learners are enrolled with it."""
 
     __tablename__ = "class_courses"

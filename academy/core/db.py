@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 import click
 from flask import has_request_context, request
-from sqlalchemy import MetaData, event
+from sqlalchemy import BigInteger, MetaData, String, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -51,6 +52,25 @@ class UTCDateTime(TypeDecorator):
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def new_uuid() -> str:
+    return str(uuid4())
+
+
+class GlobalId:
+    """A row that travels between servers (docs/sync.md): named everywhere by its UUID, so a
+    school server's rows and the city's never collide, whatever their integer keys."""
+
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+
+
+class Stamped:
+    """A row its owner pushes to the city (docs/sync.md): `sync_seq` is set by a database
+    trigger on every insert and update (academy/sync/stamps.py) from one counter, so changes are
+    read in commit order whatever wrote them. The application never writes it."""
+
+    sync_seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 # How long a command-line write waits for SQLite's write lock (20 parallel scripts on a busy

@@ -53,6 +53,11 @@ learner_state = _signals.signal("learner-state")  # sender=user, course=Course
 # is_learning: is this person (an admin, say) enrolled in anything? The courses feature answers.
 is_learning = _signals.signal("is-learning")  # sender=user
 
+# auth <- sync (a question): does another server own this account (it was made on a school
+# server and is kept here as a copy)? A receiver returns that server's name, or None; auth then
+# refuses to change the copy, naming the owner, instead of letting the owner overwrite it.
+account_owner = _signals.signal("account-owner")  # sender=user
+
 # core <- periods (a question): the learner's pages (dashboard, course, lesson) ask what notices
 # to show above their content. Each receiver returns markup or None; the periods feature answers
 # with "Your class is on: ...".

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from academy.core.db import TimestampMixin, UTCDateTime, utcnow
+from academy.core.db import Stamped, TimestampMixin, UTCDateTime, utcnow
 from academy.extensions import db
 
 DRAFT = "draft"
@@ -123,7 +123,7 @@ class CourseAsset(TimestampMixin, db.Model):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
 
 
-class Enrolment(TimestampMixin, db.Model):
+class Enrolment(Stamped, TimestampMixin, db.Model):
     __tablename__ = "enrolments"
     __table_args__ = (
         UniqueConstraint("user_id", "course_id"),

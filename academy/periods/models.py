@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from academy.core.clock import utcnow
-from academy.core.db import UTCDateTime
+from academy.core.db import GlobalId, Stamped, UTCDateTime
 from academy.extensions import db
 
 LESSON = "lesson"
@@ -19,7 +19,7 @@ EXCUSED = "excused"
 ATTENDANCE_STATUSES = (PRESENT, LATE, ABSENT, EXCUSED)
 
 
-class Period(db.Model):
+class Period(GlobalId, Stamped, db.Model):
     """One lesson period of a class in a room. It runs while `ended_at` is empty and
     `ends_at` lies ahead: a period nobody ended stops by itself at `ends_at` (compared with
     the stored UTC time on every read), so a restart or a sleeping server never keeps it open.
@@ -86,7 +86,7 @@ class PeriodItem(db.Model):
         return self.opened_at is not None and self.closed_at is None
 
 
-class Attendance(db.Model):
+class Attendance(Stamped, db.Model):
     """The teacher's word on one learner in one period. Without a row, attendance is read
     from what the learner did during the period (services.attendance)."""
 

@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from academy.core.db import UTCDateTime, utcnow
+from academy.core.db import GlobalId, Stamped, UTCDateTime, utcnow
 from academy.extensions import db
 
 
-class ProgressEvent(db.Model):
+class ProgressEvent(GlobalId, Stamped, db.Model):
     """Append-only history: every report can be rebuilt from these rows."""
 
     __tablename__ = "progress_events"
@@ -29,7 +29,7 @@ class ProgressEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class LearnerMonthActivity(db.Model):
+class LearnerMonthActivity(Stamped, db.Model):
     """Rollup of progress_events for "active learners per month": one row per Bangkok month,
     learner and course with any activity (an enrolment is not activity). Written with the event
     in the same transaction (INSERT ... ON CONFLICT DO NOTHING), so the report counts rows per
@@ -46,7 +46,7 @@ class LearnerMonthActivity(db.Model):
     )
 
 
-class LessonProgress(db.Model):
+class LessonProgress(Stamped, db.Model):
     __tablename__ = "lesson_progress"
     __table_args__ = (Index("ix_lesson_progress_course_user", "course_id", "user_id"),)
 
@@ -62,7 +62,7 @@ class LessonProgress(db.Model):
     seconds_spent: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class QuizResult(db.Model):
+class QuizResult(Stamped, db.Model):
     """The score that counts for a learner and a quiz (best or last, as the quiz says)."""
 
     __tablename__ = "quiz_results"
@@ -84,7 +84,7 @@ class QuizResult(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class CourseProgress(db.Model):
+class CourseProgress(Stamped, db.Model):
     """One row per learner and course, kept current as events arrive, so dashboards and
     reports read totals instead of counting events."""
 

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from academy.core.db import UTCDateTime, utcnow
+from academy.core.db import GlobalId, Stamped, UTCDateTime, utcnow
 from academy.extensions import db
 
 OPEN = "open"
@@ -77,7 +77,7 @@ class Question(db.Model):
     quiz: Mapped[Quiz] = relationship(back_populates="questions")
 
 
-class Attempt(db.Model):
+class Attempt(GlobalId, Stamped, db.Model):
     __tablename__ = "attempts"
     __table_args__ = (
         # The attempt limit lives in the database: two requests racing to start attempt N
@@ -116,7 +116,7 @@ class Attempt(db.Model):
     )
 
 
-class Response(db.Model):
+class Response(GlobalId, Stamped, db.Model):
     """A learner's answer to one question of an attempt, saved as it is given."""
 
     __tablename__ = "responses"

@@ -1,0 +1,846 @@
+"""School servers and the city (docs/sync.md): joining, pushing what the school owns in
+sequence, pulling courses, and every refusal, over two real databases and real HTTP."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import signal
+import subprocess
+import time
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+import requests
+from flask_babel import force_locale
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import func, select, text
+
+from academy import ROOT, create_app
+from academy.auth.models import User
+from academy.auth.services import create_user, reset_password, set_active, set_role
+from academy.certificates.models import Certificate
+from academy.classes import services as class_services
+from academy.classes.models import Class, ClassCourse, ClassMember, Room, School
+from academy.core import __version__, transaction
+from academy.core.clock import utcnow
+from academy.core.errors import ServiceError
+from academy.courses import services as courses
+from academy.courses.models import Course, Lesson, Track
+from academy.extensions import db
+from academy.periods import attendance
+from academy.periods import services as periods
+from academy.periods.models import Attendance, Period
+from academy.progress import services as progress
+from academy.progress.models import CourseProgress, LessonProgress, ProgressEvent, QuizResult
+from academy.quizzes import taking
+from academy.quizzes.models import Attempt, Quiz, Response
+from academy.studio import loader
+from academy.sync import client, push, services
+from academy.sync.models import SyncPeer, SyncTombstone
+from academy.sync.rows import TABLES
+from academy.sync.stamps import STAMPED_TABLES
+from tests.conftest import TEST_CONFIG, AcademyClient
+from tests.fixtures.databases import fresh_database
+from tests.fixtures.servers import BIN, free_port, served, sign_in
+from tests.fixtures.sync import write_course
+
+SCHOOL = "โรงเรียนวัดทดลอง"
+
+
+def _publish(pair, folder) -> None:
+    with pair.at(pair.city), transaction.unit_of_work():
+        loader.load_course(folder)
+
+
+def _join(pair, school: str = SCHOOL) -> str:
+    with pair.at(pair.city), transaction.unit_of_work():
+        _peer, token = services.register(school)
+    with pair.at(pair.school), transaction.unit_of_work():
+        services.join(pair.city_url, token)
+    return token
+
+
+def _round(pair) -> services.Round:
+    with pair.at(pair.school):
+        return services.run_round()
+
+
+def _learn(pair, username: str, finish: bool) -> None:
+    """At the school: an account made there works through the course; `finish` passes the quiz
+    too (the course is then complete and a certificate issued)."""
+    with pair.at(pair.school), transaction.unit_of_work():
+        school_id = services.link().school_id
+        user, _ = create_user(username, f"นักเรียน {username}", password="pass-word-1",
+                              learner_kind="student", school_id=school_id)  # fmt: skip
+        db.session.flush()
+        course = db.session.scalar(select(Course).where(Course.slug == "sync-course"))
+        courses.enrol(user, course)
+        for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id)):
+            progress.record_view(user, lesson, seconds=30)
+            progress.mark_done(user, lesson)
+        if finish:
+            quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id))
+            attempt = taking.start_attempt(user, quiz)
+            taking.save_response(attempt, attempt.layout[0]["question_id"], True, user)
+            taking.submit(attempt, user)
+
+
+def _counts(app, pair) -> dict[str, int]:
+    with pair.at(app):
+        return {
+            model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
+            for model in (
+                User,
+                ProgressEvent,
+                LessonProgress,
+                CourseProgress,
+                Attempt,
+                Response,
+                Certificate,
+            )
+        }
+
+
+def test_join_push_and_pull_end_to_end_in_process(sync_pair, tmp_path):
+    pair = sync_pair
+    _publish(pair, write_course(tmp_path / "v1"))
+    _join(pair)
+    first = _round(pair)
+    assert first.courses == 1 and first.fetched_files == 5  # the course reached the school
+    with pair.at(pair.city):  # a round with nothing to send still counts as a good round
+        assert db.session.scalar(select(SyncPeer.last_round_at)) is not None
+
+    _learn(pair, "somchai", finish=True)
+    _learn(pair, "malee", finish=False)
+    done = _round(pair)
+    assert done.batches > 1  # 7 rows a batch in these tests: the work went in several
+    school, city = _counts(pair.school, pair), _counts(pair.city, pair)
+    assert city == school
+    with pair.at(pair.city):
+        cert = db.session.scalar(select(Certificate))
+        assert cert.user.username == "somchai"
+        assert db.session.get(School, cert.user.school_id).name == SCHOOL
+        done_at = db.session.scalar(
+            select(CourseProgress.completed_at).where(CourseProgress.user_id == cert.user_id)
+        )
+        assert done_at is not None
+    # A second round moves nothing.
+    again = _round(pair)
+    assert (again.batches, again.pushed_rows, again.courses) == (0, 0, 0)
+
+
+def test_course_update_reaches_the_school_and_progress_survives(sync_pair, tmp_path):
+    pair = sync_pair
+    _publish(pair, write_course(tmp_path / "v1"))
+    _join(pair)
+    _round(pair)
+    _learn(pair, "somchai", finish=True)
+    _publish(pair, write_course(tmp_path / "v2", body="ใหม่", extra_lesson=True))
+    done = _round(pair)
+    # Only the changed lessons and the new one travel; course.yml, module.yml and the quiz not.
+    assert done.courses == 1 and done.fetched_files == 3
+    with pair.at(pair.school):
+        user = db.session.scalar(select(User).where(User.username == "somchai"))
+        row = db.session.scalar(select(CourseProgress).where(CourseProgress.user_id == user.id))
+        assert (row.items_done, row.items_total) == (3, 4)  # a, b, quiz kept; c is new
+        assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 2
+
+
+def _joined_and_learning(pair, folder, finish: bool):
+    """Joined, the course pulled, and a learner of the school through it (or half way)."""
+    _publish(pair, write_course(folder))
+    _join(pair)
+    _round(pair)
+    _learn(pair, "somchai", finish=finish)
+    return pair
+
+
+@pytest.fixture
+def learning(sync_pair, tmp_path):
+    return _joined_and_learning(sync_pair, tmp_path / "v1", finish=False)
+
+
+def test_sequence_not_clock_orders_and_a_batch_applies_once(learning):
+    pair = learning
+    with pair.at(pair.school):
+        # A school PC hours off: events far in the past still go, in sequence order.
+        db.session.execute(text("UPDATE progress_events SET at = '1999-01-01 00:00:00'"))
+        db.session.commit()
+        link = services.link()
+        batch = push.next_batch(link.school_id, 0, 1000)
+        envelope = batch.envelope(link.peer_uuid)
+        db.session.rollback()
+    with pair.at(pair.city):
+        peer = db.session.scalar(select(SyncPeer))
+        applied, new = push.apply_batch(peer, envelope)
+        db.session.commit()
+        assert new and applied == batch.count
+        counts = _counts(pair.city, pair)
+        assert push.apply_batch(peer, envelope) == (0, False)  # the same batch again
+        db.session.commit()
+        assert _counts(pair.city, pair) == counts
+        assert counts["progress_events"] == 5  # enrolled, 2 views, 2 done
+
+
+def _envelope(pair, **changes) -> dict:
+    with pair.at(pair.school):
+        link = services.link()
+        envelope = push.next_batch(link.school_id, 0, 1000).envelope(link.peer_uuid)
+        db.session.rollback()
+    envelope.update(changes)
+    return envelope
+
+
+def _send(pair, envelope: dict | None = None, body: bytes | None = None, digest=None):
+    with pair.at(pair.school):
+        link = services.link()
+        token = f"{link.peer_uuid}.{link.secret}"
+    if body is None:
+        body, digest = push.pack(envelope)
+    return client.call(pair.city_url, "/sync/api/push", token=token, body=body,
+                       headers={"X-Sync-SHA256": digest or ""})  # fmt: skip
+
+
+def _city_counts_unchanged(pair, send) -> str:
+    before = _counts(pair.city, pair)
+    with pytest.raises(client.Unreachable) as refused:
+        send()
+    assert _counts(pair.city, pair) == before
+    return str(refused.value)
+
+
+@pytest.fixture
+def joined_with_work(sync_pair, tmp_path):
+    return _joined_and_learning(sync_pair, tmp_path / "v1", finish=True)
+
+
+def test_other_version_refused_naming_both(joined_with_work):
+    pair = joined_with_work
+    message = _city_counts_unchanged(pair, lambda: _send(pair, _envelope(pair, academy="9.9.9")))
+    assert f"Academy 9.9.9 and the city runs Academy {__version__}" in message
+
+
+def test_truncated_or_corrupted_batch_refused(joined_with_work):
+    pair = joined_with_work
+    body, digest = push.pack(_envelope(pair))
+    message = _city_counts_unchanged(pair, lambda: _send(pair, body=body[:-40], digest=digest))
+    assert "truncated or corrupted" in message
+    flipped = gzip.compress(gzip.decompress(body).replace(b"somchai", b"somchat"))
+    message = _city_counts_unchanged(pair, lambda: _send(pair, body=flipped, digest=digest))
+    assert "SHA-256 does not match" in message
+    with pair.at(pair.city):  # the city's admin page shows why
+        assert "truncated or corrupted" in db.session.scalar(select(SyncPeer.last_error))
+
+
+def test_gap_refused(joined_with_work):
+    pair = joined_with_work
+    envelope = _envelope(pair)
+    envelope["from_seq"] = 3
+    message = _city_counts_unchanged(pair, lambda: _send(pair, envelope))
+    assert "the city has applied up to 0" in message
+
+
+def test_another_schools_rows_refused(joined_with_work):
+    pair = joined_with_work
+    with pair.at(pair.city), transaction.unit_of_work():
+        other = School(name="โรงเรียนอื่น")
+        db.session.add(other)
+        db.session.flush()
+        stranger, _ = create_user("stranger", "คนอื่น", password="pass-word-1",
+                                  learner_kind="student", school_id=other.id)  # fmt: skip
+        db.session.flush()
+        stranger_uuid = stranger.uuid
+    envelope = _envelope(pair)
+    # The school claims the other school's learner as its own account.
+    envelope["rows"]["users"][0]["uuid"] = stranger_uuid
+    message = _city_counts_unchanged(pair, lambda: _send(pair, envelope))
+    assert "belongs to another school or the city" in message
+
+
+def test_username_taken_at_the_city_refused_naming_it(joined_with_work):
+    pair = joined_with_work
+    with pair.at(pair.city), transaction.unit_of_work():
+        create_user("somchai", "สมชาย ที่เมือง", password="pass-word-1", learner_kind="seller")
+    message = _city_counts_unchanged(pair, lambda: _round(pair))
+    assert "the username 'somchai' belongs to another account at the city" in message
+    with pair.at(pair.school):
+        assert "somchai" in services.link().last_error
+
+
+def test_wrong_spent_and_revoked_credentials(sync_pair, tmp_path):
+    pair = sync_pair
+    token = _join(pair)
+    with pair.at(pair.school), pytest.raises(client.Unreachable, match="not valid"):
+        client.call(pair.city_url, "/sync/api/join", payload={"token": token})  # spent
+    with pytest.raises(client.Unreachable, match="not a registered school server"):
+        client.call(pair.city_url, "/sync/api/mark", token="nobody.nothing")
+    with pair.at(pair.city), transaction.unit_of_work():
+        services.revoke(db.session.scalar(select(SyncPeer)))
+    with pytest.raises(client.Unreachable, match="revoked"):
+        _round(pair)
+
+
+def test_join_refused_on_the_city_role_and_twice(sync_pair):
+    pair = sync_pair
+    with pair.at(pair.city), force_locale("en"), pytest.raises(ServiceError, match="city server"):
+        services.join(pair.city_url, "x")
+    _join(pair)
+    school = pair.at(pair.school)
+    with school, force_locale("en"), pytest.raises(ServiceError, match="already joined"):
+        services.join(pair.city_url, "x")
+
+
+def test_city_unreachable_is_kept_in_plain_words(sync_pair):
+    pair = sync_pair
+    _join(pair)
+    with pair.at(pair.school), transaction.unit_of_work():
+        services.link().city_url = "http://127.0.0.1:9"
+    with pytest.raises(client.Unreachable, match="cannot be reached"):
+        _round(pair)
+    with pair.at(pair.school):
+        assert "cannot be reached at http://127.0.0.1:9" in services.link().last_error
+
+
+def test_every_write_path_is_stamped_in_commit_order(learning):
+    """Bulk and UPDATE ... WHERE writes (progress's counters) are stamped like ORM ones."""
+    pair = learning
+    with pair.at(pair.school):
+        before = db.session.scalar(select(func.max(LessonProgress.sync_seq)))
+        db.session.execute(text("UPDATE lesson_progress SET seconds_spent = seconds_spent + 1"))
+        db.session.commit()
+        seqs = db.session.scalars(select(LessonProgress.sync_seq)).all()
+        assert all(s > before for s in seqs) and len(set(seqs)) == len(seqs)
+        assert db.session.scalar(select(func.count()).where(User.sync_seq.is_(None))) == 0
+
+
+# --- the real thing: a city (PostgreSQL) and a school server (SQLite), each served --------------
+
+
+PASSWORD = "pass-word-1"
+
+
+def _flask(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert not check or done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def _env(instance, database_url: str, **extra: str) -> dict:
+    return dict(os.environ, ACADEMY_INSTANCE_PATH=str(instance), DATABASE_URL=database_url,
+                ACADEMY_SECRET_KEY="sync-test-secret", WEB_CONCURRENCY="2", **extra)  # fmt: skip
+
+
+def _in(env: dict):
+    """The same instance as a served server, opened in this process (an admin at the desk)."""
+    app = create_app(
+        {"TESTING": False, "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"],
+         "SYNC_ROLE": env.get("ACADEMY_SYNC_ROLE", "city")},
+        instance_path=env["ACADEMY_INSTANCE_PATH"],
+    )  # fmt: skip
+    return app
+
+
+@contextmanager
+def _unit(app):
+    with app.app_context():
+        try:
+            with transaction.unit_of_work():
+                yield
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _table_counts(app) -> dict[str, int]:
+    with app.app_context():
+        try:
+            return {
+                t.name: db.session.scalar(select(func.count()).select_from(t.model)) for t in TABLES
+            }
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _event_ids(app) -> list[str]:
+    with app.app_context():
+        try:
+            return sorted(db.session.scalars(select(ProgressEvent.uuid)))
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _class_of_40(school_app) -> None:
+    """At the school: a teacher, a class of 40 in the city's room taking the course; 39 read
+    both lessons, every other one of them also takes the quiz (right or wrong)."""
+    with _unit(school_app):
+        school_id = services.link().school_id
+        teacher, _ = create_user("khru", "ครูสมศรี", role="instructor", password=PASSWORD,
+                                 school_id=school_id)  # fmt: skip
+        db.session.flush()
+        room = db.session.scalar(select(Room).where(Room.school_id == school_id))
+        klass = class_services.create_class(teacher, "ป.6/1", room_id=room.id)
+        course = db.session.scalar(select(Course).where(Course.slug == "sync-course"))
+        class_services.enrol_class(klass, course)
+        learners = []
+        for n in range(40):
+            user, _ = create_user(f"learner{n:02d}", f"นักเรียน {n}", password=PASSWORD,
+                                  learner_kind="student", school_id=school_id)  # fmt: skip
+            learners.append(user)
+        db.session.flush()
+        class_services.add_members(klass, [u.id for u in learners])
+        lessons = db.session.scalars(select(Lesson).where(Lesson.course_id == course.id)).all()
+        quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id))
+        for n, user in enumerate(learners[1:], start=1):
+            for lesson in lessons:
+                progress.record_view(user, lesson, seconds=60 + n)
+                progress.mark_done(user, lesson)
+            if n % 2:
+                attempt = taking.start_attempt(user, quiz)
+                taking.save_response(attempt, attempt.layout[0]["question_id"], n % 4 == 1, user)
+                taking.submit(attempt, user)
+
+
+def _learner_completes_over_http(base: str) -> None:
+    http = sign_in(base, "learner00", PASSWORD)
+    for key in ("a", "b"):
+        reply = http.post(f"{base}/courses/sync-course/lessons/{key}/done",
+                          allow_redirects=False, timeout=30)  # fmt: skip
+        assert reply.status_code == 302, reply.text[:300]
+    page = http.get(f"{base}/courses/sync-course", timeout=30).text
+    quiz_id = int(re.search(r"/quizzes/(\d+)", page)[1])
+    reply = http.post(f"{base}/quizzes/{quiz_id}/start", allow_redirects=False, timeout=30)
+    attempt_id = int(reply.headers["Location"].rstrip("/").split("/")[-1])
+    page = http.get(f"{base}/attempts/{attempt_id}", timeout=30).text
+    question_id = int(page.split('data-question-id="', 1)[1].split('"', 1)[0])
+    saved = http.post(f"{base}/attempts/{attempt_id}/responses",
+                      json={"question_id": question_id, "value": True}, timeout=30)  # fmt: skip
+    assert saved.status_code == 200, saved.text[:300]
+    reply = http.post(f"{base}/attempts/{attempt_id}/submit", allow_redirects=False, timeout=30)
+    assert reply.status_code == 302, reply.text[:300]
+    assert "/certificates/" in http.get(f"{base}/certificates", timeout=30).text
+
+
+def _csv(base: str, username: str, path: str) -> str:
+    reply = sign_in(base, username, PASSWORD).get(base + path, timeout=30)
+    assert reply.status_code == 200, (path, reply.status_code)
+    return reply.text
+
+
+@pytest.mark.slow
+def test_city_and_school_servers_end_to_end(pg_cluster, tmp_path):
+    city_port = free_port()
+    city = _env(tmp_path / "city", pg_cluster.url)
+    school = _env(tmp_path / "school", f"sqlite:///{tmp_path / 'school.db'}",
+                  ACADEMY_SYNC_ROLE="school", ACADEMY_SYNC_BATCH_ROWS="40")  # fmt: skip
+    for env in (city, school):
+        _flask(env, "db", "upgrade")
+    city_app, school_app = _in(city), _in(school)
+    with _unit(city_app):
+        create_user("cityadmin", "ผู้ดูแลเมือง", role="admin", password=PASSWORD)
+        db.session.add(Room(school=School(name=SCHOOL), name="ห้องคอม 1"))
+        loader.load_course(write_course(tmp_path / "v1"))
+    with _unit(school_app):
+        create_user("schooladmin", "ผู้ดูแลโรงเรียน", role="admin", password=PASSWORD)
+
+    # The school joins; the course published at the city reaches it.
+    with served(city, tmp_path / "city.log", port=city_port) as city_url:
+        token = re.search(
+            r"once\): (\S+)", _flask(city, "academy", "sync", "register", SCHOOL).stdout
+        )[1]
+        assert "joined" in _flask(school, "academy", "sync", "join", city_url, token).stdout
+        assert "1 course(s) updated" in _flask(school, "academy", "sync", "run").stdout
+    pg_cluster.stop()
+
+    # The city is down: the school teaches, a learner completes with a certificate.
+    with served(school, tmp_path / "school.log") as school_url:
+        _class_of_40(school_app)
+        _learner_completes_over_http(school_url)
+        down = _flask(school, "academy", "sync", "run", check=False)
+        assert down.returncode == 1 and "cannot be reached" in down.stderr
+        school_class = _one(school_app, select(Class.id))
+        school_book = _csv(school_url, "khru", f"/classes/{school_class}/gradebook.csv")
+        school_report = _csv(school_url, "schooladmin", "/reports/export.csv?report=learners")
+        code = _one(
+            school_app,
+            select(Certificate.code).join(User, User.id == Certificate.user_id)
+            .where(User.username == "learner00"),
+        )  # fmt: skip
+
+        # The city is back: one round, and its gradebook, reports and /verify show the same.
+        pg_cluster.start()
+        with served(city, tmp_path / "city.log", port=city_port):
+            first = _flask(school, "academy", "sync", "run").stdout
+            assert "0 course(s) updated" in first
+            class_id = _one(city_app, select(Class.id))
+            assert _csv(city_url, "khru", f"/classes/{class_id}/gradebook.csv") == school_book
+            assert _csv(city_url, "cityadmin", "/reports/export.csv?report=learners") == (
+                school_report
+            )
+            verify = requests.get(f"{city_url}/verify/{code}", timeout=30)
+            assert verify.status_code == 200 and "นักเรียน 0" in verify.text
+            assert _table_counts(city_app) == _table_counts(school_app)
+            second = _flask(school, "academy", "sync", "run").stdout
+            assert "pushed 0 row(s) in 0 batch(es); 0 course(s) updated" in second
+
+            # More work, then a round killed with SIGKILL in the middle, then run again.
+            _retakes(school_app)
+            _killed_round(pg_cluster, school)
+            _flask(school, "academy", "sync", "run")
+            assert _table_counts(city_app) == _table_counts(school_app)
+            assert _event_ids(city_app) == _event_ids(school_app)
+
+            # A course update at the city reaches the school; progress and certificate stay.
+            with _unit(city_app):
+                loader.load_course(write_course(tmp_path / "v2", body="ใหม่", extra_lesson=True))
+            assert "1 course(s) updated" in _flask(school, "academy", "sync", "run").stdout
+    with _unit(school_app):
+        user = db.session.scalar(select(User).where(User.username == "learner00"))
+        course_id = db.session.scalar(select(Course.id).where(Course.slug == "sync-course"))
+        row = db.session.get(CourseProgress, (user.id, course_id))
+        assert (row.items_done, row.items_total) == (3, 4)
+        assert db.session.scalar(select(Certificate.status).where(Certificate.code == code)) == (
+            "valid"
+        )
+
+
+def _one(app, query):
+    with app.app_context():
+        try:
+            return db.session.scalar(query)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _retakes(school_app) -> None:
+    """Everyone who failed the quiz tries again; those who never tried, try."""
+    with _unit(school_app):
+        quiz = db.session.scalar(select(Quiz))
+        for user in db.session.scalars(
+            select(User).where(User.learner_kind == "student", User.username != "learner00")
+        ):
+            result = db.session.get(QuizResult, (user.id, quiz.id))
+            if result is None or not result.passed:
+                attempt = taking.start_attempt(user, quiz)
+                taking.save_response(attempt, attempt.layout[0]["question_id"], True, user)
+                taking.submit(attempt, user)
+
+
+def _killed_round(pg_cluster, school: dict) -> None:
+    """Start a round; once the city has applied some of its batches, hold the next one at the
+    city (a lock on the peers' table), SIGKILL the round while it waits, then let go."""
+    url = pg_cluster.url.replace("+psycopg", "")
+    with psycopg.connect(url, autocommit=True) as watch:
+        start = watch.execute("SELECT pushed_seq FROM sync_peers").fetchone()[0]
+        process = subprocess.Popen(
+            [str(BIN / "flask"), "--app", "wsgi", "academy", "sync", "run"],
+            cwd=ROOT, env=school, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            with psycopg.connect(url) as holder:
+                deadline = time.monotonic() + 120
+                while watch.execute("SELECT pushed_seq FROM sync_peers").fetchone()[0] == start:
+                    assert process.poll() is None, "the round ended before its first batch"
+                    assert time.monotonic() < deadline
+                    time.sleep(0.01)
+                holder.execute("LOCK TABLE sync_peers IN EXCLUSIVE MODE")
+                while not watch.execute(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                ).fetchone()[0]:
+                    assert process.poll() is None, "the round finished before it could be cut"
+                    assert time.monotonic() < deadline
+                    time.sleep(0.01)
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        # Halfway: some batches are in, some are not.
+        assert watch.execute("SELECT pushed_seq FROM sync_peers").fetchone()[0] > start
+
+
+def test_course_withdrawn_at_the_city_stays_at_the_school(learning, tmp_path):
+    """A course deleted at the city: the school keeps it and its progress, the round goes on
+    (its rows are held back, not refused), and they go once the city offers it again."""
+    pair = learning
+    with pair.at(pair.city), transaction.unit_of_work():
+        db.session.delete(db.session.scalar(select(Course)))
+    done = _round(pair)
+    assert done.withdrawn == ["sync-course"]
+    with pair.at(pair.school):
+        assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 2
+        assert services.link().last_error is None
+    _learn(pair, "malee", finish=False)  # more work in the withdrawn course: held back
+    _round(pair)
+    city = _counts(pair.city, pair)
+    assert (city["users"], city["progress_events"]) == (2, 0)  # her account went, not her work
+    _publish(pair, write_course(tmp_path / "again"))
+    _round(pair)  # offered again: the held-back records go
+    _round(pair)
+    assert _counts(pair.city, pair) == _counts(pair.school, pair)
+
+
+def test_a_database_from_before_upgrades_and_keeps_its_rows(tmp_path, worker_name):
+    """Migration 0005 on a database with rows: each gets a UUID of its own, the triggers are
+    in place and stamp nothing until the server joins, and the downgrade keeps the rows."""
+    url = fresh_database(tmp_path, f"sync_upgrade_{worker_name}")
+    app = create_app(dict(TEST_CONFIG, SQLALCHEMY_DATABASE_URI=url), str(tmp_path))
+    with app.app_context():
+        upgrade(revision="0002_assignments")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (username, full_name, password_hash, role, active, "
+                    "must_change_password, session_version, created_at) VALUES "
+                    "(:name, 'Old', 'x', 'learner', true, false, 1, '2026-01-01')"
+                ),
+                [{"name": f"old{n}"} for n in range(3)],
+            )
+            conn.execute(text("INSERT INTO schools (name) VALUES ('เก่า')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            ids = conn.execute(text("SELECT uuid FROM users")).scalars().all()
+            assert len(set(ids)) == 3
+            assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+                                    r"[0-9a-f]{12}", i) for i in ids)  # fmt: skip
+            assert conn.execute(text("SELECT uuid FROM schools")).scalar()
+            if conn.dialect.name == "sqlite":
+                triggers = conn.execute(
+                    text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                ).scalars()
+            else:
+                triggers = conn.execute(text("SELECT tgname FROM pg_trigger")).scalars()
+            names = set(triggers)
+            for table in STAMPED_TABLES:
+                assert {f"sync_stamp_insert_{table}", f"sync_stamp_{table}"} & names, table
+            assert conn.execute(text("SELECT count(sync_seq) FROM users")).scalar() == 0
+        downgrade(revision="0002_assignments")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 3
+        db.engine.dispose()
+
+
+def _admin_client(app):
+    app.test_client_class = AcademyClient
+    client = app.test_client()
+    user, _ = create_user("admin", "ผู้ดูแล", role="admin", password=PASSWORD)
+    db.session.flush()
+    return client.login(user)
+
+
+def test_admin_pages_register_show_the_token_once_and_revoke(sync_pair):
+    pair = sync_pair
+    with pair.at(pair.city):
+        client = _admin_client(pair.city)
+        page = client.post("/sync/register", data={"school": SCHOOL}).get_data(as_text=True)
+        token = re.search(r"academy sync join \S+ (\S+)</code>", page)[1]
+        assert "รหัสลงทะเบียนสำหรับ" in page and SCHOOL in page
+        listing = client.get("/sync/").get_data(as_text=True)
+        assert token not in listing and "รอเชื่อมต่อ" in listing  # shown once, waiting to join
+    with pair.at(pair.school), transaction.unit_of_work():
+        services.join(pair.city_url, token)
+    with pair.at(pair.city):
+        client = _admin_client_again(pair.city)
+        peer = db.session.scalar(select(SyncPeer))
+        assert "เชื่อมต่อแล้ว" in client.get("/sync/").get_data(as_text=True)
+        assert client.post(f"/sync/{peer.uuid}/revoke").status_code == 302
+        assert "เพิกถอนแล้ว" in client.get("/sync/").get_data(as_text=True)
+
+
+def _admin_client_again(app):
+    app.test_client_class = AcademyClient
+    user = db.session.scalar(select(User).where(User.username == "admin"))
+    return app.test_client().login(user)
+
+
+def test_school_page_shows_the_city_waiting_and_the_last_error(learning):
+    pair = learning
+    with pair.at(pair.school):
+        browser = _admin_client(pair.school)
+        page = browser.get("/sync/").get_data(as_text=True)
+        assert pair.city_url in page and SCHOOL in page
+        assert "รอส่ง" in page
+        waiting = services.waiting(services.link().school_id, services.link().city_mark)
+        assert waiting > 0 and f"{waiting} รายการ" in page  # the learner's work since
+    with pair.at(pair.school), transaction.unit_of_work():
+        services.link().city_url = "http://127.0.0.1:9"
+    with pytest.raises(client.Unreachable):
+        _round(pair)
+    with pair.at(pair.school):
+        browser = _admin_client_again(pair.school)
+        assert "cannot be reached" in browser.get("/sync/").get_data(as_text=True)
+
+
+def test_accounts_made_at_the_school_without_a_school_go_the_admin_stays(learning):
+    pair = learning
+    with pair.at(pair.school), transaction.unit_of_work():
+        create_user("imported", "นำเข้า", password=PASSWORD, learner_kind="student")
+        create_user("itadmin", "ผู้ดูแลเครื่อง", role="admin", password=PASSWORD)
+    _round(pair)
+    with pair.at(pair.city):
+        names = set(db.session.scalars(select(User.username)))
+        school_id = db.session.scalar(select(School.id).where(School.name == SCHOOL))
+        imported = db.session.scalar(select(User).where(User.username == "imported"))
+    assert names == {"somchai", "imported"} and imported.school_id == school_id
+
+
+def test_a_batch_that_unpacks_too_large_is_refused_before_it_is_read(joined_with_work):
+    pair = joined_with_work
+    bomb = gzip.compress(b" " * (push.MAX_UNPACKED_BYTES + 1), compresslevel=9)
+    message = _city_counts_unchanged(pair, lambda: _send(pair, body=bomb, digest="0" * 64))
+    assert "unpacks to more than 64 MB" in message
+
+
+def test_a_pointer_at_a_row_sent_in_an_earlier_batch_keeps_its_target(learning):
+    """The class's creator went up in an earlier batch (7 rows a batch here); the class,
+    stamped later, still names them at the city. The server's own admin is nobody there."""
+    pair = learning
+    with pair.at(pair.school), transaction.unit_of_work():
+        school_id = services.link().school_id
+        create_user("khru", "ครู", role="instructor", password=PASSWORD, school_id=school_id)
+        create_user("itadmin", "ผู้ดูแล", role="admin", password=PASSWORD)
+    _round(pair)
+    with pair.at(pair.school), transaction.unit_of_work():
+        room = Room(school_id=school_id, name="ห้องคอม 2")
+        db.session.add(room)
+        db.session.flush()
+        users = {u.username: u for u in db.session.scalars(select(User))}
+        class_services.create_class(users["khru"], "ป.5/1", room_id=room.id)
+        class_services.create_class(users["itadmin"], "ป.5/2", room_id=room.id)
+    _round(pair)
+    with pair.at(pair.city):
+        creators = {
+            c.name: db.session.get(User, c.created_by_id).username if c.created_by_id else None
+            for c in db.session.scalars(select(Class))
+        }
+    assert creators == {"ป.5/1": "khru", "ป.5/2": None}
+
+
+def test_the_city_refuses_to_change_a_school_account_naming_the_owner(joined_with_work):
+    """The same account edited on both sides: the city's copy is not changed behind the
+    owner's back; the refusal says where to change it."""
+    pair = joined_with_work
+    _round(pair)
+    with pair.at(pair.city), force_locale("en"):
+        user = db.session.scalar(select(User).where(User.username == "somchai"))
+        for change in (reset_password, lambda u: set_role(u, "instructor"),
+                       lambda u: set_active(u, False)):  # fmt: skip
+            with pytest.raises(ServiceError, match=f"managed by the school server of {SCHOOL}"):
+                change(user)
+    with pair.at(pair.school), transaction.unit_of_work():  # at the school, it is theirs
+        reset_password(db.session.scalar(select(User).where(User.username == "somchai")))
+
+
+def test_status_command_on_both_sides(learning):
+    pair = learning
+    school = pair.school.test_cli_runner().invoke(args=["academy", "sync", "status"])
+    assert school.exit_code == 0, school.output
+    assert f"city: {pair.city_url}" in school.output and SCHOOL in school.output
+    assert "last error: none" in school.output
+    city = pair.city.test_cli_runner().invoke(args=["academy", "sync", "status"])
+    assert city.exit_code == 0 and f"{SCHOOL}: joined" in city.output
+    register = pair.city.test_cli_runner().invoke(args=["academy", "sync", "register", "ใหม่"])
+    assert "enrolment token (valid 7 days, once)" in register.output
+    refused = pair.school.test_cli_runner().invoke(args=["academy", "sync", "register", "x"])
+    assert refused.exit_code == 1 and "Error" in refused.output
+
+
+def test_a_period_and_its_attendance_reach_the_city(learning):
+    pair = learning
+    with pair.at(pair.school), transaction.unit_of_work():
+        school_id = services.link().school_id
+        teacher, _ = create_user("khru", "ครู", role="instructor", password=PASSWORD,
+                                 school_id=school_id)  # fmt: skip
+        db.session.flush()
+        room = Room(school_id=school_id, name="ห้องคอม 3")
+        db.session.add(room)
+        db.session.flush()
+        klass = class_services.create_class(teacher, "ม.1/1", room_id=room.id)
+        somchai = db.session.scalar(select(User).where(User.username == "somchai"))
+        class_services.add_members(klass, [somchai.id])
+        lesson = db.session.scalar(select(Lesson).where(Lesson.key == "a"))
+        class_services.enrol_class(klass, db.session.get(Course, lesson.course_id))
+        now = utcnow()
+        period = periods.start(klass, teacher, [f"lesson:{lesson.id}"], now=now)
+        attendance.correct_attendance(period, klass, teacher, {somchai.id: ("late", "รถติด")}, now)
+        periods.end(period, now=now)
+    _round(pair)
+    with pair.at(pair.city):
+        period = db.session.scalar(select(Period))
+        row = db.session.scalar(select(Attendance))
+        assert (
+            period.ended_at is not None and db.session.get(Class, period.class_id).name == "ม.1/1"
+        )
+        assert (row.status, row.note, db.session.get(User, row.updated_by_id).username) == (
+            "late",
+            "รถติด",
+            "khru",
+        )
+    assert _table_counts(pair.city) == _table_counts(pair.school)
+
+
+def test_a_course_in_a_track_of_the_citys_own_brings_the_track(sync_pair, tmp_path):
+    pair = sync_pair
+    with pair.at(pair.city), transaction.unit_of_work():
+        db.session.add(Track(slug="climate", name_th="ภูมิอากาศ", name_en="Climate", position=7))
+    folder = write_course(tmp_path / "v1")
+    yml = folder / "course.yml"
+    yml.write_text(yml.read_text().replace("track: digital-skills", "track: climate"))
+    _publish(pair, folder)
+    _join(pair)
+    done = _round(pair)
+    assert (done.courses, done.failed) == (1, [])
+    with pair.at(pair.school):
+        course = db.session.scalar(select(Course).where(Course.slug == "sync-course"))
+        assert (course.track.slug, course.track.name_th) == ("climate", "ภูมิอากาศ")
+
+
+def test_removals_travel_in_order(learning):
+    """A learner moved out of a class, a class that stops a course, a deleted account: gone at
+    the city too; a member removed and added back before the round stays."""
+    pair = learning
+    with pair.at(pair.school), transaction.unit_of_work():
+        school_id = services.link().school_id
+        teacher, _ = create_user("khru", "ครู", role="instructor", password=PASSWORD,
+                                 school_id=school_id)  # fmt: skip
+        room = Room(school_id=school_id, name="ห้องคอม 4")
+        db.session.add(room)
+        db.session.flush()
+        klass = class_services.create_class(teacher, "ป.4/1", room_id=room.id)
+        course = db.session.scalar(select(Course))
+        class_services.enrol_class(klass, course)
+        users = {u.username: u for u in db.session.scalars(select(User))}
+        gone, _ = create_user("gone", "ลาออก", password=PASSWORD, learner_kind="student")
+        db.session.flush()
+        class_services.add_members(klass, [users["somchai"].id, gone.id])
+    _round(pair)
+    assert _table_counts(pair.city) == _table_counts(pair.school)
+    with pair.at(pair.school), transaction.unit_of_work():
+        klass = db.session.scalar(select(Class))
+        somchai = db.session.scalar(select(User).where(User.username == "somchai"))
+        class_services.remove_member(klass, somchai.id)
+        class_services.add_members(klass, [somchai.id])  # back before the round
+        class_services.unenrol_class(klass, db.session.scalar(select(Course.id)))
+        db.session.delete(db.session.scalar(select(User).where(User.username == "gone")))
+    done = _round(pair)
+    assert done.pushed_rows > 0
+    assert _table_counts(pair.city) == _table_counts(pair.school)
+    with pair.at(pair.city):
+        members = db.session.scalars(
+            select(User.username).join(ClassMember, ClassMember.user_id == User.id)
+        ).all()
+        assert members == ["somchai"]
+        assert db.session.scalar(select(func.count()).select_from(ClassCourse)) == 0
+    again = _round(pair)
+    assert (again.batches, again.pushed_rows) == (0, 0)
+    with pair.at(pair.school):  # applied at the city: no tombstone kept
+        assert db.session.scalar(select(func.count()).select_from(SyncTombstone)) == 0
