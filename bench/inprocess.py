@@ -25,6 +25,53 @@ def _with_gzip(extra: dict) -> dict:
     return {**extra, "headers": {"Accept-Encoding": "gzip", **extra.get("headers", {})}}
 
 
+class _CProfile:
+    """cProfile where pyinstrument is not installed: the functions by own time, and by
+    cumulative time, with call counts (how many locale lookups a page makes, say)."""
+
+    def __init__(self) -> None:
+        import cProfile
+
+        self.profile = cProfile.Profile()
+
+    def start(self) -> None:
+        self.profile.enable()
+
+    def stop(self) -> None:
+        self.profile.disable()
+
+    def report(self) -> None:
+        import pstats
+
+        stats = pstats.Stats(self.profile).strip_dirs()
+        stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats(40)
+
+
+class _Pyinstrument:
+    def __init__(self) -> None:
+        from pyinstrument import Profiler
+
+        self.profile = Profiler(interval=0.0005)
+
+    def start(self) -> None:
+        self.profile.start()
+
+    def stop(self) -> None:
+        self.profile.stop()
+
+    def report(self) -> None:
+        print(self.profile.output_text(unicode=False, color=False, show_all=False))
+
+
+def _profiler():
+    try:
+        import pyinstrument  # noqa: F401
+    except ImportError:
+        return _CProfile()
+    return _Pyinstrument()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=300)
@@ -104,9 +151,7 @@ def main(argv=None) -> int:
         times = []
         profiler = None
         if args.profile == name:
-            from pyinstrument import Profiler
-
-            profiler = Profiler(interval=0.0005)
+            profiler = _profiler()
             profiler.start()
         for _ in range(args.n):
             t = time.thread_time()
@@ -114,7 +159,7 @@ def main(argv=None) -> int:
             times.append(time.thread_time() - t)
         if profiler:
             profiler.stop()
-            print(profiler.output_text(unicode=False, color=False, show_all=False))
+            profiler.report()
         print(
             f"{name:<14} {r.status_code:>6} {statistics.median(times) * 1000:>14.2f} "
             f"{statistics.mean(times) * 1000:>8.2f} {len(r.data) / 1024:>6.1f}"

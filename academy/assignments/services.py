@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from academy.assignments import links as links_
@@ -51,13 +51,36 @@ TEXT_MAX = 10000
 # --------------------------------------------------------------------------- reading
 
 
+# Built once: they run on every course and lesson page (issue 15).
+_OUTLINE_ASSIGNMENTS = (
+    select(Assignment)
+    .where(Assignment.course_id == bindparam("course_id"))
+    .order_by(Assignment.position, Assignment.id)
+)
+_NEWEST = (
+    select(Submission.assignment_id, func.max(Submission.version).label("version"))
+    .where(
+        Submission.user_id == bindparam("user_id"), Submission.course_id == bindparam("course_id")
+    )
+    .group_by(Submission.assignment_id)
+    .subquery()
+)
+_STATES = (
+    select(Submission.assignment_id, Submission.status)
+    .join(
+        _NEWEST,
+        and_(
+            Submission.assignment_id == _NEWEST.c.assignment_id,
+            Submission.version == _NEWEST.c.version,
+        ),
+    )
+    .where(Submission.user_id == bindparam("user_id"))
+)
+
+
 def outline_items(course: Course) -> list[tuple[int | None, int, str, int, str, Assignment]]:
     """The course's assignments for its outline (the `outline_items` signal)."""
-    rows = db.session.scalars(
-        select(Assignment)
-        .where(Assignment.course_id == course.id)
-        .order_by(Assignment.position, Assignment.id)
-    )
+    rows = db.session.scalars(_OUTLINE_ASSIGNMENTS, {"course_id": course.id})
     return [(a.module_id, a.position, "assignment", a.id, a.key, a) for a in rows]
 
 
@@ -88,23 +111,7 @@ def latest(assignment: Assignment, user_id: int) -> Submission | None:
 def states(user_id: int, course_id: int) -> dict[int, str]:
     """assignment id -> the state of the learner's newest version (absent: not handed in), in
     one query."""
-    newest = (
-        select(Submission.assignment_id, func.max(Submission.version).label("version"))
-        .where(Submission.user_id == user_id, Submission.course_id == course_id)
-        .group_by(Submission.assignment_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Submission.assignment_id, Submission.status)
-        .join(
-            newest,
-            and_(
-                Submission.assignment_id == newest.c.assignment_id,
-                Submission.version == newest.c.version,
-            ),
-        )
-        .where(Submission.user_id == user_id)
-    )
+    rows = db.session.execute(_STATES, {"user_id": user_id, "course_id": course_id})
     return {assignment_id: status for assignment_id, status in rows}
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, selectinload
 
@@ -132,8 +132,29 @@ def is_enrolled_anywhere(user: User) -> bool:
     return found is not None
 
 
+# The statements of the learner's hot pages are built once, at import: building and
+# cache-keying a select costs more than SQLite takes to run it (bench/README.md, issue 15).
+_COURSE_BY_SLUG = select(Course).where(Course.slug == bindparam("slug"))
+_OUTLINE_MODULES = (
+    select(Module)
+    .where(Module.course_id == bindparam("course_id"))
+    .order_by(Module.position, Module.id)
+)
+# The outline shows titles: leave the lesson bodies (Markdown and HTML, the bulk of the rows)
+# in the database.
+_OUTLINE_LESSONS = (
+    select(Lesson)
+    .options(defer(Lesson.body), defer(Lesson.body_html))
+    .where(Lesson.course_id == bindparam("course_id"))
+    .order_by(Lesson.position, Lesson.id)
+)
+_LESSON_BY_KEY = select(Lesson).where(
+    Lesson.course_id == bindparam("course_id"), Lesson.key == bindparam("key")
+)
+
+
 def course_by_slug(slug: str) -> Course | None:
-    return db.session.scalar(select(Course).where(Course.slug == slug))
+    return db.session.scalar(_COURSE_BY_SLUG, {"slug": slug})
 
 
 def catalogue(
@@ -189,19 +210,8 @@ class OutlineModule:
 def outline(course: Course, state: Any = None) -> list[OutlineModule]:
     """Modules with their lessons and quizzes in order, in three queries; with a learner's
     state, each item says whether it is done and (sequential courses) whether it is locked."""
-    modules = list(
-        db.session.scalars(
-            select(Module).where(Module.course_id == course.id).order_by(Module.position, Module.id)
-        )
-    )
-    # The outline shows titles: leave the lesson bodies (Markdown and HTML, the bulk of the
-    # rows) in the database.
-    lessons = db.session.scalars(
-        select(Lesson)
-        .options(defer(Lesson.body), defer(Lesson.body_html))
-        .where(Lesson.course_id == course.id)
-        .order_by(Lesson.position, Lesson.id)
-    )
+    modules = list(db.session.scalars(_OUTLINE_MODULES, {"course_id": course.id}))
+    lessons = db.session.scalars(_OUTLINE_LESSONS, {"course_id": course.id})
     by_module: dict[int, list[tuple[int, int, OutlineItem]]] = {m.id: [] for m in modules}
     for lesson in lessons:
         item = OutlineItem("lesson", lesson.id, lesson.key, lesson)
@@ -239,7 +249,7 @@ def flat_items(modules: list[OutlineModule]) -> list[OutlineItem]:
 
 
 def lesson_by_key(course: Course, key: str) -> Lesson | None:
-    return db.session.scalar(select(Lesson).where(Lesson.course_id == course.id, Lesson.key == key))
+    return db.session.scalar(_LESSON_BY_KEY, {"course_id": course.id, "key": key})
 
 
 # --- learner actions --------------------------------------------------------------------------

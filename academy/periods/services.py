@@ -276,15 +276,23 @@ def poller(user_id: int, session_version: int, token: str, now: datetime) -> Pol
     return Poller(locale, state)
 
 
+# Built once: the banner asks on every learner page (issue 15).
+_POLL_STATE = (
+    select(Period.id, Period.version, Period.follow_me, Period.current_position)
+    .join(ClassMember, ClassMember.class_id == Period.class_id)
+    .where(
+        ClassMember.user_id == bindparam("user_id"),
+        Period.ended_at.is_(None),
+        Period.ends_at > bindparam("now", type_=UTCDateTime()),
+    )
+    .order_by(Period.started_at.desc())
+    .limit(1)
+)
+
+
 def poll_state(user: User, now: datetime) -> PollState | None:
     """The running period of one of a (loaded, signed-in) learner's classes."""
-    row = db.session.execute(
-        select(Period.id, Period.version, Period.follow_me, Period.current_position)
-        .join(ClassMember, ClassMember.class_id == Period.class_id)
-        .where(ClassMember.user_id == user.id, Period.ended_at.is_(None), Period.ends_at > now)
-        .order_by(Period.started_at.desc())
-        .limit(1)
-    ).first()
+    row = db.session.execute(_POLL_STATE, {"user_id": user.id, "now": now}).first()
     return PollState(row[0], row[1], bool(row[2]), row[3]) if row else None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 
 from academy.assignments.services import states as assignment_states
 from academy.auth.models import User
@@ -45,48 +45,60 @@ def resume_lesson_id(ordered: Iterable[tuple[int, bool]], last_lesson_id: int | 
     return None
 
 
+# Built once: they run on every course and lesson page (issue 15).
+_LESSON_TICKS = (
+    select(
+        Lesson.id,
+        LessonProgress.done_at,
+        CourseProgress.percent,
+        CourseProgress.completed_at,
+        CourseProgress.last_lesson_id,
+    )
+    .join(Module, Module.id == Lesson.module_id)
+    .outerjoin(
+        LessonProgress,
+        and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == bindparam("user_id")),
+    )
+    .outerjoin(
+        CourseProgress,
+        and_(
+            CourseProgress.course_id == Lesson.course_id,
+            CourseProgress.user_id == bindparam("user_id"),
+        ),
+    )
+    .where(Lesson.course_id == bindparam("course_id"))
+    .order_by(Module.position, Lesson.position, Lesson.id)
+)
+_QUIZ_MARKS = (
+    select(
+        QuizResult.quiz_id,
+        QuizResult.percent,
+        QuizResult.passed,
+        QuizResult.attempts,
+        CourseProgress.percent,
+        CourseProgress.completed_at,
+    )
+    .select_from(CourseProgress)
+    .outerjoin(
+        QuizResult,
+        and_(
+            QuizResult.course_id == CourseProgress.course_id,
+            QuizResult.user_id == CourseProgress.user_id,
+        ),
+    )
+    .where(
+        CourseProgress.user_id == bindparam("user_id"),
+        CourseProgress.course_id == bindparam("course_id"),
+    )
+)
+
+
 def learner_state(user: User, course: Course) -> LearnerCourseState:
     """Two queries: the lessons in order with this learner's ticks and the course totals, and
     the quiz marks."""
-    lessons = db.session.execute(
-        select(
-            Lesson.id,
-            LessonProgress.done_at,
-            CourseProgress.percent,
-            CourseProgress.completed_at,
-            CourseProgress.last_lesson_id,
-        )
-        .join(Module, Module.id == Lesson.module_id)
-        .outerjoin(
-            LessonProgress,
-            and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user.id),
-        )
-        .outerjoin(
-            CourseProgress,
-            and_(CourseProgress.course_id == Lesson.course_id, CourseProgress.user_id == user.id),
-        )
-        .where(Lesson.course_id == course.id)
-        .order_by(Module.position, Lesson.position, Lesson.id)
-    ).all()
-    marks = db.session.execute(
-        select(
-            QuizResult.quiz_id,
-            QuizResult.percent,
-            QuizResult.passed,
-            QuizResult.attempts,
-            CourseProgress.percent,
-            CourseProgress.completed_at,
-        )
-        .select_from(CourseProgress)
-        .outerjoin(
-            QuizResult,
-            and_(
-                QuizResult.course_id == CourseProgress.course_id,
-                QuizResult.user_id == CourseProgress.user_id,
-            ),
-        )
-        .where(CourseProgress.user_id == user.id, CourseProgress.course_id == course.id)
-    ).all()
+    params = {"user_id": user.id, "course_id": course.id}
+    lessons = db.session.execute(_LESSON_TICKS, params).all()
+    marks = db.session.execute(_QUIZ_MARKS, params).all()
     state = LearnerCourseState()
     last_lesson_id = None
     for row in lessons:

@@ -4,7 +4,7 @@ quizzes, and the quizzes of a course's outline. Functions never commit (core/tra
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from academy.core import audit
 from academy.core.errors import ServiceError
@@ -20,11 +20,15 @@ from academy.quizzes.questions import Question as QuestionData
 # types, and a request may leave the browser a moment before the clock runs out.
 
 
+# Built once: it runs on every course and lesson page (issue 15).
+_OUTLINE_QUIZZES = (
+    select(Quiz).where(Quiz.course_id == bindparam("course_id")).order_by(Quiz.position, Quiz.id)
+)
+
+
 def outline_items(course: Course) -> list[tuple[int | None, int, str, int, str, Quiz]]:
     """The course's quizzes for its outline (the `outline_items` signal)."""
-    quizzes = db.session.scalars(
-        select(Quiz).where(Quiz.course_id == course.id).order_by(Quiz.position, Quiz.id)
-    )
+    quizzes = db.session.scalars(_OUTLINE_QUIZZES, {"course_id": course.id})
     return [(q.module_id, q.position, "quiz", q.id, q.key, q) for q in quizzes]
 
 
