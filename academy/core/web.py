@@ -20,6 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from academy.core import access, compress, faults, signals
+from academy.core.assets import fixed_url
 from academy.core.i18n import (
     format_date,
     format_datetime,
@@ -58,16 +59,17 @@ def nav_items() -> list[dict[str, Any]]:
     )
     items = []
     learning: bool | None = None
+    user = current_user._get_current_object()  # once, not through the proxy per entry
     for entry in entries:
-        if entry.roles and not access.has_role(current_user, *entry.roles):
+        if entry.roles and not access.has_role(user, *entry.roles):
             continue
-        if entry.roles == (access.LEARNER,) and access.role_is(current_user, access.ADMIN):
+        if entry.roles == (access.LEARNER,) and access.role_is(user, access.ADMIN):
             # An admin's menu has the learner's pages only if they are also learning.
             if learning is None:
-                learning = is_learning(current_user)
+                learning = is_learning(user)
             if not learning:
                 continue
-        url = url_for(entry.endpoint)
+        url = fixed_url(entry.endpoint)
         current = request.path == url or (url != "/" and request.path.startswith(url + "/"))
         items.append({"label": entry.label, "url": url, "current": current})
     return items

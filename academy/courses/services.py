@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, selectinload
 
@@ -135,21 +135,24 @@ def is_enrolled_anywhere(user: User) -> bool:
 # The statements of the learner's hot pages are built once, at import: building and
 # cache-keying a select costs more than SQLite takes to run it (bench/README.md, issue 15).
 _COURSE_BY_SLUG = select(Course).where(Course.slug == bindparam("slug"))
-_OUTLINE_MODULES = (
-    select(Module)
-    .where(Module.course_id == bindparam("course_id"))
-    .order_by(Module.position, Module.id)
-)
-# The outline shows titles: leave the lesson bodies (Markdown and HTML, the bulk of the rows)
-# in the database.
-_OUTLINE_LESSONS = (
-    select(Lesson)
+# The modules with their lessons in one query (a module without lessons comes with None). The
+# outline shows titles: leave the lesson bodies (Markdown and HTML, the bulk of the rows) in
+# the database.
+_OUTLINE = (
+    select(Module, Lesson)
+    .outerjoin(Lesson, and_(Lesson.module_id == Module.id, Lesson.course_id == Module.course_id))
     .options(defer(Lesson.body), defer(Lesson.body_html))
-    .where(Lesson.course_id == bindparam("course_id"))
-    .order_by(Lesson.position, Lesson.id)
+    .where(Module.course_id == bindparam("course_id"))
+    .order_by(Module.position, Module.id, Lesson.position, Lesson.id)
 )
 _LESSON_BY_KEY = select(Lesson).where(
     Lesson.course_id == bindparam("course_id"), Lesson.key == bindparam("key")
+)
+# The lesson page's course and lesson in one query (the lesson None when the key is unknown).
+_COURSE_AND_LESSON = (
+    select(Course, Lesson)
+    .outerjoin(Lesson, and_(Lesson.course_id == Course.id, Lesson.key == bindparam("key")))
+    .where(Course.slug == bindparam("slug"))
 )
 
 
@@ -208,14 +211,18 @@ class OutlineModule:
 
 
 def outline(course: Course, state: Any = None) -> list[OutlineModule]:
-    """Modules with their lessons and quizzes in order, in three queries; with a learner's
+    """Modules with their lessons and quizzes in order, in one query and one per kind of item
+    (quizzes, assignments); with a learner's
     state, each item says whether it is done and (sequential courses) whether it is locked."""
-    modules = list(db.session.scalars(_OUTLINE_MODULES, {"course_id": course.id}))
-    lessons = db.session.scalars(_OUTLINE_LESSONS, {"course_id": course.id})
-    by_module: dict[int, list[tuple[int, int, OutlineItem]]] = {m.id: [] for m in modules}
-    for lesson in lessons:
-        item = OutlineItem("lesson", lesson.id, lesson.key, lesson)
-        by_module.setdefault(lesson.module_id, []).append((lesson.position, 0, item))
+    modules: list[Module] = []
+    by_module: dict[int, list[tuple[int, int, OutlineItem]]] = {}
+    for module, lesson in db.session.execute(_OUTLINE, {"course_id": course.id}):
+        if module.id not in by_module:
+            modules.append(module)
+            by_module[module.id] = []
+        if lesson is not None:
+            item = OutlineItem("lesson", lesson.id, lesson.key, lesson)
+            by_module[module.id].append((lesson.position, 0, item))
     # Quizzes sit beside lessons in a module; the quizzes feature (above) says which.
     for _receiver, rows in signals.outline_items.send(course):
         for module_id, position, kind, item_id, key, obj in rows:
@@ -246,6 +253,12 @@ def outline(course: Course, state: Any = None) -> list[OutlineModule]:
 
 def flat_items(modules: list[OutlineModule]) -> list[OutlineItem]:
     return [item for module in modules for item in module.items]
+
+
+def course_and_lesson(slug: str, key: str) -> tuple[Course | None, Lesson | None]:
+    """The course of this slug and its lesson of this key, in one query."""
+    row = db.session.execute(_COURSE_AND_LESSON, {"slug": slug, "key": key}).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 def lesson_by_key(course: Course, key: str) -> Lesson | None:

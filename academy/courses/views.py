@@ -117,9 +117,8 @@ def enrol(slug: str):
 
 
 def _lesson_context(slug: str, key: str):
-    course = _visible_course(slug)
-    lesson = services.lesson_by_key(course, key)
-    if lesson is None:
+    course, lesson = services.course_and_lesson(slug, key)
+    if course is None or not access.may_view(current_user, course) or lesson is None:
         abort(404)
     return course, lesson
 
