@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import defer, joinedload
 
 from academy.auth.models import User
 from academy.core import audit, signals
@@ -134,7 +134,10 @@ def is_enrolled_anywhere(user: User) -> bool:
 
 # The statements of the learner's hot pages are built once, at import: building and
 # cache-keying a select costs more than SQLite takes to run it (bench/README.md, issue 15).
-_COURSE_BY_SLUG = select(Course).where(Course.slug == bindparam("slug"))
+# With its track: the course page names it (a lazy load would be one more query).
+_COURSE_BY_SLUG = (
+    select(Course).options(joinedload(Course.track)).where(Course.slug == bindparam("slug"))
+)
 # The modules with their lessons in one query (a module without lessons comes with None). The
 # outline shows titles: leave the lesson bodies (Markdown and HTML, the bulk of the rows) in
 # the database.
@@ -161,10 +164,11 @@ def course_by_slug(slug: str) -> Course | None:
 
 
 def catalogue(
-    user: Any, term: str = "", track_slug: str = ""
+    user: Any, term: str = "", track_slug: str = "", tracks: list[Track] | None = None
 ) -> list[tuple[Track | None, list[Course]]]:
-    """Published courses (plus the drafts this person may edit), grouped by track in order."""
-    query = select(Course).options(selectinload(Course.track)).order_by(Course.title_th)
+    """Published courses (plus the drafts this person may edit), grouped by track in order
+    (`tracks`: list_tracks(), when the caller has read it already)."""
+    query = select(Course).order_by(Course.title_th)
     query = query.where(access.viewable_filter(user))
     term = (term or "").strip()
     if term:
@@ -180,7 +184,7 @@ def catalogue(
     if track_slug:
         query = query.join(Track, Course.track_id == Track.id).where(Track.slug == track_slug)
     courses = list(db.session.scalars(query))
-    tracks = list_tracks()
+    tracks = list_tracks() if tracks is None else tracks
     groups: list[tuple[Track | None, list[Course]]] = []
     for track in tracks:
         in_track = [c for c in courses if c.track_id == track.id]
