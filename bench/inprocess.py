@@ -12,6 +12,7 @@ that page (pip install pyinstrument; not a project dependency).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -77,6 +78,7 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--profile", default=None)
     parser.add_argument("--pages", default=None, help="comma-separated page names")
+    parser.add_argument("--json", default=None, help="write {page: median ms} to this file")
     args = parser.parse_args(argv)
     folder = tempfile.mkdtemp(prefix="academy-inprocess.")
     url = f"sqlite:///{folder}/academy.db"
@@ -152,6 +154,7 @@ def main(argv=None) -> int:
         f"{'page':<14} {'status':>6} {'CPU median ms':>14} {'mean ms':>8} {'KB':>6} {'x hello':>8}"
     )
     ceiling = None
+    medians: dict[str, float] = {}
     for name, (c, method, path) in pages.items():
         extra = {"json": answer, "headers": {"X-CSRFToken": token}} if method == "POST" else {}
         for _ in range(20):
@@ -169,6 +172,7 @@ def main(argv=None) -> int:
             profiler.stop()
             profiler.report()
         median = statistics.median(times)
+        medians[name] = median * 1000
         ceiling = ceiling or median  # hello comes first
         print(
             f"{name:<14} {r.status_code:>6} {median * 1000:>14.2f} "
@@ -176,6 +180,9 @@ def main(argv=None) -> int:
             f"{median / ceiling:>8.1f}"
         )
     print(f"load average {_load()}")
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(medians, out)
     return 0
 
 
