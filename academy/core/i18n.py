@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from babel import Locale
 from babel.dates import get_month_names
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_request_context, request, session
@@ -18,12 +19,24 @@ LANG_COOKIE = "lang"
 SESSION_LANG = "lang"
 
 
-def select_locale() -> str:
+# One babel Locale per language for the whole process: Flask-Babel would parse the name again
+# on every request, and naming it (str) walks its parts each time (issue 15).
+_LOCALES: dict[str, Locale] = {}
+
+
+def _locale(name: str) -> Locale:
+    locale = _LOCALES.get(name)
+    if locale is None:
+        locale = _LOCALES[name] = Locale.parse(name)
+    return locale
+
+
+def select_locale() -> Locale:
     """The person's saved choice, then this browser's choice, then Thai."""
     if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    return locale_for(
-        getattr(current_user, "locale", None) if current_user.is_authenticated else None
+        return _locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+    return _locale(
+        locale_for(getattr(current_user, "locale", None) if current_user.is_authenticated else None)
     )
 
 
@@ -59,7 +72,13 @@ def remember_locale(_app: object, user: object, **_: object) -> None:
 
 
 def current_language() -> str:
-    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    locale = get_locale()
+    if locale is None:
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    for name, known in _LOCALES.items():
+        if known is locale:
+            return name
+    return str(locale)  # one force_locale made
 
 
 def format_date(value: date | datetime | None, language: str | None = None) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
 from flask_wtf.csrf import CSRFError
@@ -22,6 +22,7 @@ from werkzeug.routing import IntegerConverter
 from academy.core import access, compress, faults, signals
 from academy.core.assets import fixed_url
 from academy.core.i18n import (
+    current_language,
     format_date,
     format_datetime,
     localized,
@@ -310,7 +311,7 @@ def init_app(app: Flask) -> None:
         is_admin=access.is_admin,
         nav_items=nav_items,
         page_banners=page_banners,
-        current_language=lambda: str(get_locale()),
+        current_language=current_language,
         storage_warning=lambda: faults.storage_report(current_app)["warning"],
     )
     app.jinja_env.filters.update(
