@@ -13,8 +13,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from PIL import ImageFile
+
 # WeasyPrint is imported by the first PDF, not with the app: it weighs ~26 MB in every server
-# process, and most processes never draw a certificate (issue 15, memory).
+# process, and most processes never draw a certificate (issue 15, memory). Importing it sets
+# Pillow's LOAD_TRUNCATED_IMAGES for the whole process (weasyprint/images.py); it is set here,
+# with the app, so uploaded images are read the same before and after a process's first PDF.
+ImageFile.LOAD_TRUNCATED_IMAGES = True
 
 FONTS_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
 

@@ -37,7 +37,15 @@ class Item:
         return (self.kind, self.id)
 
 
+_module = Module.__table__
+_lesson_progress = LessonProgress.__table__
+_quiz_result = QuizResult.__table__
+
+
 def _items_part(model: Any, kind: str, rank: int):
+    # On the tables: the dashboard's item list is plain tuples, and a Core select skips the
+    # ORM's per-statement work (issue 15).
+    model = model.__table__.c
     return (
         select(
             literal_column(f"'{kind}'").label("kind"),
@@ -46,11 +54,11 @@ def _items_part(model: Any, kind: str, rank: int):
             model.key.label("key"),
             model.title_th.label("title_th"),
             model.title_en.label("title_en"),
-            Module.position.label("module_position"),
+            _module.c.position.label("module_position"),
             model.position.label("position"),
             literal_column(str(rank)).label("rank"),
         )
-        .join(Module, Module.id == model.module_id)
+        .join(_module, _module.c.id == model.module_id)
         .where(model.course_id.in_(bindparam("course_ids", expanding=True)))
     )
 
@@ -166,15 +174,15 @@ def _done_refs(user_id: int, course_ids: list[int]) -> set[tuple[str, int]]:
 
 
 _DONE_REFS = union_all(
-    select(literal_column(f"'{LESSON}'").label("kind"), LessonProgress.lesson_id).where(
-        LessonProgress.user_id == bindparam("user_id"),
-        LessonProgress.course_id.in_(bindparam("course_ids", expanding=True)),
-        LessonProgress.done_at.is_not(None),
+    select(literal_column(f"'{LESSON}'").label("kind"), _lesson_progress.c.lesson_id).where(
+        _lesson_progress.c.user_id == bindparam("user_id"),
+        _lesson_progress.c.course_id.in_(bindparam("course_ids", expanding=True)),
+        _lesson_progress.c.done_at.is_not(None),
     ),
-    select(literal_column(f"'{QUIZ}'").label("kind"), QuizResult.quiz_id).where(
-        QuizResult.user_id == bindparam("user_id"),
-        QuizResult.course_id.in_(bindparam("course_ids", expanding=True)),
-        QuizResult.passed.is_(True),
+    select(literal_column(f"'{QUIZ}'").label("kind"), _quiz_result.c.quiz_id).where(
+        _quiz_result.c.user_id == bindparam("user_id"),
+        _quiz_result.c.course_id.in_(bindparam("course_ids", expanding=True)),
+        _quiz_result.c.passed.is_(True),
     ),
 )
 
