@@ -106,5 +106,7 @@ def test_saving_an_answer_does_not_grow_with_questions(
             )
         )  # fmt: skip
     # 6 since the request owns the transaction (was 8: the service committed, and the view
-    # read the saved answer back).
-    assert counts[0] == counts[1] == 6, counts
+    # read the saved answer back). On SQLite 5 (issue 15): the attempt is not read again under
+    # a row lock, as the request's BEGIN IMMEDIATE holds the database's write lock already.
+    expected = 6 if db.engine.dialect.name == "postgresql" else 5
+    assert counts[0] == counts[1] == expected, counts

@@ -87,7 +87,7 @@ def quiz(quiz_id: int):
         left=taking.attempts_left(quiz, attempts),
         kept=marks.kept_attempt(quiz, attempts),
         editor=access.may_edit(current_user, quiz),
-        question_count=sum(1 for q in quiz.questions if q.type != "description"),
+        question_count=taking.question_count(quiz),
     )
 
 
