@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import (
+    Boolean,
+    Float,
+    Integer,
+    and_,
+    bindparam,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from academy.assignments.services import states as assignment_states
 from academy.auth.models import User
@@ -53,13 +64,21 @@ _module = Module.__table__
 _lesson_progress = LessonProgress.__table__
 _course_progress = CourseProgress.__table__
 _quiz_result = QuizResult.__table__
+# One statement, two parts: the lessons in order with this learner's ticks (and the course's
+# last lesson), and the course totals with the quiz marks (no row without course progress).
 _LESSON_TICKS = (
     select(
-        _lesson.c.id,
-        _lesson_progress.c.done_at,
-        _course_progress.c.percent,
-        _course_progress.c.completed_at,
-        _course_progress.c.last_lesson_id,
+        literal_column("'lesson'").label("kind"),
+        _lesson.c.id.label("item_id"),
+        _lesson_progress.c.done_at.label("done_at"),
+        type_coerce(null(), Float()).label("percent"),
+        type_coerce(null(), Boolean()).label("passed"),
+        type_coerce(null(), Integer()).label("attempts"),
+        _course_progress.c.percent.label("course_percent"),
+        _course_progress.c.completed_at.label("completed_at"),
+        _course_progress.c.last_lesson_id.label("last_lesson_id"),
+        _module.c.position.label("module_position"),
+        _lesson.c.position.label("position"),
     )
     .join(_module, _module.c.id == _lesson.c.module_id)
     .outerjoin(
@@ -77,16 +96,20 @@ _LESSON_TICKS = (
         ),
     )
     .where(_lesson.c.course_id == bindparam("course_id"))
-    .order_by(_module.c.position, _lesson.c.position, _lesson.c.id)
 )
 _QUIZ_MARKS = (
     select(
+        literal_column("'quiz'"),
         _quiz_result.c.quiz_id,
+        null(),
         _quiz_result.c.percent,
         _quiz_result.c.passed,
         _quiz_result.c.attempts,
         _course_progress.c.percent,
         _course_progress.c.completed_at,
+        null(),
+        null(),
+        null(),
     )
     .select_from(_course_progress)
     .outerjoin(
@@ -101,27 +124,36 @@ _QUIZ_MARKS = (
         _course_progress.c.course_id == bindparam("course_id"),
     )
 )
+_STATE = union_all(_LESSON_TICKS, _QUIZ_MARKS).order_by(
+    literal_column("kind"),
+    literal_column("module_position"),
+    literal_column("position"),
+    literal_column("item_id"),
+)
 
 
 def learner_state(user: User, course: Course) -> LearnerCourseState:
-    """Two queries: the lessons in order with this learner's ticks and the course totals, and
-    the quiz marks."""
-    params = {"user_id": user.id, "course_id": course.id}
-    lessons = db.session.execute(_LESSON_TICKS, params).all()
-    marks = db.session.execute(_QUIZ_MARKS, params).all()
+    """Two queries: the lessons in order with this learner's ticks, the course totals and the
+    quiz marks in one; the assignment states in the other."""
+    rows = db.session.execute(_STATE, {"user_id": user.id, "course_id": course.id}).all()
+    lessons = [row for row in rows if row.kind == "lesson"]
     state = LearnerCourseState()
     last_lesson_id = None
     for row in lessons:
         if row.done_at is not None:
-            state.done_lesson_ids.add(row.id)
+            state.done_lesson_ids.add(row.item_id)
         last_lesson_id = row.last_lesson_id
-    for quiz_id, percent, passed, attempts, course_percent, completed_at in marks:
-        state.percent = course_percent or 0.0
-        state.completed_at = completed_at
-        if quiz_id is not None:
-            state.quiz_marks[quiz_id] = QuizMark(percent=percent, passed=passed, attempts=attempts)
+    for row in rows:
+        if row.kind != "quiz":
+            continue
+        state.percent = row.course_percent or 0.0
+        state.completed_at = row.completed_at
+        if row.item_id is not None:
+            state.quiz_marks[row.item_id] = QuizMark(
+                percent=row.percent, passed=row.passed, attempts=row.attempts
+            )
     state.assignment_states = assignment_states(user.id, course.id)
     state.resume_lesson_id = resume_lesson_id(
-        ((row.id, row.done_at is not None) for row in lessons), last_lesson_id
+        ((row.item_id, row.done_at is not None) for row in lessons), last_lesson_id
     )
     return state
