@@ -114,7 +114,7 @@ def _configure_database(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from academy.core import assets, transaction
+    from academy.core import assets, i18n, transaction
     from academy.core.db import configure_sqlite
     from academy.core.i18n import select_locale
     from academy.extensions import babel, csrf, db, login_manager, migrate
@@ -135,6 +135,7 @@ def _init_extensions(app: Flask) -> None:
         locale_selector=select_locale,
         default_translation_directories=";".join(translation_dirs),
     )
+    i18n.init_app(app)
     assets.init_app(app)
     transaction.init_app(app)
 

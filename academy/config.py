@@ -60,6 +60,11 @@ SIGNIN_MAX_FAILURES_PER_ADDRESS = 200
 # per-account limits still apply there.
 SIGNIN_EXEMPT_NETWORKS: list[str] = []
 
+# Password hashes (Argon2id, 19 MiB each) computed at once in one server process; more wait
+# their turn, so a storm of sign-ins queues instead of multiplying memory (issue 15). The
+# whole server computes at most this times its number of worker processes.
+PASSWORD_HASHES_AT_ONCE = 1
+
 # Self-registration for sellers and entrepreneurs; an admin can switch it off in the app.
 SELF_REGISTRATION_DEFAULT = True
 

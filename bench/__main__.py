@@ -36,6 +36,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from academy.serve import SERVERS as SERVER_NAMES
 from bench import open_session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +77,7 @@ class Server:
     extra: list[str] = field(default_factory=list)
     process: subprocess.Popen | None = None
     port: int = 0
+    name: str = ""  # a server of academy/serve.py (default: granian; gunicorn flags: gunicorn)
 
     @property
     def base(self) -> str:
@@ -87,7 +89,7 @@ class Server:
 
         # The default server (academy/serve.py, as `make run`); gunicorn flags given on the
         # command line (--workers, --gunicorn-arg) measure gunicorn instead.
-        name = "gunicorn-gthread" if self.extra else "default"
+        name = self.name or ("gunicorn-gthread" if self.extra else "default")
         app = None if self.app == "wsgi:app" else self.app  # Academy: the server's own target
         command = [*command_for(name, self.host, self.port, app)]
         if self.extra:
@@ -144,6 +146,22 @@ class Server:
             except OSError:
                 continue
         return max(peaks) if peaks else None
+
+    def pss_mb(self) -> float | None:
+        """The whole server's memory now (the master and every worker), as PSS: shared pages
+        are divided among the processes that share them, so the sum is what the server costs."""
+        if self.process is None:
+            return None
+        total = 0
+        for pid in [self.process.pid, *self.workers()]:
+            try:
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except OSError:
+                continue
+            for line in rollup.splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        return total / 1024 or None
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -328,6 +346,36 @@ class Result:
     rss_mb: float | None = None
     note: str = ""
     bytes_per_request: float | None = None
+    connections: int | None = None
+    pss_mb: float | None = None  # the whole server's peak PSS during the scenario
+    scenario: str = ""  # the SCENARIOS name (the aims read it)
+
+
+class PssSampler:
+    """The whole server's PSS every half second while a scenario runs; `peak` afterwards."""
+
+    def __init__(self, server: Server) -> None:
+        self.server, self.peak = server, server.pss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self._note()
+
+    def _note(self) -> None:
+        now = self.server.pss_mb()
+        if now is not None and (self.peak is None or now > self.peak):
+            self.peak = now
+
+    def __enter__(self) -> PssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._note()
 
 
 def request_line(method, path, cookie=None, body="", headers=None) -> str:
@@ -347,10 +395,11 @@ def run_wrk(name, server, lines, args, workdir, connections=None) -> Result:
     plan.write_text("\n".join(lines) + "\n")
     env = dict(os.environ, BENCH_REQUESTS=str(plan))
     server.reset_peak_rss()
-    connections = connections or args.connections
+    connections = connections or args.connections[0]
     command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{args.duration}s",
                "--timeout", "10s", "-s", str(LUA), server.base + "/"]  # fmt: skip
-    out = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    with PssSampler(server) as pss:
+        out = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     figures = None
     for line in out.stdout.splitlines():
         if line.startswith("{"):
@@ -367,6 +416,8 @@ def run_wrk(name, server, lines, args, workdir, connections=None) -> Result:
         errors=errors,
         rss_mb=server.peak_rss_mb(),
         bytes_per_request=figures["bytes"] / max(1, figures["requests"]),
+        connections=connections,
+        pss_mb=pss.peak,
     )
 
 
@@ -374,6 +425,7 @@ def run_burst(name, server, sessions, make_request, rounds=3) -> Result:
     """len(sessions) requests released at the same instant, `rounds` times."""
     server.reset_peak_rss()
     latencies, errors = [], 0
+    sampler = PssSampler(server).__enter__()
     for round_ in range(rounds):
         barrier = threading.Barrier(len(sessions))
         results = []
@@ -391,6 +443,7 @@ def run_burst(name, server, sessions, make_request, rounds=3) -> Result:
             t.join()
         latencies += [sec for _st, sec in results]
         errors += sum(1 for st, _sec in results if st >= 400)
+    sampler.__exit__()
     latencies.sort()
 
     def pct(p):
@@ -404,6 +457,8 @@ def run_burst(name, server, sessions, make_request, rounds=3) -> Result:
         errors=errors,
         rss_mb=server.peak_rss_mb(),
         note=f"{len(sessions)} at once x {rounds}",
+        connections=len(sessions),
+        pss_mb=sampler.peak,
     )
 
 
@@ -469,15 +524,45 @@ class Bench:
         answers = self.answers()
         if not answers:
             return Result(name, note=NA if self.quiz is None else "n/a (no attempt to answer)")
-        result = self.wrk(name, [self.answer_line(*a) for a in answers])
-        result.note = f"{len(answers)} learners, one open attempt each"
-        return result
+        lines = [self.answer_line(*a) for a in answers]
+        return self.wrk(name, lines, note=f"{len(answers)} learners, one open attempt each")
 
-    def wrk(self, name, lines, connections=None):
-        result = run_wrk(name, self.server, lines, self.args, self.workdir, connections)
-        if connections:
-            result.note = (result.note + f" {connections} connection(s)").strip()
-        return result
+    def wrk(self, name, lines, connections=None, note="") -> list[Result]:
+        """The scenario at each --connections count (or at `connections` alone)."""
+        results = []
+        for count in [connections] if connections else self.args.connections:
+            result = run_wrk(name, self.server, lines, self.args, self.workdir, count)
+            fixed = f"{count} connection(s)" if connections else ""
+            result.note = " ".join(part for part in (note, result.note, fixed) if part)
+            results.append(result)
+        return results
+
+    def pages(self, name, path, sessions=None):
+        sessions = sessions or self.sessions
+        return self.wrk(name, [request_line("GET", path, s.cookie) for s in sessions])
+
+    def course_page(self):
+        if not find_rule(self.app, "/courses/<slug>") or self.lesson is None:
+            return Result("course page", note=NA)
+        return self.pages("course page", f"/courses/{self.lesson[0]}")
+
+    def catalogue(self):
+        if not find_rule(self.app, "/courses"):
+            return Result("catalogue", note=NA)
+        return self.pages("catalogue", "/courses")
+
+    def quiz_page(self):
+        if not find_rule(self.app, "/quizzes/<int:quiz_id>") or self.quiz is None:
+            return Result("quiz page", note=NA)
+        return self.pages("quiz page", f"/quizzes/{self.quiz[0]}")
+
+    def attempt_page(self):
+        """Each learner's own open attempt (the page they answer on)."""
+        answers = self.answers()
+        if not answers:
+            return Result("attempt page", note=NA if self.quiz is None else "n/a (no attempt)")
+        lines = [request_line("GET", path.rsplit("/", 1)[0], s.cookie) for s, path, _b in answers]
+        return self.wrk("attempt page", lines)
 
     def signin_page(self):
         return self.wrk("sign-in page (GET)", [request_line("GET", "/sign-in")])
@@ -566,10 +651,8 @@ class Bench:
             missing.append("quiz answers")
         if not has_certs:
             missing.append("certificates")
-        result = self.wrk("mixed learner workload", lines)
-        if missing:
-            result.note = "without " + ", ".join(missing) + " (not on main)"
-        return result
+        note = "without " + ", ".join(missing) + " (not on main)" if missing else ""
+        return self.wrk("mixed learner workload", lines, note=note)
 
     def quiz_burst(self):
         name = "quiz start burst (40 learners)"
@@ -607,8 +690,11 @@ class Bench:
         if not rules:
             return [Result("admin reports", note=NA)]
         return [
-            self.wrk(f"report {rule}", [request_line("GET", rule, self.admin.cookie)], 1)
+            result
             for rule in rules
+            for result in self.wrk(
+                f"report {rule}", [request_line("GET", rule, self.admin.cookie)], 1
+            )
         ]
 
     def certificate_verify(self):
@@ -622,9 +708,11 @@ class Bench:
 
 
 SCENARIOS = (
-    "signin-page", "signin", "home", "dashboard", "lesson", "mixed", "quiz-burst",
-    "quiz-answer", "gradebook", "reports", "verify",
+    "signin-page", "signin", "home", "dashboard", "lesson", "course", "catalogue", "quiz",
+    "attempt", "mixed", "quiz-burst", "quiz-answer", "gradebook", "reports", "verify",
 )  # fmt: skip
+# The learner pages of issue 15's aims: each one's share of the hello ceiling is judged.
+PAGES = ("lesson", "course", "dashboard", "catalogue", "quiz", "attempt", "quiz-answer")
 
 
 def run_database(args, kind: str, workdir: Path) -> list[Result]:
@@ -677,7 +765,8 @@ def run_database(args, kind: str, workdir: Path) -> list[Result]:
         print(f"bench: {kind}: {len(rows)} accounts seeded by {generator}", file=sys.stderr)
 
         extra = list(args.gunicorn_arg or [])
-        server = Server("wsgi:app", env, args.host, extra).start(workdir / f"gunicorn-{kind}.log")
+        server = Server("wsgi:app", env, args.host, extra, name=args.server or "")
+        server.start(workdir / f"server-{kind}.log")
         servers.append(server)
         bench = Bench(args, app, server, forge_sessions(app, learners[:400]), workdir)
         bench.password = password
@@ -686,14 +775,21 @@ def run_database(args, kind: str, workdir: Path) -> list[Result]:
         runners = {
             "signin-page": bench.signin_page, "signin": bench.signin, "home": bench.home,
             "dashboard": bench.dashboard, "lesson": bench.lesson_page, "mixed": bench.mixed,
+            "course": bench.course_page, "catalogue": bench.catalogue, "quiz": bench.quiz_page,
+            "attempt": bench.attempt_page,
             "quiz-burst": bench.quiz_burst, "quiz-answer": bench.quiz_answer,
             "gradebook": bench.gradebook,
             "reports": bench.reports, "verify": bench.certificate_verify,
         }  # fmt: skip
+        idle = Result("server at rest (PSS, all processes)", pss_mb=server.pss_mb(),
+                      scenario="idle", note="after start, before any load")  # fmt: skip
+        results = [idle]
         for name in args.scenarios:
             print(f"bench: {kind}: {name} ...", file=sys.stderr)
             outcome = runners[name]()
-            results += outcome if isinstance(outcome, list) else [outcome]
+            for result in outcome if isinstance(outcome, list) else [outcome]:
+                result.scenario = name
+                results.append(result)
         return results
     finally:
         for server in servers:
@@ -702,14 +798,22 @@ def run_database(args, kind: str, workdir: Path) -> list[Result]:
             cluster.stop()
 
 
-def hello_ceiling(args, workdir: Path) -> Result:
+def hello_ceiling(args, workdir: Path) -> list[Result]:
+    """The bare Flask "hello" under the same server, at each --connections count."""
     env = dict(os.environ)
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
-    server = Server("bench.hello:app", env, args.host, list(args.gunicorn_arg or []))
-    server.start(workdir / "gunicorn-hello.log")
+    extra = list(args.gunicorn_arg or [])
+    server = Server("bench.hello:app", env, args.host, extra, name=args.server or "")
+    server.start(workdir / "server-hello.log")
     try:
-        return run_wrk("hello (bare Flask)", server, [request_line("GET", "/")], args, workdir)
+        results = []
+        for count in args.connections:
+            line = [request_line("GET", "/")]
+            result = run_wrk("hello (bare Flask)", server, line, args, workdir, count)
+            result.scenario = "hello"
+            results.append(result)
+        return results
     finally:
         server.stop()
 
@@ -718,15 +822,23 @@ def fmt(value, spec):
     return "" if value is None else format(value, spec)
 
 
-def print_table(rows: list[tuple[str, Result]], hello: Result | None) -> None:
-    header = ("scenario", "db", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
-              "RSS/worker MB", "vs hello", "KB/resp", "note")  # fmt: skip
+def ceiling_for(hello: list[Result], connections: int | None) -> Result | None:
+    """The hello run at the same number of connections (else the first)."""
+    same = [h for h in hello if h.connections == connections]
+    return (same or hello or [None])[0]
+
+
+def print_table(rows: list[tuple[str, Result]], hello: list[Result]) -> None:
+    header = ("scenario", "db", "conns", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
+              "RSS/worker MB", "PSS all MB", "vs hello", "KB/resp", "note")  # fmt: skip
     table = [header]
     for kind, r in rows:
-        ratio = f"{r.rps / hello.rps:.0%}" if (r.rps and hello and hello.rps) else ""
+        ceiling = ceiling_for(hello, r.connections)
+        ratio = f"{r.rps / ceiling.rps:.0%}" if (r.rps and ceiling and ceiling.rps) else ""
         table.append((
-            r.name, kind, fmt(r.rps, ".0f"), fmt(r.p50, ".1f"), fmt(r.p95, ".1f"),
-            fmt(r.p99, ".1f"), fmt(r.errors, "d"), fmt(r.rss_mb, ".0f"), ratio,
+            r.name, kind, fmt(r.connections, "d"), fmt(r.rps, ".0f"), fmt(r.p50, ".1f"),
+            fmt(r.p95, ".1f"), fmt(r.p99, ".1f"), fmt(r.errors, "d"), fmt(r.rss_mb, ".0f"),
+            fmt(r.pss_mb, ".0f"), ratio,
             fmt(r.bytes_per_request and r.bytes_per_request / 1024, ".1f"), r.note,
         ))  # fmt: skip
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
@@ -736,11 +848,127 @@ def print_table(rows: list[tuple[str, Result]], hello: Result | None) -> None:
             print("  ".join("-" * w for w in widths))
 
 
+# -- the aims of issue 15 ------------------------------------------------------------------
+
+# In-process CPU per request (bench.inprocess, median ms): its page names -> the aim.
+CPU_AIMS = {"lesson": 1.5, "course": 2.0, "dashboard": 2.0, "catalogue": 2.0, "quiz": 2.0,
+            "attempt": 2.0, "answer (JSON)": 2.0}  # fmt: skip
+KOLIBRI_PEAK_PSS_MB = 241  # Kolibri 0.19.5 under the same load (issue 15)
+
+
+@dataclass
+class Aim:
+    what: str
+    db: str
+    target: str
+    measured: str
+    met: bool
+
+
+def _share_aims(kind: str, results: list[Result], hello: list[Result]) -> list[Aim]:
+    found = []
+    for page in PAGES:
+        runs = sorted(
+            (r for r in results if r.scenario == page and r.rps), key=lambda r: r.connections or 0
+        )
+        if not runs:
+            continue
+        low = runs[0]
+        ceiling = ceiling_for(hello, low.connections)
+        if ceiling and ceiling.rps:
+            share = low.rps / ceiling.rps
+            need = 0.30 if page == "lesson" else 0.25
+            found.append(Aim(f"{page}: share of hello at {low.connections}", kind,
+                             f">= {need:.0%}", f"{share:.0%}", share >= need))  # fmt: skip
+        if page == "lesson":
+            found.append(Aim(f"lesson: req/s at {low.connections}", kind, ">= 1000",
+                             f"{low.rps:.0f}", low.rps >= 1000))  # fmt: skip
+        base = next((r for r in runs if r.connections == 16), None)
+        for r in runs:
+            if base and r.connections in (40, 200):
+                kept = r.rps / base.rps
+                found.append(Aim(f"{page}: req/s at {r.connections} vs 16", kind, ">= 90%",
+                                 f"{kept:.0%}", kept >= 0.9))  # fmt: skip
+            if r.connections == 40 and r.p99 is not None:
+                found.append(Aim(f"{page}: p99 at 40", kind, "< 250 ms", f"{r.p99:.0f} ms",
+                                 r.p99 < 250))  # fmt: skip
+    return found
+
+
+def aims(rows: list[tuple[str, Result]], hello: list[Result], cpu: dict | None) -> list[Aim]:
+    """Each aim of issue 15 that this run measured, with its figure and whether it is met."""
+    found = []
+    for page, limit in CPU_AIMS.items():
+        if cpu and page in cpu:
+            found.append(Aim(f"{page}: in-process CPU (median)", "sqlite", f"<= {limit} ms",
+                             f"{cpu[page]:.2f} ms", cpu[page] <= limit))  # fmt: skip
+    for kind in dict.fromkeys(k for k, _r in rows if k != "-"):
+        results = [r for k, r in rows if k == kind]
+        found += _share_aims(kind, results, hello)
+        for r in results:
+            if r.scenario == "mixed" and r.rps:
+                ok = r.rps >= 600 and (r.p95 or 0) < 150 and not r.errors
+                figure = f"{r.rps:.0f} req/s, p95 {r.p95:.0f} ms, {r.errors} errors"
+                found.append(Aim(f"mixed workload at {r.connections}", kind,
+                                 ">= 600 req/s, p95 < 150 ms, 0 errors", figure, ok))  # fmt: skip
+            if r.scenario == "quiz-burst" and r.p99 is not None:
+                found.append(Aim("quiz-start burst of 40: p99", kind, "< 300 ms",
+                                 f"{r.p99:.0f} ms", r.p99 < 300 and not r.errors))  # fmt: skip
+        idle = next((r.pss_mb for r in results if r.scenario == "idle" and r.pss_mb), None)
+        if idle:
+            found.append(Aim("server memory at rest (PSS)", kind, "<= 120 MB", f"{idle:.0f} MB",
+                             idle <= 120))  # fmt: skip
+        peaks = [r.pss_mb for r in results if r.pss_mb and r.scenario != "idle"]
+        if peaks:
+            found.append(Aim("server memory under load (peak PSS)", kind,
+                             f"<= {KOLIBRI_PEAK_PSS_MB} MB (Kolibri)", f"{max(peaks):.0f} MB",
+                             max(peaks) <= KOLIBRI_PEAK_PSS_MB))  # fmt: skip
+    return found
+
+
+def print_aims(found: list[Aim]) -> None:
+    if not found:
+        return
+    print(f"\nAims (issue 15): {sum(a.met for a in found)} of {len(found)} met")
+    width = max(len(a.what) for a in found)
+    for a in found:
+        print(f"  {'met ' if a.met else 'MISS'}  {a.what:<{width}}  {a.db:<10}  "
+              f"{a.target:<38}  {a.measured}")  # fmt: skip
+
+
+def in_process(n: int) -> tuple[dict[str, float], str]:
+    """bench.inprocess in its own process (it seeds its own instance): medians and its table."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.inprocess", "--n", str(n), "--json", out.name],
+            cwd=ROOT, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            return {}, f"bench.inprocess failed:\n{done.stderr[-2000:]}"
+        medians = json.loads(Path(out.name).read_text() or "{}")
+    table = "\n".join(line for line in done.stdout.splitlines() if not line.startswith(" "))
+    return medians, table
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--preset", choices=("small", "district", "city"), default="small")
     parser.add_argument("--duration", type=int, default=20, help="seconds per scenario")
-    parser.add_argument("--connections", type=int, default=40, help="open connections (wrk -c)")
+    parser.add_argument("--connections", default="40",
+                        help="open connections (wrk -c); several, e.g. 16,40,200: every "
+                             "scenario and the ceiling at each")  # fmt: skip
+    parser.add_argument(
+        "--server",
+        choices=sorted(SERVER_NAMES),
+        help="a server of academy/serve.py (default: the default, granian)",
+    )
+    parser.add_argument(
+        "--inprocess",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also bench.inprocess with N requests per page (the CPU aims)",
+    )
     parser.add_argument("--postgres", action="store_true", help="also on a throwaway PostgreSQL")
     parser.add_argument("--only-postgres", action="store_true", help="PostgreSQL only")
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to serve on")
@@ -755,6 +983,10 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     check_loopback(args.host)
+    try:
+        args.connections = [int(c) for c in str(args.connections).split(",") if c.strip()]
+    except ValueError:
+        parser.error("--connections takes numbers, e.g. 40 or 16,40,200")
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
@@ -762,25 +994,33 @@ def main(argv=None) -> int:
     if shutil.which("wrk") is None:
         raise SystemExit("bench: wrk is missing: apt-get install wrk (make test-deps does)")
 
+    start_load = Path("/proc/loadavg").read_text().split()[0]
     workdir = Path(tempfile.mkdtemp(prefix="academy-bench."))
     kinds = ["postgresql"] if args.only_postgres else ["sqlite"]
     if args.postgres and not args.only_postgres:
         kinds.append("postgresql")
     try:
-        hello = None if args.no_hello else hello_ceiling(args, workdir)
-        rows = [("-", hello)] if hello else []
+        hello = [] if args.no_hello else hello_ceiling(args, workdir)
+        rows = [("-", h) for h in hello]
         for kind in kinds:
             rows += [(kind, r) for r in run_database(args, kind, workdir)]
+        cpu, cpu_table = in_process(args.inprocess) if args.inprocess else ({}, "")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     load = Path("/proc/loadavg").read_text().split()[0]
     if float(load) > (os.cpu_count() or 1) / 2:
         print(f"bench: warning: load average {load} on {os.cpu_count()} cores: other work "
               "shares this machine, so the figures are low and noisy", file=sys.stderr)  # fmt: skip
+    connections = ",".join(str(c) for c in args.connections)
     print(f"\nAcademy bench: preset {args.preset}, {args.duration} s per scenario, "
-          f"{args.connections} connections, {os.cpu_count()} cores (nproc), wrk -t1, "
-          f"load average at the end {load}")  # fmt: skip
+          f"{connections} connections, server {args.server or 'default'}, "
+          f"{os.cpu_count()} cores (nproc), wrk -t1, load average at the start {start_load}, "
+          f"at the end {load}")  # fmt: skip
     print_table(rows, hello)
+    if cpu_table:
+        print(f"\nIn-process CPU per request (bench.inprocess --n {args.inprocess}):")
+        print(cpu_table)
+    print_aims(aims(rows, hello, cpu))
     if args.json:
         args.json.write_text(
             json.dumps([{"db": k, **r.__dict__} for k, r in rows], indent=2, ensure_ascii=False)

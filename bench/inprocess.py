@@ -12,6 +12,7 @@ that page (pip install pyinstrument; not a project dependency).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -25,11 +26,62 @@ def _with_gzip(extra: dict) -> dict:
     return {**extra, "headers": {"Accept-Encoding": "gzip", **extra.get("headers", {})}}
 
 
+class _CProfile:
+    """cProfile where pyinstrument is not installed: the functions by own time, and by
+    cumulative time, with call counts (how many locale lookups a page makes, say)."""
+
+    def __init__(self) -> None:
+        import cProfile
+
+        self.profile = cProfile.Profile()
+
+    def start(self) -> None:
+        self.profile.enable()
+
+    def stop(self) -> None:
+        self.profile.disable()
+
+    def report(self) -> None:
+        import pstats
+
+        stats = pstats.Stats(self.profile).strip_dirs()
+        stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats(40)
+
+
+class _Pyinstrument:
+    def __init__(self) -> None:
+        from pyinstrument import Profiler
+
+        self.profile = Profiler(interval=0.0005)
+
+    def start(self) -> None:
+        self.profile.start()
+
+    def stop(self) -> None:
+        self.profile.stop()
+
+    def report(self) -> None:
+        print(self.profile.output_text(unicode=False, color=False, show_all=False))
+
+
+def _profiler():
+    try:
+        import pyinstrument  # noqa: F401
+    except ImportError:
+        return _CProfile()
+    return _Pyinstrument()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--profile", default=None)
     parser.add_argument("--pages", default=None, help="comma-separated page names")
+    parser.add_argument("--json", default=None, help="write {page: median ms} to this file")
+    parser.add_argument("--calls", action="store_true",
+                        help="also Python function calls per request (cProfile): a count that "
+                             "does not move with the machine's load")  # fmt: skip
     args = parser.parse_args(argv)
     folder = tempfile.mkdtemp(prefix="academy-inprocess.")
     url = f"sqlite:///{folder}/academy.db"
@@ -82,7 +134,11 @@ def main(argv=None) -> int:
         question = next(q for q in ids if kinds[q] in values)
         answer = {"question_id": question, "value": values[kinds[question]]}
         attempt_path = f"/attempts/{attempt.id}"
+    from bench.hello import app as hello_app
+
     pages = {
+        # The ceiling, in the same run: a bare Flask "hello" through the same test client.
+        "hello": (hello_app.test_client(), "GET", "/"),
         "home": (client, "GET", "/"),
         "dashboard": (client, "GET", "/dashboard"),
         "catalogue": (client, "GET", "/courses"),
@@ -95,8 +151,13 @@ def main(argv=None) -> int:
         "sign-in": (anonymous, "GET", "/sign-in"),
     }
     if args.pages:
-        pages = {k: v for k, v in pages.items() if k in args.pages.split(",")}
-    print(f"{'page':<14} {'status':>6} {'CPU median ms':>14} {'mean ms':>8} {'KB':>6}")
+        pages = {k: v for k, v in pages.items() if k in ["hello", *args.pages.split(",")]}
+    print(f"load average {_load()}")
+    print(
+        f"{'page':<14} {'status':>6} {'CPU median ms':>14} {'mean ms':>8} {'KB':>6} {'x hello':>8}"
+    )
+    ceiling = None
+    medians: dict[str, float] = {}
     for name, (c, method, path) in pages.items():
         extra = {"json": answer, "headers": {"X-CSRFToken": token}} if method == "POST" else {}
         for _ in range(20):
@@ -104,9 +165,7 @@ def main(argv=None) -> int:
         times = []
         profiler = None
         if args.profile == name:
-            from pyinstrument import Profiler
-
-            profiler = Profiler(interval=0.0005)
+            profiler = _profiler()
             profiler.start()
         for _ in range(args.n):
             t = time.thread_time()
@@ -114,12 +173,41 @@ def main(argv=None) -> int:
             times.append(time.thread_time() - t)
         if profiler:
             profiler.stop()
-            print(profiler.output_text(unicode=False, color=False, show_all=False))
-        print(
-            f"{name:<14} {r.status_code:>6} {statistics.median(times) * 1000:>14.2f} "
-            f"{statistics.mean(times) * 1000:>8.2f} {len(r.data) / 1024:>6.1f}"
+            profiler.report()
+        median = statistics.median(times)
+        medians[name] = median * 1000
+        ceiling = ceiling or median  # hello comes first
+        again = lambda c=c, path=path, method=method, extra=extra: c.open(  # noqa: E731
+            path, method=method, **_with_gzip(extra)
         )
+        calls = f" {_calls(again):>7}" if args.calls else ""
+        print(
+            f"{name:<14} {r.status_code:>6} {median * 1000:>14.2f} "
+            f"{statistics.mean(times) * 1000:>8.2f} {len(r.data) / 1024:>6.1f} "
+            f"{median / ceiling:>8.1f}{calls}"
+        )
+    print(f"load average {_load()}")
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(medians, out)
     return 0
+
+
+def _calls(request, n: int = 20) -> int:
+    """Python function calls per request, counted by cProfile over n requests."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(n):
+        request()
+    profile.disable()
+    return round(pstats.Stats(profile).total_calls / n)
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

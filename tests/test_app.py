@@ -139,3 +139,14 @@ def test_friendly_500_page(tmp_path):
     response = app.test_client().get("/_boom_for_test")
     assert response.status_code == 500
     assert "ระบบของเราเกิดข้อผิดพลาด" in response.get_data(as_text=True)
+
+
+def test_links_built_once_follow_the_mount_point(client):
+    # The header's and static URLs are kept per app (issue 15) by the mount point: the same
+    # app served under /academy (SCRIPT_NAME) links there, and at / links at /.
+    plain = client.get("/sign-in").get_data(as_text=True)
+    mounted = client.get("/sign-in", base_url="http://localhost/academy")
+    page = mounted.get_data(as_text=True)
+    assert 'href="/courses"' in plain and 'href="/academy/courses"' in page
+    assert 'href="/academy/static/v/' in page and 'href="/static/v/' in plain
+    assert 'href="/courses"' in client.get("/sign-in").get_data(as_text=True)

@@ -585,3 +585,90 @@ def test_new_recovery_codes_replace_the_old_ones(client, db):
     client.post("/sign-out", data={})
     assert _recover(client, old[0]).status_code == 400
     assert _recover(client, new[0]).status_code == 302
+
+
+@pytest.fixture
+def hashes_running(monkeypatch):
+    """The most Argon2 computations that ran at the same moment, counted where the hashing
+    happens, in the argon2 library (the real computation runs; none of our code is touched)."""
+    import threading
+
+    import argon2._password_hasher as hasher_module
+
+    counts = {"running": 0, "peak": 0}
+    lock = threading.Lock()
+
+    def counted(real):
+        def run(*args, **kwargs):
+            with lock:
+                counts["running"] += 1
+                counts["peak"] = max(counts["peak"], counts["running"])
+            try:
+                return real(*args, **kwargs)
+            finally:
+                with lock:
+                    counts["running"] -= 1
+
+        return run
+
+    for name in ("hash_secret", "verify_secret"):
+        monkeypatch.setattr(hasher_module, name, counted(getattr(hasher_module, name)))
+    return counts
+
+
+def _together(n: int, work) -> list:
+    """Run work(i) in n threads released at the same instant; their results in order."""
+    import threading
+
+    start = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i: int) -> None:
+        start.wait()
+        results[i] = work(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.parametrize("at_once", [1, 2])
+def test_concurrent_password_checks_hash_a_bounded_number_at_once(
+    app, make_user, monkeypatch, hashes_running, at_once
+):
+    # Argon2id takes 19 MiB per hash and releases the GIL: twelve sign-ins checking passwords
+    # together in one process used to hash twelve at once (12 x 19 MiB; the peak was 12). They
+    # now queue for PASSWORD_HASHES_AT_ONCE slots.
+    from academy.auth.services import hash_password, verify_password
+
+    monkeypatch.setitem(app.config, "PASSWORD_HASHES_AT_ONCE", at_once)
+    user = make_user()
+    stored, password = user.password_hash, PASSWORD
+
+    def check(i: int) -> bool:
+        with app.app_context():
+            if i % 3 == 0:  # new accounts hash too (a class import, a password change)
+                return verify_password(User(password_hash=hash_password(password)), password)
+            return verify_password(User(password_hash=stored), password)
+
+    assert _together(12, check) == [True] * 12
+    assert 1 <= hashes_running["peak"] <= at_once, hashes_running
+
+
+def test_a_storm_of_sign_ins_all_succeed_within_the_bound(
+    app, make_user, monkeypatch, hashes_running
+):
+    # The whole sign-in, twelve browsers at the same instant: every one signs in (in turn), and
+    # the hashes never overlap beyond the bound. (On SQLite the sign-in's write transaction
+    # queues them anyway; on PostgreSQL only the bound does: the peak was 12 before it.)
+    monkeypatch.setitem(app.config, "PASSWORD_HASHES_AT_ONCE", 1)
+    names = [make_user().username for _ in range(12)]
+    clients = [app.test_client() for _ in names]
+    for client in clients:
+        client.get("/sign-in")
+    statuses = _together(len(names), lambda i: sign_in(clients[i], names[i]).status_code)
+    assert statuses == [302] * len(names)
+    assert hashes_running["peak"] == 1, hashes_running

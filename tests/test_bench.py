@@ -37,3 +37,22 @@ def test_routes_are_found_whatever_the_placeholder_names(app):
     assert (
         fill("/courses/<slug>/lessons/<key>/done", "shop", "l1") == "/courses/shop/lessons/l1/done"
     )
+
+
+def test_aims_read_each_page_against_the_ceiling_at_the_same_connections():
+    from bench.__main__ import Result, aims
+
+    hello = [Result("hello", rps=3000, connections=16, scenario="hello"),
+             Result("hello", rps=4000, connections=40, scenario="hello")]  # fmt: skip
+    rows = [
+        ("sqlite", Result("lesson", rps=1200, p99=200, connections=16, scenario="lesson")),
+        ("sqlite", Result("lesson", rps=1000, p99=300, connections=40, scenario="lesson")),
+        ("sqlite", Result("idle", pss_mb=130, scenario="idle")),
+    ]
+    found = {a.what: (a.measured, a.met) for a in aims(rows, hello, {"lesson": 1.2})}
+    assert found["lesson: in-process CPU (median)"] == ("1.20 ms", True)
+    assert found["lesson: share of hello at 16"] == ("40%", True)
+    assert found["lesson: req/s at 16"] == ("1200", True)
+    assert found["lesson: req/s at 40 vs 16"] == ("83%", False)  # lost more than a tenth
+    assert found["lesson: p99 at 40"] == ("300 ms", False)
+    assert found["server memory at rest (PSS)"] == ("130 MB", False)

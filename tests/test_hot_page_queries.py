@@ -34,8 +34,10 @@ def _learner_in(make_user, make_course, make_quiz_in, modules: int, lessons: int
     # (SQLite, PostgreSQL): the same today; a dialect may need its own (row locks). The course
     # and lesson pages ask once whether the learner's class is in a period (the banner);
     # assignments (issue 13) add two: the outline's assignments and the learner's states; mark
-    # done one more: the completion rule's assignment list.
-    [("course", (12, 12)), ("lesson", (11, 11)), ("done", (20, 20))],
+    # done one more: the completion rule's assignment list. Issue 15: the outline's modules and
+    # lessons are one query, the course comes with its track, the lesson pages read the
+    # course and lesson in one, and the learner's ticks, totals and quiz marks are one.
+    [("course", (9, 9)), ("lesson", (8, 8)), ("done", (17, 17))],
 )
 def test_course_pages_do_not_grow_with_lessons(
     client, count_queries, make_user, make_course, make_quiz_in, page, expected
@@ -63,7 +65,8 @@ def test_catalogue_does_not_grow_with_courses(client, count_queries, make_user, 
         for _ in range(n):
             make_course(modules=1, lessons=1)
         counts.append(_count(client, count_queries, "/courses"))
-    assert counts[0] == counts[1] == 5, counts
+    # The user, the courses, the tracks (read once for the groups and the track filter).
+    assert counts[0] == counts[1] == 3, counts
 
 
 def test_certificates_page_does_not_grow_with_certificates(
@@ -103,5 +106,7 @@ def test_saving_an_answer_does_not_grow_with_questions(
             )
         )  # fmt: skip
     # 6 since the request owns the transaction (was 8: the service committed, and the view
-    # read the saved answer back).
-    assert counts[0] == counts[1] == 6, counts
+    # read the saved answer back). On SQLite 5 (issue 15): the attempt is not read again under
+    # a row lock, as the request's BEGIN IMMEDIATE holds the database's write lock already.
+    expected = 6 if db.engine.dialect.name == "postgresql" else 5
+    assert counts[0] == counts[1] == expected, counts

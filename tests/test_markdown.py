@@ -119,3 +119,26 @@ def test_a_render_past_its_time_limit_stops_itself(app):
 def test_pages_show_a_refused_stored_text_as_plain_text(app):
     html = str(render_markdown("<b>" + BRACKETS[:49_000], fallback=True))
     assert html.startswith('<pre class="plain-text">&lt;b&gt;[[[') and "<b>" not in html
+
+
+def test_a_kept_rendering_is_checked_again_under_other_limits(app, monkeypatch):
+    # Renderings are kept per process (issue 15) by text and limits: a text shown under one
+    # limit is refused, not served from the cache, once the limit is lower.
+    from academy.core.markdown import MarkdownRefused
+
+    text = "*kept* " * 20
+    assert "<em>kept</em>" in str(render_markdown(text))
+    assert render_markdown(text) == render_markdown(text)
+    monkeypatch.setitem(app.config, "MARKDOWN_MAX_CHARS", 50)
+    with pytest.raises(MarkdownRefused):
+        render_markdown(text)
+    assert str(render_markdown(text, fallback=True)).startswith('<pre class="plain-text">')
+
+
+def test_a_render_that_ran_out_of_time_is_not_kept(app, monkeypatch):
+    # A busy moment is not the text's fault: the next view formats it again.
+    text = "# timed\n\n*once*"
+    monkeypatch.setitem(app.config, "MARKDOWN_TIME_LIMIT", 0)
+    assert str(render_markdown(text, fallback=True)).startswith('<pre class="plain-text">')
+    monkeypatch.setitem(app.config, "MARKDOWN_TIME_LIMIT", 5)
+    assert "<h1>timed</h1>" in str(render_markdown(text, fallback=True))

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
@@ -54,13 +54,40 @@ TEXT_MAX = 10000
 # --------------------------------------------------------------------------- reading
 
 
+# Built once: they run on every course and lesson page (issue 15).
+_OUTLINE_ASSIGNMENTS = (
+    select(Assignment)
+    .where(Assignment.course_id == bindparam("course_id"))
+    .order_by(Assignment.position, Assignment.id)
+)
+# The learner's states return plain tuples: on the table, a Core select skips the ORM's
+# per-statement work.
+_submission = Submission.__table__
+_NEWEST = (
+    select(_submission.c.assignment_id, func.max(_submission.c.version).label("version"))
+    .where(
+        _submission.c.user_id == bindparam("user_id"),
+        _submission.c.course_id == bindparam("course_id"),
+    )
+    .group_by(_submission.c.assignment_id)
+    .subquery()
+)
+_STATES = (
+    select(_submission.c.assignment_id, _submission.c.status)
+    .join(
+        _NEWEST,
+        and_(
+            _submission.c.assignment_id == _NEWEST.c.assignment_id,
+            _submission.c.version == _NEWEST.c.version,
+        ),
+    )
+    .where(_submission.c.user_id == bindparam("user_id"))
+)
+
+
 def outline_items(course: Course) -> list[tuple[int | None, int, str, int, str, Assignment]]:
     """The course's assignments for its outline (the `outline_items` signal)."""
-    rows = db.session.scalars(
-        select(Assignment)
-        .where(Assignment.course_id == course.id)
-        .order_by(Assignment.position, Assignment.id)
-    )
+    rows = db.session.scalars(_OUTLINE_ASSIGNMENTS, {"course_id": course.id})
     return [(a.module_id, a.position, "assignment", a.id, a.key, a) for a in rows]
 
 
@@ -104,23 +131,7 @@ def latest(assignment: Assignment, user_id: int) -> Submission | None:
 def states(user_id: int, course_id: int) -> dict[int, str]:
     """assignment id -> the state of the learner's newest version (absent: not handed in), in
     one query."""
-    newest = (
-        select(Submission.assignment_id, func.max(Submission.version).label("version"))
-        .where(Submission.user_id == user_id, Submission.course_id == course_id)
-        .group_by(Submission.assignment_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Submission.assignment_id, Submission.status)
-        .join(
-            newest,
-            and_(
-                Submission.assignment_id == newest.c.assignment_id,
-                Submission.version == newest.c.version,
-            ),
-        )
-        .where(Submission.user_id == user_id)
-    )
+    rows = db.session.execute(_STATES, {"user_id": user_id, "course_id": course_id})
     return {assignment_id: status for assignment_id, status in rows}
 
 

@@ -7,11 +7,14 @@ import hmac
 import ipaddress
 import re
 import secrets
+import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import bindparam, delete, func, select
@@ -36,17 +39,41 @@ NAME_MAX = 200
 _TEMP_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
+_T = TypeVar("_T")
+# One semaphore per process and configured size: Argon2 releases the GIL, so without it every
+# thread of every worker would hold its own 19 MiB at once during a sign-in storm.
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+def _hash_slots() -> threading.BoundedSemaphore:
+    size = int(current_app.config["PASSWORD_HASHES_AT_ONCE"]) if has_app_context() else 1
+    size = max(1, size)
+    with _slots_lock:
+        if size not in _slots:
+            _slots[size] = threading.BoundedSemaphore(size)
+        return _slots[size]
+
+
+def _one_at_a_time(work: Callable[[], _T]) -> _T:
+    """Run an Argon2 computation when one of the process's PASSWORD_HASHES_AT_ONCE slots is
+    free; the others wait (the request's own timeout still bounds how long)."""
+    with _hash_slots():
+        return work()
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _one_at_a_time(lambda: _hasher.hash(password))
 
 
 def verify_password(user: User, password: str) -> bool:
+    stored = user.password_hash
     try:
-        _hasher.verify(user.password_hash, password)
+        _one_at_a_time(lambda: _hasher.verify(stored, password))
     except (VerificationError, InvalidHashError):
         return False
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if _hasher.check_needs_rehash(stored):
+        user.password_hash = hash_password(password)
     return True
 
 

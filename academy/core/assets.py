@@ -14,10 +14,36 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
-from flask import Flask, current_app, request, send_from_directory, url_for
+from flask import Flask, current_app, has_request_context, request, send_from_directory, url_for
 
 _release: dict[str, str] = {}
+# URLs that are the same on every request (the menu's pages, the stylesheet) are kept per
+# app: building one costs 5-10 microseconds in werkzeug, and a page asks for a dozen or more.
+_FIXED_MAX = 4096
+
+
+def fixed_url(endpoint: str, **values: Any) -> str:
+    """url_for for a URL that depends only on its arguments and the mount point (no relative
+    endpoint, no _external/_anchor): built once per process."""
+    if not has_request_context() or endpoint.startswith("."):
+        return url_for(endpoint, **values)
+    fixed = current_app.extensions.setdefault("academy.fixed_urls", {})
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    url = fixed.get(key)
+    if url is None:
+        url = url_for(endpoint, **values)
+        if len(fixed) < _FIXED_MAX:
+            fixed[key] = url
+    return url
+
+
+def _template_url_for(endpoint: str, **values: Any) -> str:
+    # Templates' url_for: cached when it names an endpoint alone (the header's links).
+    if values:
+        return url_for(endpoint, **values)
+    return fixed_url(endpoint)
 
 
 def release_digest(static_folder: str) -> str:
@@ -36,7 +62,7 @@ def release_digest(static_folder: str) -> str:
 
 
 def static_url(filename: str) -> str:
-    return url_for(
+    return fixed_url(
         "static_versioned",
         release=release_digest(current_app.static_folder or ""),
         filename=filename,
@@ -56,6 +82,7 @@ def _versioned(release: str, filename: str):
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["static_url"] = static_url
+    app.jinja_env.globals["url_for"] = _template_url_for
     app.add_url_rule(
         f"{app.static_url_path}/v/<release>/<path:filename>", "static_versioned", _versioned
     )

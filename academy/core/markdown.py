@@ -306,6 +306,12 @@ def render_markdown(
     limits) is then shown escaped, as plain text, instead of failing the page."""
     if not text:
         return Markup("")
+    key = None
+    if rewrite_url is None and len(text) <= _RENDERED_TEXT_MAX:
+        key = (text, fallback, *(_setting(name, None) for name in _LIMIT_SETTINGS))
+        hit = _rendered.get(key)
+        if hit is not None:
+            return hit
     try:
         check_markdown(text)
         converter = md.Markdown(extensions=EXTENSIONS, output_format="html")
@@ -316,14 +322,30 @@ def render_markdown(
         try:
             html = converter.convert(text)
         except (_Deadline, RecursionError):
+            key = None  # a busy moment, not the text: try again next time
             raise MarkdownRefused(
                 _l("This text takes too long to format. Please split it or simplify it.")
             ) from None
     except MarkdownRefused:
         if not fallback:
             raise
-        return Markup('<pre class="plain-text">%s</pre>') % escape(text)
-    return Markup(sanitize_html(html))  # noqa: S704 - sanitised by nh3 just above
+        result = Markup('<pre class="plain-text">%s</pre>') % escape(text)
+    else:
+        result = Markup(sanitize_html(html))  # noqa: S704 - sanitised by nh3 just above
+    if key is not None:
+        if len(_rendered) >= _RENDERED_MAX:
+            _rendered.clear()
+        _rendered[key] = result
+    return result
+
+
+# Pages render the same stored texts (a course's summary) on every view: ~1 ms each. Texts
+# without a URL rewriter are kept per process by their text and the limits they were checked
+# against; a text that ran out of time is not kept (the machine was busy, not the text wrong).
+_rendered: dict[tuple[Any, ...], Markup] = {}
+_RENDERED_MAX = 1024
+_RENDERED_TEXT_MAX = 20000
+_LIMIT_SETTINGS = ("MARKDOWN_MAX_CHARS", "MARKDOWN_MAX_NESTING", "MARKDOWN_TIME_LIMIT")
 
 
 class _UrlRewriter(md.treeprocessors.Treeprocessor):

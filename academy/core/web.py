@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
 from flask_wtf.csrf import CSRFError
@@ -20,7 +20,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from academy.core import access, compress, faults, signals
+from academy.core.assets import fixed_url
 from academy.core.i18n import (
+    current_language,
     format_date,
     format_datetime,
     localized,
@@ -58,16 +60,17 @@ def nav_items() -> list[dict[str, Any]]:
     )
     items = []
     learning: bool | None = None
+    user = current_user._get_current_object()  # once, not through the proxy per entry
     for entry in entries:
-        if entry.roles and not access.has_role(current_user, *entry.roles):
+        if entry.roles and not access.has_role(user, *entry.roles):
             continue
-        if entry.roles == (access.LEARNER,) and access.role_is(current_user, access.ADMIN):
+        if entry.roles == (access.LEARNER,) and access.role_is(user, access.ADMIN):
             # An admin's menu has the learner's pages only if they are also learning.
             if learning is None:
-                learning = is_learning(current_user)
+                learning = is_learning(user)
             if not learning:
                 continue
-        url = url_for(entry.endpoint)
+        url = fixed_url(entry.endpoint)
         current = request.path == url or (url != "/" and request.path.startswith(url + "/"))
         items.append({"label": entry.label, "url": url, "current": current})
     return items
@@ -329,7 +332,7 @@ def init_app(app: Flask) -> None:
         nav_items=nav_items,
         page_banners=page_banners,
         dashboard_sections=dashboard_sections,
-        current_language=lambda: str(get_locale()),
+        current_language=current_language,
         storage_warning=lambda: faults.storage_report(current_app)["warning"],
     )
     app.jinja_env.filters.update(

@@ -12,9 +12,9 @@ from typing import Any
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import defer, joinedload
 
 from academy.auth.models import User
 from academy.core import audit, signals
@@ -132,15 +132,43 @@ def is_enrolled_anywhere(user: User) -> bool:
     return found is not None
 
 
+# The statements of the learner's hot pages are built once, at import: building and
+# cache-keying a select costs more than SQLite takes to run it (bench/README.md, issue 15).
+# With its track: the course page names it (a lazy load would be one more query).
+_COURSE_BY_SLUG = (
+    select(Course).options(joinedload(Course.track)).where(Course.slug == bindparam("slug"))
+)
+# The modules with their lessons in one query (a module without lessons comes with None). The
+# outline shows titles: leave the lesson bodies (Markdown and HTML, the bulk of the rows) in
+# the database.
+_OUTLINE = (
+    select(Module, Lesson)
+    .outerjoin(Lesson, and_(Lesson.module_id == Module.id, Lesson.course_id == Module.course_id))
+    .options(defer(Lesson.body), defer(Lesson.body_html))
+    .where(Module.course_id == bindparam("course_id"))
+    .order_by(Module.position, Module.id, Lesson.position, Lesson.id)
+)
+_LESSON_BY_KEY = select(Lesson).where(
+    Lesson.course_id == bindparam("course_id"), Lesson.key == bindparam("key")
+)
+# The lesson page's course and lesson in one query (the lesson None when the key is unknown).
+_COURSE_AND_LESSON = (
+    select(Course, Lesson)
+    .outerjoin(Lesson, and_(Lesson.course_id == Course.id, Lesson.key == bindparam("key")))
+    .where(Course.slug == bindparam("slug"))
+)
+
+
 def course_by_slug(slug: str) -> Course | None:
-    return db.session.scalar(select(Course).where(Course.slug == slug))
+    return db.session.scalar(_COURSE_BY_SLUG, {"slug": slug})
 
 
 def catalogue(
-    user: Any, term: str = "", track_slug: str = ""
+    user: Any, term: str = "", track_slug: str = "", tracks: list[Track] | None = None
 ) -> list[tuple[Track | None, list[Course]]]:
-    """Published courses (plus the drafts this person may edit), grouped by track in order."""
-    query = select(Course).options(selectinload(Course.track)).order_by(Course.title_th)
+    """Published courses (plus the drafts this person may edit), grouped by track in order
+    (`tracks`: list_tracks(), when the caller has read it already)."""
+    query = select(Course).order_by(Course.title_th)
     query = query.where(access.viewable_filter(user))
     term = (term or "").strip()
     if term:
@@ -156,7 +184,7 @@ def catalogue(
     if track_slug:
         query = query.join(Track, Course.track_id == Track.id).where(Track.slug == track_slug)
     courses = list(db.session.scalars(query))
-    tracks = list_tracks()
+    tracks = list_tracks() if tracks is None else tracks
     groups: list[tuple[Track | None, list[Course]]] = []
     for track in tracks:
         in_track = [c for c in courses if c.track_id == track.id]
@@ -187,25 +215,18 @@ class OutlineModule:
 
 
 def outline(course: Course, state: Any = None) -> list[OutlineModule]:
-    """Modules with their lessons and quizzes in order, in three queries; with a learner's
+    """Modules with their lessons and quizzes in order, in one query and one per kind of item
+    (quizzes, assignments); with a learner's
     state, each item says whether it is done and (sequential courses) whether it is locked."""
-    modules = list(
-        db.session.scalars(
-            select(Module).where(Module.course_id == course.id).order_by(Module.position, Module.id)
-        )
-    )
-    # The outline shows titles: leave the lesson bodies (Markdown and HTML, the bulk of the
-    # rows) in the database.
-    lessons = db.session.scalars(
-        select(Lesson)
-        .options(defer(Lesson.body), defer(Lesson.body_html))
-        .where(Lesson.course_id == course.id)
-        .order_by(Lesson.position, Lesson.id)
-    )
-    by_module: dict[int, list[tuple[int, int, OutlineItem]]] = {m.id: [] for m in modules}
-    for lesson in lessons:
-        item = OutlineItem("lesson", lesson.id, lesson.key, lesson)
-        by_module.setdefault(lesson.module_id, []).append((lesson.position, 0, item))
+    modules: list[Module] = []
+    by_module: dict[int, list[tuple[int, int, OutlineItem]]] = {}
+    for module, lesson in db.session.execute(_OUTLINE, {"course_id": course.id}):
+        if module.id not in by_module:
+            modules.append(module)
+            by_module[module.id] = []
+        if lesson is not None:
+            item = OutlineItem("lesson", lesson.id, lesson.key, lesson)
+            by_module[module.id].append((lesson.position, 0, item))
     # Quizzes sit beside lessons in a module; the quizzes feature (above) says which.
     for _receiver, rows in signals.outline_items.send(course):
         for module_id, position, kind, item_id, key, obj in rows:
@@ -238,8 +259,14 @@ def flat_items(modules: list[OutlineModule]) -> list[OutlineItem]:
     return [item for module in modules for item in module.items]
 
 
+def course_and_lesson(slug: str, key: str) -> tuple[Course | None, Lesson | None]:
+    """The course of this slug and its lesson of this key, in one query."""
+    row = db.session.execute(_COURSE_AND_LESSON, {"slug": slug, "key": key}).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
 def lesson_by_key(course: Course, key: str) -> Lesson | None:
-    return db.session.scalar(select(Lesson).where(Lesson.course_id == course.id, Lesson.key == key))
+    return db.session.scalar(_LESSON_BY_KEY, {"course_id": course.id, "key": key})
 
 
 # --- learner actions --------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, url_for
+from flask import current_app, render_template, request, url_for
 from flask_babel import get_locale
 from markupsafe import Markup
 
@@ -31,6 +31,8 @@ def _banner(user: Any, **_kwargs: Any) -> Markup | None:
     if getattr(user, "role", None) != "learner":
         return None
     state = services.poll_state(user, utcnow())
+    if state is None:
+        return _idle_banner()
     item = None
     if state is not None:
         item = services.current_item(db.session.get(Period, state.period_id))
@@ -44,6 +46,20 @@ def _banner(user: Any, **_kwargs: Any) -> Markup | None:
             url=item_url(item) if item else None,
         )
     )
+
+
+def _idle_banner() -> Markup:
+    """The hidden banner that waits for a period: the same for every learner in a language,
+    so it is drawn once per process and language instead of on every page (issue 15)."""
+    idle = current_app.extensions.setdefault("academy.idle_banner", {})
+    key = (str(get_locale()), request.script_root)
+    if key not in idle:
+        idle[key] = Markup(  # noqa: S704 - render_template escaped every value
+            render_template(
+                "periods/_banner.html", state=None, etag=poll_etag(None), item=None, url=None
+            )
+        )
+    return idle[key]
 
 
 def connect() -> None:

@@ -317,15 +317,26 @@ class PollStatement:
         return _poller(row)
 
 
+# Built once, on the tables (a Core select of plain columns skips the ORM's per-statement
+# work): the banner asks on every learner page (issue 15).
+_period = Period.__table__
+_class_member = ClassMember.__table__
+_POLL_STATE = (
+    select(_period.c.id, _period.c.version, _period.c.follow_me, _period.c.current_position)
+    .join(_class_member, _class_member.c.class_id == _period.c.class_id)
+    .where(
+        _class_member.c.user_id == bindparam("user_id"),
+        _period.c.ended_at.is_(None),
+        _period.c.ends_at > bindparam("now", type_=UTCDateTime()),
+    )
+    .order_by(_period.c.started_at.desc())
+    .limit(1)
+)
+
+
 def poll_state(user: User, now: datetime) -> PollState | None:
     """The running period of one of a (loaded, signed-in) learner's classes."""
-    row = db.session.execute(
-        select(Period.id, Period.version, Period.follow_me, Period.current_position)
-        .join(ClassMember, ClassMember.class_id == Period.class_id)
-        .where(ClassMember.user_id == user.id, Period.ended_at.is_(None), Period.ends_at > now)
-        .order_by(Period.started_at.desc())
-        .limit(1)
-    ).first()
+    row = db.session.execute(_POLL_STATE, {"user_id": user.id, "now": now}).first()
     return PollState(row[0], row[1], bool(row[2]), row[3]) if row else None
 
 

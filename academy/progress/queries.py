@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, literal_column, select, union_all
+from sqlalchemy import and_, bindparam, literal_column, select, union_all
 
 from academy.auth.models import User
 from academy.classes.models import Class, ClassCourse, ClassMember
@@ -37,36 +37,46 @@ class Item:
         return (self.kind, self.id)
 
 
+_module = Module.__table__
+_lesson_progress = LessonProgress.__table__
+_quiz_result = QuizResult.__table__
+
+
+def _items_part(model: Any, kind: str, rank: int):
+    # On the tables: the dashboard's item list is plain tuples, and a Core select skips the
+    # ORM's per-statement work (issue 15).
+    model = model.__table__.c
+    return (
+        select(
+            literal_column(f"'{kind}'").label("kind"),
+            model.id.label("id"),
+            model.course_id.label("course_id"),
+            model.key.label("key"),
+            model.title_th.label("title_th"),
+            model.title_en.label("title_en"),
+            _module.c.position.label("module_position"),
+            model.position.label("position"),
+            literal_column(str(rank)).label("rank"),
+        )
+        .join(_module, _module.c.id == model.module_id)
+        .where(model.course_id.in_(bindparam("course_ids", expanding=True)))
+    )
+
+
+# The dashboard's statements are built once, at import: building and cache-keying them cost
+# more than running them (issue 15).
+_BOTH = union_all(_items_part(Lesson, LESSON, 0), _items_part(Quiz, QUIZ, 1)).subquery()
+_COURSE_ITEMS = select(_BOTH).order_by(
+    _BOTH.c.course_id, _BOTH.c.module_position, _BOTH.c.position, _BOTH.c.rank, _BOTH.c.id
+)
+
+
 def course_items(course_ids: list[int]) -> dict[int, list[Item]]:
     """One query: the lessons and quizzes of these courses, in module then item order."""
     result: dict[int, list[Item]] = {cid: [] for cid in course_ids}
     if not course_ids:
         return result
-
-    def part(model: Any, kind: str, rank: int):
-        return (
-            select(
-                literal_column(f"'{kind}'").label("kind"),
-                model.id.label("id"),
-                model.course_id.label("course_id"),
-                model.key.label("key"),
-                model.title_th.label("title_th"),
-                model.title_en.label("title_en"),
-                Module.position.label("module_position"),
-                model.position.label("position"),
-                literal_column(str(rank)).label("rank"),
-            )
-            .join(Module, Module.id == model.module_id)
-            .where(model.course_id.in_(course_ids))
-        )
-
-    both = union_all(part(Lesson, LESSON, 0), part(Quiz, QUIZ, 1)).subquery()
-    rows = db.session.execute(
-        select(both).order_by(
-            both.c.course_id, both.c.module_position, both.c.position, both.c.rank, both.c.id
-        )
-    )
-    for row in rows:
+    for row in db.session.execute(_COURSE_ITEMS, {"course_ids": course_ids}):
         result[row.course_id].append(
             Item(row.kind, row.id, row.course_id, row.key, row.title_th, row.title_en)
         )
@@ -114,18 +124,21 @@ class Dashboard:
     resume: DashboardCourse | None = None
 
 
+_ENROLLED = (
+    select(Course, Enrolment.created_at, CourseProgress)
+    .join(Enrolment, Enrolment.course_id == Course.id)
+    .outerjoin(
+        CourseProgress,
+        and_(CourseProgress.course_id == Course.id, CourseProgress.user_id == bindparam("user_id")),
+    )
+    .where(Enrolment.user_id == bindparam("user_id"))
+    .order_by(Enrolment.created_at.desc(), Course.id)
+)
+
+
 def dashboard(user: User) -> Dashboard:
     """Three queries: the enrolled courses with their totals, their items, the learner's ticks."""
-    rows = db.session.execute(
-        select(Course, Enrolment.created_at, CourseProgress)
-        .join(Enrolment, Enrolment.course_id == Course.id)
-        .outerjoin(
-            CourseProgress,
-            and_(CourseProgress.course_id == Course.id, CourseProgress.user_id == user.id),
-        )
-        .where(Enrolment.user_id == user.id)
-        .order_by(Enrolment.created_at.desc(), Course.id)
-    ).all()
+    rows = db.session.execute(_ENROLLED, {"user_id": user.id}).all()
     entries = [
         DashboardCourse(course, enrolled_at, progress) for course, enrolled_at, progress in rows
     ]
@@ -156,17 +169,22 @@ def _done_refs(user_id: int, course_ids: list[int]) -> set[tuple[str, int]]:
     """One query: the lessons done and quizzes passed by a learner in these courses."""
     if not course_ids:
         return set()
-    lessons = select(literal_column(f"'{LESSON}'").label("kind"), LessonProgress.lesson_id).where(
-        LessonProgress.user_id == user_id,
-        LessonProgress.course_id.in_(course_ids),
-        LessonProgress.done_at.is_not(None),
-    )
-    quizzes = select(literal_column(f"'{QUIZ}'").label("kind"), QuizResult.quiz_id).where(
-        QuizResult.user_id == user_id,
-        QuizResult.course_id.in_(course_ids),
-        QuizResult.passed.is_(True),
-    )
-    return {(kind, item_id) for kind, item_id in db.session.execute(union_all(lessons, quizzes))}
+    params = {"user_id": user_id, "course_ids": course_ids}
+    return {(kind, item_id) for kind, item_id in db.session.execute(_DONE_REFS, params)}
+
+
+_DONE_REFS = union_all(
+    select(literal_column(f"'{LESSON}'").label("kind"), _lesson_progress.c.lesson_id).where(
+        _lesson_progress.c.user_id == bindparam("user_id"),
+        _lesson_progress.c.course_id.in_(bindparam("course_ids", expanding=True)),
+        _lesson_progress.c.done_at.is_not(None),
+    ),
+    select(literal_column(f"'{QUIZ}'").label("kind"), _quiz_result.c.quiz_id).where(
+        _quiz_result.c.user_id == bindparam("user_id"),
+        _quiz_result.c.course_id.in_(bindparam("course_ids", expanding=True)),
+        _quiz_result.c.passed.is_(True),
+    ),
+)
 
 
 # --- the class gradebook ----------------------------------------------------------------------

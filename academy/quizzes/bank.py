@@ -3,8 +3,12 @@ quizzes, and the quizzes of a course's outline. Functions never commit (core/tra
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from academy.core import audit
 from academy.core.errors import ServiceError
@@ -20,11 +24,15 @@ from academy.quizzes.questions import Question as QuestionData
 # types, and a request may leave the browser a moment before the clock runs out.
 
 
+# Built once: it runs on every course and lesson page (issue 15).
+_OUTLINE_QUIZZES = (
+    select(Quiz).where(Quiz.course_id == bindparam("course_id")).order_by(Quiz.position, Quiz.id)
+)
+
+
 def outline_items(course: Course) -> list[tuple[int | None, int, str, int, str, Quiz]]:
     """The course's quizzes for its outline (the `outline_items` signal)."""
-    quizzes = db.session.scalars(
-        select(Quiz).where(Quiz.course_id == course.id).order_by(Quiz.position, Quiz.id)
-    )
+    quizzes = db.session.scalars(_OUTLINE_QUIZZES, {"course_id": course.id})
     return [(q.module_id, q.position, "quiz", q.id, q.key, q) for q in quizzes]
 
 
@@ -32,7 +40,19 @@ def outline_items(course: Course) -> list[tuple[int | None, int, str, int, str, 
 
 
 def question_data(question: Question) -> QuestionData:
-    return QuestionData.from_dict(question.data)
+    """The question as data. Parsing checks every field (and its Markdown) again, ~0.1 ms per
+    question on every quiz page; the result is immutable, so it is kept per process by the
+    stored JSON and the limits it was checked against (issue 15)."""
+    limits = tuple(current_app.config.get(name) for name in _PARSE_LIMITS)
+    return _parsed(json.dumps(question.data, sort_keys=True, ensure_ascii=False), limits)
+
+
+_PARSE_LIMITS = ("MARKDOWN_MAX_CHARS", "MARKDOWN_MAX_NESTING")
+
+
+@lru_cache(maxsize=4096)
+def _parsed(stored: str, _limits: tuple) -> QuestionData:
+    return QuestionData.from_dict(json.loads(stored))
 
 
 def set_question(question: Question, data: QuestionData, points: float | None = None) -> None:

@@ -22,12 +22,12 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from academy.auth.models import User
 from academy.core import signals, transaction
-from academy.core.db import utcnow
+from academy.core.db import may_write, utcnow
 from academy.core.errors import ServiceError
 from academy.core.learning import quiz_gate
 from academy.extensions import db
@@ -81,14 +81,26 @@ def open_attempt(user: Any, quiz: Quiz) -> Attempt | None:
     )
 
 
+# Built once: the quiz page runs them on every view (issue 15).
+_ATTEMPTS_OF = (
+    select(Attempt)
+    .where(Attempt.quiz_id == bindparam("quiz_id"), Attempt.user_id == bindparam("user_id"))
+    .order_by(Attempt.number)
+)
+_QUESTION_COUNT = select(func.count()).where(
+    Question.__table__.c.quiz_id == bindparam("quiz_id"),
+    Question.__table__.c.type != DESCRIPTION,
+)
+
+
 def attempts_of(user: Any, quiz: Quiz) -> list[Attempt]:
-    return list(
-        db.session.scalars(
-            select(Attempt)
-            .where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)
-            .order_by(Attempt.number)
-        )
-    )
+    return list(db.session.scalars(_ATTEMPTS_OF, {"quiz_id": quiz.id, "user_id": user.id}))
+
+
+def question_count(quiz: Quiz) -> int:
+    """The questions a learner answers (descriptions are not questions), counted in the
+    database rather than by loading every question with its data."""
+    return db.session.scalar(_QUESTION_COUNT, {"quiz_id": quiz.id}) or 0
 
 
 def attempts_left(quiz: Quiz, attempts: list[Attempt]) -> int | None:
@@ -226,6 +238,11 @@ def retrying(function: Callable[..., T]) -> Callable[..., T]:
 def lock_attempt(attempt: Attempt) -> Attempt:
     """Re-read the attempt, locked against a concurrent submit (PostgreSQL; SQLite writers are
     already serialised by BEGIN IMMEDIATE)."""
+    if may_write() and db.session.get_bind().dialect.name == "sqlite":
+        # This transaction began IMMEDIATE: it has held SQLite's only write lock since its
+        # first statement, so the attempt it read is current and no submit can come between.
+        # (One query less on every autosaved answer, issue 15.)
+        return attempt
     locked = db.session.scalar(
         select(Attempt)
         .where(Attempt.id == attempt.id)

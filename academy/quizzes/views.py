@@ -93,7 +93,7 @@ def quiz(quiz_id: int):
         left=taking.attempts_left(quiz, attempts),
         kept=marks.kept_attempt(quiz, attempts),
         editor=editor,
-        question_count=sum(1 for q in quiz.questions if q.type != "description"),
+        question_count=taking.question_count(quiz),
     )
 
 
