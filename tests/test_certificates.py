@@ -400,6 +400,18 @@ def test_pdf_one_page_fonts_and_text(app, make_user, make_course, complete_cours
         assert "ให้ไว้ ณ วันที่ 1 มกราคม 2570" in text
 
 
+def test_the_widest_code_prints_on_one_line(make_user, make_course, complete_course, tmp_path):
+    # Codes are random: one of wide letters (W, M) broke at its dash onto two lines, so the
+    # printed code could not be read off or typed in one go.
+    cert = complete_course(make_user(full_name="x" * 200), make_course())
+    cert.code = "WWWWMMMMWW"
+    db.session.flush()
+    text = subprocess.run(
+        ["pdftotext", "-raw", str(_pdf(cert, tmp_path)), "-"], capture_output=True, text=True
+    ).stdout
+    assert "WWWW-MMMM-WW\n" in text
+
+
 def test_pdf_qr_decodes_to_verify_url(learner, make_course, complete_course, tmp_path):
     zxingcpp = pytest.importorskip("zxingcpp")
     from PIL import Image
