@@ -90,6 +90,18 @@ def _browser(http: requests.Session) -> requests.Session:
     return http
 
 
+def _until_a_query_waits_on_a_lock(url: str) -> None:
+    """Until the server's request is really blocked on the lock (a fixed sleep raced on a loaded
+    machine: the request had not reached the database when it stopped)."""
+    deadline = time.monotonic() + 60
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as watcher:
+        while not watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        ).fetchone()[0]:
+            assert time.monotonic() < deadline, "the request never reached the lock"
+            time.sleep(0.05)
+
+
 def test_database_stopped_mid_request_answers_503_and_recovers(pg_cluster, tmp_path):
     instance = tmp_path / "instance"
     config = {"TESTING": False, "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": pg_cluster.url}
@@ -111,7 +123,7 @@ def test_database_stopped_mid_request_answers_503_and_recovers(pg_cluster, tmp_p
             target=lambda: replies.append(english.get(base + "/dashboard", timeout=60))
         )
         waiting.start()
-        time.sleep(1.0)
+        _until_a_query_waits_on_a_lock(pg_cluster.url)
         assert waiting.is_alive(), "the request should be waiting on the lock"
         pg_cluster.stop("fast")
         waiting.join(timeout=60)
@@ -134,9 +146,9 @@ def test_database_stopped_mid_request_answers_503_and_recovers(pg_cluster, tmp_p
 
         # Back: the same server serves again, no restart.
         pg_cluster.start()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # generous: a loaded machine, not the server, is slow
         while english.get(base + "/dashboard", timeout=30).status_code != 200:
-            assert time.monotonic() < deadline, "not serving 30 s after the database came back"
+            assert time.monotonic() < deadline, "not serving 90 s after the database came back"
             time.sleep(0.2)
         saved = english.post(
             f"{base}/attempts/{attempt_id}/responses",
