@@ -1,5 +1,5 @@
-"""Demo data for `make run` (`flask academy seed-demo`): one account per role, and the starter
-courses from courses/."""
+"""Demo data for `make run` (`flask academy seed-demo`): one account per role, the starter
+courses from courses/, and the default milestone paths of the seller and OTOP programmes."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from sqlalchemy import select
 
 from academy.auth import services as auth
 from academy.auth.models import SELLER, STUDENT, User
+from academy.coaching import services as coaching
 from academy.core import transaction
 from academy.core.cli import academy_cli, fail
+from academy.courses import services as courses
 from academy.courses.models import CourseInstructor
 from academy.extensions import db
 from academy.studio import loader
@@ -50,6 +52,15 @@ def seed_courses() -> list[str]:
     return loaded
 
 
+def seed_milestones() -> None:
+    """The default path (shop opened ... first five-star review) for sellers and OTOP."""
+    courses.ensure_standard_tracks()
+    for slug in coaching.DEFAULT_TRACKS:
+        track = courses.track_by_slug(slug)
+        if track is not None:
+            coaching.add_defaults(track)
+
+
 @academy_cli.command("seed-demo")
 def seed_demo_command():
     """Create the demo accounts and load the starter courses (safe to run again)."""
@@ -59,6 +70,8 @@ def seed_demo_command():
         courses = seed_courses()
     except loader.CourseFormatError as exc:
         fail(str(exc))
+    with transaction.unit_of_work():
+        seed_milestones()
     click.echo(f"Courses loaded: {', '.join(courses) or '(none in courses/)'}")
     click.echo("Demo sign-ins (username / password):")
     for username, password, role in users:

@@ -402,6 +402,14 @@ def test_seed_demo_loads_courses_and_makes_teacher_an_author(app, runner):
     assert len(slugs) == len(course_folders())
     teacher_courses = db.session.scalar(select(func.count(CourseInstructor.course_id)))
     assert teacher_courses == len(slugs)
+    # The default milestone paths of sellers and OTOP, once however often the seed runs.
+    from academy.coaching.models import Milestone
+
+    paths = db.session.execute(
+        select(Track.slug, func.count()).join(Milestone, Milestone.track_id == Track.id)
+        .group_by(Track.slug).order_by(Track.slug)
+    ).all()  # fmt: skip
+    assert paths == [("otop", 5), ("seller-academy", 5)]
 
 
 def test_add_quiz_only_with_the_quiz_editor(app, client, instructor, make_course):

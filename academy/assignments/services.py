@@ -420,7 +420,7 @@ def review_queue(
         )
     if course_id is not None:
         query = query.where(Submission.course_id == course_id)
-    query = query.options(selectinload(Submission.assignment))
+    query = query.options(selectinload(Submission.assignment), selectinload(Submission.photos))
     return list(db.session.scalars(query.order_by(Submission.submitted_at, Submission.id)))
 
 

@@ -143,3 +143,32 @@ def test_hand_in_on_a_phone_review_at_a_pc_hand_in_again_pass_and_certificate(
     phone.goto("/certificates")
     expect(phone.get_by_text("เริ่มขายบน TikTok Shop").first).to_be_visible()
     assert outside == []
+
+
+@pytest.mark.parametrize("width", ["pc", "phone"])
+def test_an_author_writes_an_assignment_in_the_studio(request, make_course, make_user, width):
+    pc = request.getfixturevalue("page" if width == "pc" else "phone_page")
+    author = make_user("instructor", full_name="ครูสมศรี ใจดี")
+    course = make_course(modules=1, lessons=1, instructor=author, title_th="ไลฟ์ขายของ")
+    sign_in(pc, author.username, PASSWORD)
+    pc.goto(f"/studio/modules/{course.modules[0].id}/assignments/new")
+    assert_accessible(pc)
+    pc.get_by_label("ชื่องานปฏิบัติ (ภาษาไทย)").fill("ไลฟ์ขายครั้งแรก")
+    pc.locator("#instructions").fill("ไลฟ์ขายสินค้า **สามชิ้น** แล้วส่งลิงก์ไลฟ์ย้อนหลัง")
+    expect(pc.locator("#preview strong")).to_have_text("สามชิ้น")  # the live preview
+    pc.check("input[name=hand_in][value=links]")
+    pc.uncheck("input[name=hand_in][value=photos]")
+    pc.fill("#c-0-title", "ทักทายผู้ชม")
+    pc.fill("#c-1-title", "ปิดการขาย")
+    pc.select_option("#c-1-type", "levels")
+    pc.fill("#c-1-levels", "0 = ยังไม่ได้ปิด\n2 = ปิดได้บางชิ้น")
+    pc.get_by_role("button", name="ดูตัวอย่าง").click()
+    pc.wait_for_load_state()
+    expect(pc.get_by_role("heading", name="รายการตรวจที่ผู้เรียนจะเห็น")).to_be_visible()
+    shot(pc, f"studio-assignment-{width}")
+    pc.get_by_role("button", name="บันทึกงานปฏิบัติ").click()
+    pc.wait_for_load_state()
+    expect(pc.get_by_text("บันทึกงานปฏิบัติแล้ว")).to_be_visible()
+    assert_accessible(pc)
+    if width == "phone":
+        assert pc.evaluate("document.documentElement.scrollWidth") <= 360
