@@ -36,6 +36,10 @@ UPLOAD_MAX_BYTES = 50 * 1024 * 1024
 # space than this (docs/operations.md, "A full disk").
 STORAGE_WARNING_FREE_BYTES = 1024 * 1024 * 1024
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
+# A course kept on a phone (docs/phones.md): at most this much per course, videos kept only up
+# to this size (a seller's phone is often nearly full, and mobile data is paid by the GB).
+OFFLINE_COURSE_MAX_BYTES = 50 * 1024 * 1024
+OFFLINE_VIDEO_MAX_BYTES = 8 * 1024 * 1024
 # JSON bodies (saved answers): checked before parsing, so a deep or huge body is a clear 400.
 JSON_MAX_BYTES = 256 * 1024
 JSON_MAX_DEPTH = 20

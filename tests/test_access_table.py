@@ -93,6 +93,7 @@ ACCESS: dict[tuple[str, str], tuple] = {
     ("courses.lesson", "GET"):                    (S, 200, 200, 200, 200, 200),
     ("courses.lesson_done", "POST"):              (S, 302, 302, 302, 302, 302),
     ("courses.lesson_viewed", "POST"):            (S, 204, 204, 204, 204, 204),
+    ("courses.offline_manifest", "GET"):          (S, 200, 200, 403, 403, 403),
     ("main.healthz", "GET"):                      (200, 200, 200, 200, 200, 200),
     ("main.home", "GET"):                         (200, 302, 302, 302, 302, 200),
     ("main.manifest", "GET"):                     (200, 200, 200, 200, 200, 200),
