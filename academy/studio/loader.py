@@ -106,10 +106,12 @@ class CourseData:
     assets: dict[str, tuple[bytes, files.Checked]] = field(default_factory=dict)
 
 
-def read_course(path: str | os.PathLike[str]) -> CourseData:
-    """Read and check a course folder completely; raise CourseFormatError on the first problem."""
+def read_course(path: str | os.PathLike[str], label: str | None = None) -> CourseData:
+    """Read and check a course folder completely; raise CourseFormatError on the first problem.
+    Problems name files as `<label>/<path in the folder>` (the folder's own path by default;
+    an uploaded ZIP's folder name for the studio)."""
     root = Path(path)
-    label = os.fspath(path).rstrip("/") or "."
+    label = label or os.fspath(path).rstrip("/") or "."
     if not root.is_dir():
         raise CourseFormatError("is not a folder", label)
     reader = Reader(root, label)
