@@ -425,9 +425,8 @@ def test_round_trip_is_byte_identical(app, tmp_path):
         .decode()
         .startswith("---\nid: first\ntitle:\n  th: บทแรก\n")
     )
-    assert (
-        "summary:\n  th: |-\n    สรุปหลายบรรทัด\n    บรรทัดที่สอง\n" in exported["course.yml"].decode()
-    )
+    # The author's own course.yml comes back (their `|`, not the export's `|-`).
+    assert exported["course.yml"] == (tmp_path / "src" / "test-course" / "course.yml").read_bytes()
 
 
 STARTER = sorted(p for p in (ROOT / "courses").glob("*") if (p / "course.yml").is_file())
@@ -436,6 +435,39 @@ STARTER = sorted(p for p in (ROOT / "courses").glob("*") if (p / "course.yml").i
 @pytest.mark.parametrize("folder", STARTER, ids=[p.name for p in STARTER])
 def test_starter_courses_load_and_round_trip(app, tmp_path, folder):
     _round_trip(tmp_path, folder)
+
+
+@pytest.mark.parametrize("folder", STARTER, ids=[p.name for p in STARTER])
+def test_exporting_a_starter_course_gives_back_its_files_in_git(app, tmp_path, folder):
+    export.export_course(load_course(folder), tmp_path / "out")
+    assert _tree(tmp_path / "out") == _tree(folder)
+
+
+def test_an_edited_course_is_written_anew_under_the_authors_names(app, tmp_path):
+    from academy.studio import services as authoring
+
+    folder = ROOT / "courses" / "tiktok-shop-starter"
+    course = load_course(folder)
+    lesson = services.lesson_by_key(course, "shop-setup-account")
+    module = db.session.get(Module, lesson.module_id)
+    authoring.save_lesson(course, module, lesson, lesson.title_th, lesson.title_en,
+                          lesson.minutes, lesson.body + "\n\nเพิ่มเติม")  # fmt: skip
+    exported = export.course_files(course)
+    original = _tree(folder)
+    assert set(exported) == set(original)  # every name kept
+    changed = [name for name in exported if exported[name] != original[name]]
+    assert changed == ["01-shop-setup/01-seller-account.md"]
+    assert exported[changed[0]].decode().endswith("เพิ่มเติม\n")
+    # Moved below its neighbour: the numbers run again in the new order, the names stay.
+    authoring.move_item(lesson, "down")
+    exported = export.course_files(course)
+    assert {n for n in exported if n.startswith("01-shop-setup/0")} == {
+        "01-shop-setup/01-shop-profile.md", "01-shop-setup/02-seller-account.md",
+        "01-shop-setup/03-shop-setup-quiz.gift",
+    }  # fmt: skip
+    assert (
+        exported["01-shop-setup/01-shop-profile.md"] == original["01-shop-setup/02-shop-profile.md"]
+    )
 
 
 def test_export_refuses_a_folder_with_files(app, tmp_path):

@@ -116,6 +116,25 @@ def test_a_zip_round_trip_updates_the_course_and_keeps_progress(client, make_use
     assert "done" in page and _courses() == 1
 
 
+STARTERS = sorted(p for p in (ROOT / "courses").glob("*") if (p / "course.yml").is_file())
+
+
+@pytest.mark.parametrize("folder", STARTERS, ids=[p.name for p in STARTERS])
+def test_a_studio_round_trip_of_a_starter_course_is_byte_identical_with_git(
+    client, make_user, folder
+):
+    client.login(make_user("instructor"))
+    assert _upload(client, _zip_folder(folder, top=folder.name)).status_code == 302
+    course = services.course_by_slug(folder.name)
+    downloaded = _files_of_zip(client.get(f"/studio/courses/{course.id}/course.zip").data)
+    in_git = {
+        f"{folder.name}/{p.relative_to(folder).as_posix()}": p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+    assert downloaded == in_git
+
+
 def test_check_only_stores_nothing_and_says_what_it_would_do(client, make_user):
     client.login(make_user("instructor"))
     response = _upload(client, _zip_folder(STARTER, top=None), action="check")

@@ -4,6 +4,7 @@ that walks the folder."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -15,6 +16,8 @@ from academy.courses import files, services
 
 # Course folders hold Thai and English texts.
 LANGUAGES = ("th", "en")
+# Module folders and the files in them: 01-name (the number orders them).
+NUMBERED = re.compile(r"^(\d{1,4})-([^/]+)$")
 
 
 class CourseFormatError(ValueError):
@@ -144,6 +147,7 @@ class Reader:
         self.root = root
         self.label = label
         self.keys: dict[str, str] = {}  # id -> the file that used it first
+        self.raw: dict[str, bytes] = {}  # path in the folder -> the bytes as the author wrote them
 
     def name(self, path: Path) -> str:
         return f"{self.label}/{path.relative_to(self.root).as_posix()}"
@@ -154,6 +158,7 @@ class Reader:
             raw = path.read_bytes()
         except OSError as exc:
             raise CourseFormatError(f"cannot be read: {exc.strerror}", source) from None
+        self.raw[path.relative_to(self.root).as_posix()] = raw
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -10,7 +10,6 @@ Writing a course back to a folder is studio/export.py.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from academy.extensions import db
 from academy.quizzes import transfer
 from academy.quizzes.gift import GiftError
 from academy.quizzes.models import Quiz
+from academy.studio import export
 from academy.studio.assignment_files import (
     ASSIGNMENT_SUFFIX,
     AssignmentData,
@@ -39,6 +39,7 @@ from academy.studio.assignment_files import (
 )
 from academy.studio.folder import (
     LANGUAGES,
+    NUMBERED,
     CourseFormatError,
     Reader,
     Yaml,
@@ -48,7 +49,6 @@ from academy.studio.folder import (
 
 # The project's own course folders (`flask academy import-courses`, the demo seed).
 COURSES_DIR = Path(__file__).resolve().parents[2] / "courses"
-NUMBERED = re.compile(r"^(\d{1,4})-([^/]+)$")
 
 
 def course_folders(base: Path = COURSES_DIR) -> list[Path]:
@@ -87,6 +87,7 @@ class ModuleData:
     summary_th: str | None
     summary_en: str | None
     items: list[LessonData | QuizData | AssignmentData] = field(default_factory=list)
+    source: str = ""
 
 
 @dataclass
@@ -104,6 +105,8 @@ class CourseData:
     language: str
     modules: list[ModuleData] = field(default_factory=list)
     assets: dict[str, tuple[bytes, files.Checked]] = field(default_factory=dict)
+    label: str = ""
+    raw: dict[str, bytes] = field(default_factory=dict)  # the text files as read
 
 
 def read_course(path: str | os.PathLike[str], label: str | None = None) -> CourseData:
@@ -153,7 +156,7 @@ def read_course(path: str | os.PathLike[str], label: str | None = None) -> Cours
         slug=slug, title_th=title_th or "", title_en=title_en, summary_th=summary_th,
         summary_en=summary_en, track=track, cover=cover,
         duration_minutes=doc.integer("duration_minutes"), status=status,
-        sequential=sequential, language=language, assets=assets,
+        sequential=sequential, language=language, assets=assets, label=label, raw=reader.raw,
     )  # fmt: skip
 
     for entry in reader.entries(root):
@@ -216,7 +219,7 @@ def _read_module(reader: Reader, folder: Path, course: CourseData) -> ModuleData
     title_th, title_en = doc.pair("title", required=True, limit=services.TITLE_MAX)
     summary_th, summary_en = doc.pair("summary", required=False, limit=None)
     _check_summaries(doc, summary_th, summary_en)
-    module = ModuleData(key, title_th or "", title_en, summary_th, summary_en)
+    module = ModuleData(key, title_th or "", title_en, summary_th, summary_en, source=doc.source)
     items = []
     for entry in reader.entries(folder):
         if entry.name == "module.yml":
@@ -387,5 +390,23 @@ def store_course(data: CourseData) -> Course:
         if key not in keep_modules:
             db.session.delete(module)
     db.session.flush()
+    export.remember_sources(course, _sources(data))
     db.session.expire(course)
     return course
+
+
+def _sources(data: CourseData) -> dict[tuple[str, str], tuple[str, bytes]]:
+    """(kind, key) -> (path in the folder, bytes) of every text file that made an object."""
+    found = {("course", ""): "course.yml"}
+    for module in data.modules:
+        found["module", module.key] = module.source
+        for item in module.items:
+            kind = {LessonData: "lesson", QuizData: "quiz"}.get(type(item), "assignment")
+            found[kind, item.key] = item.source
+    prefix = data.label + "/"
+    out = {}
+    for ident, source in found.items():
+        path = source.removeprefix(prefix)
+        if path in data.raw:
+            out[ident] = (path, data.raw[path])
+    return out
