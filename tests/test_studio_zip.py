@@ -15,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from academy import ROOT
+from academy.core.models import AuditEntry
 from academy.courses import services
 from academy.courses.models import Course, CourseInstructor, Lesson
 from academy.extensions import db
@@ -97,6 +98,10 @@ def test_a_zip_round_trip_updates_the_course_and_keeps_progress(client, make_use
     course = services.course_by_slug("tiktok-shop-starter")
     assert response.location.endswith(f"/studio/courses/{course.id}")
     assert db.session.get(CourseInstructor, (course.id, teacher.id)) is not None
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "course.upload_zip")
+    ).one()
+    assert entry.actor_id == teacher.id and entry.details["created"] is True
     lesson_ids = set(db.session.scalars(select(Lesson.id).where(Lesson.course_id == course.id)))
     learner = make_user()
     client.login(learner)

@@ -23,6 +23,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 
+from academy.core import audit
 from academy.core.errors import ServiceError
 from academy.courses import access, services
 from academy.courses.models import Course, CourseInstructor
@@ -193,4 +194,6 @@ def import_zip(user: Any, data: bytes, *, dry_run: bool) -> Outcome:
     if existing is None:
         db.session.add(CourseInstructor(course_id=course.id, user_id=user.id))
         db.session.flush()
+    # A ZIP replaces a whole course (and may publish it): who did it is worth keeping.
+    audit.record("course.upload_zip", course, created=existing is None, **counts)
     return Outcome(course, course.slug, existing is None, counts)
