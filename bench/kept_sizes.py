@@ -13,8 +13,9 @@ from academy import create_app
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as data:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "DATA_DIR": data,
-                          "WTF_CSRF_ENABLED": False, "PUBLIC_BASE_URL": "http://localhost"})  # fmt: skip
+        config = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "DATA_DIR": data,
+                  "WTF_CSRF_ENABLED": False, "PUBLIC_BASE_URL": "http://localhost"}  # fmt: skip
+        app = create_app(config)
         with app.app_context():
             from academy.auth.models import User
             from academy.auth.services import hash_password, start_session

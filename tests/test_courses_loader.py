@@ -550,3 +550,17 @@ def test_an_ordinary_comment_at_the_top_of_a_quiz_is_not_a_setting(app, tmp_path
     quiz.write_text("// @todo review\n" + quiz.read_text(encoding="utf-8"), encoding="utf-8")
     load_course(folder)
     assert db.session.scalar(select(Quiz.pass_mark).where(Quiz.key == "check")) == 70
+
+
+def test_every_broken_file_is_named_at_once_and_nothing_is_stored(app, runner, tmp_path):
+    folder = write_course(tmp_path)
+    _edit(folder / "01-intro" / "01-first.md", "id: first", "id: [first")
+    (folder / "02-more" / "notes.txt").write_text("ลืมไว้")
+    (folder / "assets" / "bad name.png").write_bytes(PNG)
+    result = runner.invoke(args=["academy", "import-course", str(folder)])
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if ".md:" in line or "/" in line]
+    assert any("assets/bad name.png: file names in assets/" in line for line in lines)
+    assert any("01-intro/01-first.md:3: YAML cannot be read" in line for line in lines)
+    assert any("02-more/notes.txt: unexpected file" in line for line in lines)
+    assert db.session.scalar(select(func.count(Course.id))) == 0

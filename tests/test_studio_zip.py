@@ -171,6 +171,10 @@ def test_a_course_problem_names_its_file_and_line_and_nothing_is_saved(client, m
     page = response.get_data(as_text=True)
     assert "course/01-shop-setup/09-broken.md:3: YAML cannot be read" in page
     assert _courses() == 0
+    # Every broken file at once, one a line, in the check-only run.
+    twice = _zip_of({"course/02-product-photos/09-broken.md": "---\nid: [x\n---\n"}, broken)
+    page = _upload(client, twice, action="check").get_data(as_text=True)
+    assert page.count("<li>course/") == 2 and "02-product-photos/09-broken.md:2:" in page
 
 
 def _symlink_zip() -> bytes:
