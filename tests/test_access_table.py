@@ -68,6 +68,7 @@ ACCESS: dict[tuple[str, str], tuple] = {
     ("classes.detail", "GET"):                    (S, 403, 403, 404, 200, 200),
     ("classes.enrol", "POST"):                    (S, 403, 403, 404, 302, 302),
     ("classes.import_class", "GET"):              (S, 403, 403, 404, 200, 200),
+    ("classes.import_progress", "GET"):           (S, 403, 403, 404, 200, 200),
     ("classes.import_class", "POST"):             (S, 403, 403, 404, 400, 400),
     ("classes.join", "GET"):                      (S, 200, 200, 403, 403, 200),
     ("classes.join", "POST"):                     (S, 400, 400, 403, 403, 400),

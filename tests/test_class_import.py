@@ -226,3 +226,26 @@ def test_sign_in_cards_pdf_has_thai_names(client, setup, make_user, tmp_path):
     assert fields[f"pass-{pupils[0].id}"] in text
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, check=True).stdout.decode()
     assert re.search(r"Pages:\s+2", info)  # 12 cards, 10 per page
+
+
+def test_the_web_import_reports_its_progress_to_the_page(client, setup, app):
+    from pathlib import Path
+
+    from academy.core import progress
+
+    teacher, klass, _c = setup
+    client.login(teacher)
+    token = "ab" * 16
+    url = f"/classes/{klass.id}/import/progress/{token}"
+    assert client.get(url).get_json() == {"done": 0, "total": 0}  # not started yet
+    watched = Path(app.config["DATA_DIR"]) / "progress" / f"class-import-{klass.id}-{token}.json"
+    step = progress.to_file(watched)("import-class: accounts", 200)
+    step(100)
+    assert client.get(url).get_json() == {"done": 100, "total": 200}
+    assert client.get(f"/classes/{klass.id}/import/progress/not-a-token").status_code == 404
+    data = base64.b64encode(GOOD.encode()).decode()
+    response = client.post(
+        f"/classes/{klass.id}/import/confirm", data={"data": data, "progress": token}
+    )
+    assert response.status_code == 200 and users() == 2
+    assert not watched.exists()  # the import is over: nothing left to poll

@@ -53,3 +53,19 @@ def test_stages_end_one_another_and_empty_work_says_nothing(tmp_path):
         first(2)
         bars.start("nothing", 0)(1)
     assert log.read_text() == "restore: files: 2/2 (100%), about 0 s left\n"
+
+
+def test_progress_for_a_web_page_is_a_file_rewritten_every_fiftieth(tmp_path):
+    import json
+
+    from academy.core.progress import read_file, to_file
+
+    path = tmp_path / "import.json"
+    assert read_file(path) == {"label": "", "done": 0, "total": 0}
+    step = to_file(path)("import-class: accounts", 100)
+    seen = [json.loads(path.read_text())["done"]]
+    for _ in range(100):
+        step(1)
+        seen.append(read_file(path)["done"])
+    assert sorted(set(seen)) == list(range(0, 101, 2))
+    assert read_file(path) == {"label": "import-class: accounts", "done": 100, "total": 100}
