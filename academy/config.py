@@ -36,6 +36,15 @@ UPLOAD_MAX_BYTES = 50 * 1024 * 1024
 # space than this (docs/operations.md, "A full disk").
 STORAGE_WARNING_FREE_BYTES = 1024 * 1024 * 1024
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
+# A course kept on a phone (docs/phones.md): at most this much per course, videos kept only up
+# to this size (a seller's phone is often nearly full, and mobile data is paid by the GB).
+OFFLINE_COURSE_MAX_BYTES = 50 * 1024 * 1024
+OFFLINE_VIDEO_MAX_BYTES = 8 * 1024 * 1024
+# A course uploaded to the studio as a ZIP (docs/course-format.md): limits against zip bombs.
+# A starter course is about 60 entries and 1 MB; text compresses about 5 times.
+ZIP_MAX_ENTRIES = 5000
+ZIP_MAX_BYTES = 256 * 1024 * 1024
+ZIP_MAX_RATIO = 100
 # JSON bodies (saved answers): checked before parsing, so a deep or huge body is a clear 400.
 JSON_MAX_BYTES = 256 * 1024
 JSON_MAX_DEPTH = 20

@@ -250,3 +250,26 @@ def test_each_sign_in_card_has_a_qr_of_the_sign_in_page_never_the_password(
     phone = client.application.test_client()
     form = phone.get(f"/sign-in?username={pupils[0].username}").get_data(as_text=True)
     assert f'value="{pupils[0].username}"' in form
+
+
+def test_the_web_import_reports_its_progress_to_the_page(client, setup, app):
+    from pathlib import Path
+
+    from academy.core import progress
+
+    teacher, klass, _c = setup
+    client.login(teacher)
+    token = "ab" * 16
+    url = f"/classes/{klass.id}/import/progress/{token}"
+    assert client.get(url).get_json() == {"done": 0, "total": 0}  # not started yet
+    watched = Path(app.config["DATA_DIR"]) / "progress" / f"class-import-{klass.id}-{token}.json"
+    step = progress.to_file(watched)("import-class: accounts", 200)
+    step(100)
+    assert client.get(url).get_json() == {"done": 100, "total": 200}
+    assert client.get(f"/classes/{klass.id}/import/progress/not-a-token").status_code == 404
+    data = base64.b64encode(GOOD.encode()).decode()
+    response = client.post(
+        f"/classes/{klass.id}/import/confirm", data={"data": data, "progress": token}
+    )
+    assert response.status_code == 200 and users() == 2
+    assert not watched.exists()  # the import is over: nothing left to poll

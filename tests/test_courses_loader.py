@@ -15,7 +15,7 @@ from academy.courses.models import Course, CourseAsset, Lesson, Module, Track
 from academy.extensions import db
 from academy.studio import export
 from academy.studio.loader import CourseFormatError, load_course
-from tests.fixtures.courses import LESSON, round_trip, write_course
+from tests.fixtures.courses import LESSON, round_trip, tree, write_course
 from tests.fixtures.files import PNG
 
 
@@ -326,9 +326,8 @@ def test_round_trip_is_byte_identical(app, tmp_path):
         .decode()
         .startswith("---\nid: first\ntitle:\n  th: บทแรก\n")
     )
-    assert (
-        "summary:\n  th: |-\n    สรุปหลายบรรทัด\n    บรรทัดที่สอง\n" in exported["course.yml"].decode()
-    )
+    # The author's own course.yml comes back (their `|`, not the export's `|-`).
+    assert exported["course.yml"] == (tmp_path / "src" / "test-course" / "course.yml").read_bytes()
 
 
 STARTER = sorted(p for p in (ROOT / "courses").glob("*") if (p / "course.yml").is_file())
@@ -337,6 +336,39 @@ STARTER = sorted(p for p in (ROOT / "courses").glob("*") if (p / "course.yml").i
 @pytest.mark.parametrize("folder", STARTER, ids=[p.name for p in STARTER])
 def test_starter_courses_load_andround_trip(app, tmp_path, folder):
     round_trip(tmp_path, folder)
+
+
+@pytest.mark.parametrize("folder", STARTER, ids=[p.name for p in STARTER])
+def test_exporting_a_starter_course_gives_back_its_files_in_git(app, tmp_path, folder):
+    export.export_course(load_course(folder), tmp_path / "out")
+    assert tree(tmp_path / "out") == tree(folder)
+
+
+def test_an_edited_course_is_written_anew_under_the_authors_names(app, tmp_path):
+    from academy.studio import services as authoring
+
+    folder = ROOT / "courses" / "tiktok-shop-starter"
+    course = load_course(folder)
+    lesson = services.lesson_by_key(course, "shop-setup-account")
+    module = db.session.get(Module, lesson.module_id)
+    authoring.save_lesson(course, module, lesson, lesson.title_th, lesson.title_en,
+                          lesson.minutes, lesson.body + "\n\nเพิ่มเติม")  # fmt: skip
+    exported = export.course_files(course)
+    original = tree(folder)
+    assert set(exported) == set(original)  # every name kept
+    changed = [name for name in exported if exported[name] != original[name]]
+    assert changed == ["01-shop-setup/01-seller-account.md"]
+    assert exported[changed[0]].decode().endswith("เพิ่มเติม\n")
+    # Moved below its neighbour: the numbers run again in the new order, the names stay.
+    authoring.move_item(lesson, "down")
+    exported = export.course_files(course)
+    assert {n for n in exported if n.startswith("01-shop-setup/0")} == {
+        "01-shop-setup/01-shop-profile.md", "01-shop-setup/02-seller-account.md",
+        "01-shop-setup/03-shop-setup-quiz.gift",
+    }  # fmt: skip
+    assert (
+        exported["01-shop-setup/01-shop-profile.md"] == original["01-shop-setup/02-shop-profile.md"]
+    )
 
 
 def test_export_refuses_a_folder_with_files(app, tmp_path):
@@ -419,3 +451,17 @@ def test_an_ordinary_comment_at_the_top_of_a_quiz_is_not_a_setting(app, tmp_path
     quiz.write_text("// @todo review\n" + quiz.read_text(encoding="utf-8"), encoding="utf-8")
     load_course(folder)
     assert db.session.scalar(select(Quiz.pass_mark).where(Quiz.key == "check")) == 70
+
+
+def test_every_broken_file_is_named_at_once_and_nothing_is_stored(app, runner, tmp_path):
+    folder = write_course(tmp_path)
+    _edit(folder / "01-intro" / "01-first.md", "id: first", "id: [first")
+    (folder / "02-more" / "notes.txt").write_text("ลืมไว้")
+    (folder / "assets" / "bad name.png").write_bytes(PNG)
+    result = runner.invoke(args=["academy", "import-course", str(folder)])
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if ".md:" in line or "/" in line]
+    assert any("assets/bad name.png: file names in assets/" in line for line in lines)
+    assert any("01-intro/01-first.md:3: YAML cannot be read" in line for line in lines)
+    assert any("02-more/notes.txt: unexpected file" in line for line in lines)
+    assert db.session.scalar(select(func.count(Course.id))) == 0

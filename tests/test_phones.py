@@ -244,3 +244,217 @@ def test_only_the_learner_may_hide_their_name(
     client.logout()
     page = client.get(f"/verify/{cert.display_code}").get_data(as_text=True)
     assert learner.full_name in page
+
+
+# --- "Keep this course on this phone": the manifest and the queued marks ----------------------
+
+JSON = {"Accept": "application/json"}
+
+
+def _kept_course(make_course, authoring_files: dict[str, bytes] | None = None, **options):
+    """A published course whose first lesson shows the given files (name -> bytes)."""
+    from academy.courses import services
+    from academy.studio import services as authoring
+
+    course = make_course(modules=1, lessons=3, **options)
+    if authoring_files:
+        lesson = course.modules[0].lessons[0]
+        for name, data in authoring_files.items():
+            authoring.add_file(course, name, data)
+        links = "\n\n".join(
+            f"![รูป](assets/{n})" if n.endswith((".png", ".svg")) else f"[ไฟล์](assets/{n})"
+            for n in authoring_files
+        )
+        lesson.body = f"{lesson.body}\n\n{links}"
+        known = {f"assets/{n}" for n in authoring_files}
+        lesson.body_html = services.render_lesson(course.slug, lesson.body, known)
+        from academy.extensions import db
+
+        db.session.commit()
+    return course
+
+
+def _manifest(client, course) -> dict:
+    response = client.get(f"/courses/{course.slug}/offline.json")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+    return response.get_json()
+
+
+def test_manifest_lists_the_pages_and_files_with_their_sizes(client, make_course, make_user, enrol):
+    from tests.fixtures.files import PDF, PNG, SVG
+
+    course = _kept_course(make_course, {"tag.png": PNG, "plan.svg": SVG, "form.pdf": PDF})
+    learner = make_user()
+    enrol(learner, course)
+    client.login(learner)
+    manifest = _manifest(client, course)
+    slug = course.slug
+    assert [p["url"] for p in manifest["pages"]] == [f"/courses/{slug}"] + [
+        f"/courses/{slug}/lessons/m1-l{n}" for n in (1, 2, 3)
+    ]
+    assert manifest["pages"][1]["title"] == "บทเรียน 1.1"
+    files = {f["url"]: f for f in manifest["files"]}
+    assert set(files) == {f"/courses/{slug}/assets/tag.png", f"/courses/{slug}/assets/plan.svg"}
+    served = client.get(f"/courses/{slug}/assets/tag.png")
+    assert files[f"/courses/{slug}/assets/tag.png"]["bytes"] == len(served.data)
+    served.close()
+    # A PDF opens in another app: it needs the network and the phone is told so.
+    assert manifest["left_out"] == [
+        {"url": f"/courses/{slug}/assets/form.pdf", "bytes": len(PDF), "reason": "download"}
+    ]
+    pages = sum(p["bytes"] for p in manifest["pages"])
+    assert manifest["bytes"] == pages + sum(f["bytes"] for f in manifest["files"])
+    assert manifest["fits"] is True and manifest["limit"] == 50 * 1024 * 1024
+    assert _manifest(client, course)["version"] == manifest["version"]
+
+
+def test_manifest_version_changes_when_the_course_changes(client, make_course, make_user, enrol):
+    from academy.courses import services
+    from academy.extensions import db
+    from academy.studio import services as authoring
+    from tests.fixtures.files import PNG
+
+    course = _kept_course(make_course)
+    learner = make_user()
+    enrol(learner, course)
+    client.login(learner)
+    first = _manifest(client, course)["version"]
+    lesson = course.modules[0].lessons[1]
+    lesson.body = lesson.body + "\n\nแก้ไขแล้ว"
+    lesson.body_html = services.render_lesson(course.slug, lesson.body, set())
+    db.session.commit()
+    second = _manifest(client, course)["version"]
+    assert second != first
+    # A file whose content changes under the same name changes the version too.
+    authoring.add_file(course, "tag.png", PNG)
+    lesson.body += "\n\n![](assets/tag.png)"
+    lesson.body_html = services.render_lesson(course.slug, lesson.body, {"assets/tag.png"})
+    db.session.commit()
+    third = _manifest(client, course)["version"]
+    assert third != second
+    # In English the saved pages are English pages: another copy.
+    client.post("/language", data={"language": "en"})
+    assert _manifest(client, course)["version"] != third
+
+
+def test_manifest_keeps_small_videos_and_refuses_a_course_over_the_limit(
+    app, client, make_course, make_user, enrol
+):
+    from academy.courses.models import CourseAsset
+    from academy.extensions import db
+
+    course = _kept_course(make_course)
+    lesson = course.modules[0].lessons[0]
+    for name, size in (("small.mp4", 1000), ("big.mp4", 9 * 1024 * 1024)):
+        db.session.add(
+            CourseAsset(course_id=course.id, path=f"assets/{name}", content_type="video/mp4",
+                        size=size, sha256="0" * 64)
+        )  # fmt: skip
+        lesson.body_html += f'<video src="/courses/{course.slug}/assets/{name}"></video>'
+    db.session.commit()
+    learner = make_user()
+    enrol(learner, course)
+    client.login(learner)
+    manifest = _manifest(client, course)
+    assert [f["url"].rsplit("/", 1)[1] for f in manifest["files"]] == ["small.mp4"]
+    assert manifest["left_out"][0]["reason"] == "large_video"
+    app.config["OFFLINE_COURSE_MAX_BYTES"] = 10_000
+    try:
+        manifest = _manifest(client, course)
+    finally:
+        app.config["OFFLINE_COURSE_MAX_BYTES"] = 50 * 1024 * 1024
+    assert manifest["fits"] is False and manifest["bytes"] > 10_000
+
+
+def test_manifest_of_a_sequential_course_holds_the_open_lessons(
+    client, make_course, make_user, enrol
+):
+    course = _kept_course(make_course, sequential=True)
+    learner = make_user()
+    enrol(learner, course)
+    client.login(learner)
+    manifest = _manifest(client, course)
+    assert [p["url"].rsplit("/", 1)[1] for p in manifest["pages"][1:]] == ["m1-l1"]
+    assert manifest["locked"] == 2
+    client.post(f"/courses/{course.slug}/lessons/m1-l1/done")
+    after = _manifest(client, course)
+    assert len(after["pages"]) == 3 and after["version"] != manifest["version"]
+
+
+def test_manifest_is_for_enrolled_learners_of_open_courses(client, make_course, make_user, enrol):
+    course = _kept_course(make_course)
+    draft = _kept_course(make_course, published=False)
+    learner = make_user()
+    enrol(learner, course)
+    url = f"/courses/{course.slug}/offline.json"
+    # Signed out (a phone whose session ended): the sign-in page, which keep.js recognises.
+    response = client.get(url, headers=JSON)
+    assert response.status_code == 302 and "/sign-in" in response.location
+    client.login(make_user())  # signed in, not enrolled
+    response = client.get(url)
+    assert response.status_code == 403
+    assert response.get_json()["error"] == "ลงทะเบียนเรียนคอร์สนี้ก่อน จึงจะเก็บไว้ในโทรศัพท์ได้"
+    client.login(learner)
+    assert client.get(f"/courses/{draft.slug}/offline.json").status_code == 404
+    assert client.get("/courses/no-such-course/offline.json").status_code == 404
+
+
+def _done_rows(user) -> set[str]:
+    from sqlalchemy import select
+
+    from academy.courses.models import Lesson
+    from academy.extensions import db
+    from academy.progress.models import LessonProgress
+
+    return set(
+        db.session.scalars(
+            select(Lesson.key)
+            .join(LessonProgress, LessonProgress.lesson_id == Lesson.id)
+            .where(LessonProgress.user_id == user.id, LessonProgress.done_at.is_not(None))
+        )
+    )
+
+
+def test_a_queued_mark_is_recorded_and_answers_json(client, make_course, make_user, enrol):
+    course = _kept_course(make_course)
+    learner = make_user()
+    enrol(learner, course)
+    client.login(learner)
+    for key in ("m1-l1", "m1-l2", "m1-l2"):  # sent twice (a retry): recorded once
+        response = client.post(f"/courses/{course.slug}/lessons/{key}/done", headers=JSON)
+        assert response.status_code == 200
+        assert response.get_json() == {"done": True, "message": "บันทึกว่าเรียนจบแล้ว"}
+    assert _done_rows(learner) == {"m1-l1", "m1-l2"}
+
+
+def test_a_queued_mark_for_what_changed_offline_gets_a_reason(
+    client, make_course, make_user, enrol
+):
+    from academy.courses.models import DRAFT, Lesson
+    from academy.extensions import db
+
+    course = _kept_course(make_course)
+    sequential = _kept_course(make_course, sequential=True)
+    learner = make_user()
+    enrol(learner, course)
+    enrol(learner, sequential)
+    client.login(learner)
+    gone = db.session.scalar(
+        db.select(Lesson).where(Lesson.course_id == course.id, Lesson.key == "m1-l3")
+    )
+    db.session.delete(gone)
+    db.session.commit()
+    response = client.post(f"/courses/{course.slug}/lessons/m1-l3/done", headers=JSON)
+    assert response.status_code == 404
+    assert "ไม่มีบทเรียนนี้ในคอร์สแล้ว" in response.get_json()["error"]
+    response = client.post(f"/courses/{sequential.slug}/lessons/m1-l3/done", headers=JSON)
+    assert response.status_code == 403 and "ยังล็อกอยู่" in response.get_json()["error"]
+    course.status = DRAFT
+    db.session.commit()
+    response = client.post(f"/courses/{course.slug}/lessons/m1-l1/done", headers=JSON)
+    assert response.status_code == 404 and "ปิด" in response.get_json()["error"]
+    assert _done_rows(learner) == set()
+    client.logout()
+    response = client.post(f"/courses/{sequential.slug}/lessons/m1-l1/done", headers=JSON)
+    assert response.status_code == 302 and "/sign-in" in response.location

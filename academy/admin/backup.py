@@ -36,6 +36,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 
 from academy.core.clock import utcnow
+from academy.core.progress import Start, begin
 
 FORMAT = "academy-backup"
 FORMAT_VERSION = 1
@@ -137,7 +138,9 @@ def _schema_revision(url: URL) -> str | None:
 # -- backup --------------------------------------------------------------------------------
 
 
-def create_backup(archive: Path, database_uri: str, data_dir: Path, version: str) -> dict:
+def create_backup(
+    archive: Path, database_uri: str, data_dir: Path, version: str, start: Start | None = None
+) -> dict:
     """Write the archive (atomically: a temporary name, renamed when complete); return the
     manifest."""
     archive = Path(archive)
@@ -171,7 +174,10 @@ def create_backup(archive: Path, database_uri: str, data_dir: Path, version: str
                 "pg_dump",
             )
         files = []
-        for path in _data_files(data_dir):
+        found = list(_data_files(data_dir))
+        step = begin(start, "backup: files checked", len(found))
+        for path in found:
+            step(1)
             rel = path.relative_to(data_dir).as_posix()
             files.append({"path": rel, "size": path.stat().st_size, "sha256": _sha256(path)})
         manifest = {
@@ -192,7 +198,9 @@ def create_backup(archive: Path, database_uri: str, data_dir: Path, version: str
             with tarfile.open(partial, "w:gz") as tar:
                 tar.add(manifest_file, arcname=MANIFEST)
                 tar.add(db_file, arcname=db_name)
+                step = begin(start, "backup: files written", len(files))
                 for entry in files:
+                    step(1)
                     tar.add(data_dir / entry["path"], arcname=DATA_PREFIX + entry["path"])
             os.replace(partial, archive)
         finally:
@@ -269,7 +277,12 @@ def _database_has_data(url: URL) -> bool:
 
 
 def restore_backup(
-    archive: Path, database_uri: str, data_dir: Path, *, overwrite: bool = False
+    archive: Path,
+    database_uri: str,
+    data_dir: Path,
+    *,
+    overwrite: bool = False,
+    start: Start | None = None,
 ) -> dict:
     """Put the archive's database and files back. Stop the app servers first."""
     url = make_url(database_uri)
@@ -317,11 +330,11 @@ def restore_backup(
                 env,
                 "pg_restore",
             )
-        _restore_files(workdir / DATA_PREFIX.rstrip("/"), data_dir, manifest)
+        _restore_files(workdir / DATA_PREFIX.rstrip("/"), data_dir, manifest, start)
     return manifest
 
 
-def _restore_files(source: Path, data_dir: Path, manifest: dict) -> None:
+def _restore_files(source: Path, data_dir: Path, manifest: dict, start: Start | None) -> None:
     """Make DATA_DIR hold exactly the archive's files (its folder itself stays: it may be a
     mount point)."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -329,7 +342,9 @@ def _restore_files(source: Path, data_dir: Path, manifest: dict) -> None:
     for path in list(_data_files(data_dir)):
         if path.relative_to(data_dir).as_posix() not in wanted:
             path.unlink()
+    step = begin(start, "restore: files", len(wanted))
     for rel in sorted(wanted):
+        step(1)
         target = data_dir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".restoring")

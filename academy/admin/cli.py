@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from academy.core.cli import academy_cli
+from academy.core.cli import Bars, academy_cli
 
 
 def _audit(action: str, path: Path, manifest: dict) -> None:
@@ -40,12 +40,14 @@ def backup_command(path: Path):
     from academy.core import __version__
 
     try:
-        manifest = create_backup(
-            path,
-            current_app.config["SQLALCHEMY_DATABASE_URI"],
-            Path(current_app.config["DATA_DIR"]),
-            __version__,
-        )
+        with Bars() as bars:
+            manifest = create_backup(
+                path,
+                current_app.config["SQLALCHEMY_DATABASE_URI"],
+                Path(current_app.config["DATA_DIR"]),
+                __version__,
+                bars.start,
+            )
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     _audit("backup.create", path, manifest)
@@ -66,12 +68,14 @@ def restore_command(path: Path, yes: bool):
     db.session.remove()
     db.engine.dispose()
     try:
-        manifest = restore_backup(
-            path,
-            current_app.config["SQLALCHEMY_DATABASE_URI"],
-            Path(current_app.config["DATA_DIR"]),
-            overwrite=yes,
-        )
+        with Bars() as bars:
+            manifest = restore_backup(
+                path,
+                current_app.config["SQLALCHEMY_DATABASE_URI"],
+                Path(current_app.config["DATA_DIR"]),
+                overwrite=yes,
+                start=bars.start,
+            )
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     _audit("backup.restore", path, manifest)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from academy.core.cli import academy_cli, fail
+from academy.core.cli import Bars, academy_cli, fail
 from academy.core.errors import ServiceError
 
 
@@ -48,8 +48,9 @@ def render_certificates_command(limit: int | None, fix_links: bool, base_url: st
     problem = verification.check_base_url(base)
     if problem:
         fail(problem)
-    count = rendering.render_missing(base, limit)
-    fixed = rendering.fix_links(base, limit) if fix_links else 0
+    with Bars() as bars:
+        count = rendering.render_missing(base, limit, bars.start)
+        fixed = rendering.fix_links(base, limit, bars.start) if fix_links else 0
     click.echo(f"rendered {count} certificate(s)")
     if fix_links:
         click.echo(f"rendered {fixed} stored certificate(s) again with links to {base}")

@@ -26,7 +26,7 @@ from flask import (
     has_app_context,
 )
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from academy.certificates.design import (
     ACCENT_RULE,
@@ -46,6 +46,7 @@ from academy.certificates.verification import base_url, configured_base, print_b
 from academy.core.db import utcnow
 from academy.core.i18n import format_date
 from academy.core.pdf import render_pdf
+from academy.core.progress import Start, begin
 from academy.core.qr import qr_data_url
 from academy.core.storage import atomic_write
 from academy.courses.models import Course
@@ -218,11 +219,14 @@ def stored_pdf(
     return path
 
 
-def render_missing(base: str, limit: int | None = None) -> int:
+def render_missing(base: str, limit: int | None = None, start: Start | None = None) -> int:
     """Pre-render every valid certificate whose PDF is not stored yet."""
     count = 0
     query = select(Certificate).where(Certificate.status == VALID).order_by(Certificate.id)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    step = begin(start, "render-certificates: certificates checked", total)
     for certificate in db.session.scalars(query):
+        step(1)
         if not pdf_path(certificate).is_file():
             stored_pdf(certificate, base, authoritative=True)
             count += 1
@@ -231,7 +235,7 @@ def render_missing(base: str, limit: int | None = None) -> int:
     return count
 
 
-def fix_links(base: str, limit: int | None = None) -> int:
+def fix_links(base: str, limit: int | None = None, start: Start | None = None) -> int:
     """Render again every stored PDF whose printed link is not `base` (made before the fix,
     pointing at localhost, or at an old address): after an upgrade, or a change of address."""
     count = 0
@@ -240,7 +244,10 @@ def fix_links(base: str, limit: int | None = None) -> int:
         .where(or_(Certificate.pdf_link_base.is_(None), Certificate.pdf_link_base != base))
         .order_by(Certificate.id)
     )
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    step = begin(start, "render-certificates: links checked", total)
     for certificate in db.session.scalars(query):
+        step(1)
         if pdf_path(certificate).is_file():
             stored_pdf(certificate, base, authoritative=True)
             count += 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from academy.core.cli import academy_cli, fail
+from academy.core.cli import Bars, academy_cli, fail
 from academy.core.csv import write_csv
 from academy.extensions import db
 
@@ -43,7 +43,8 @@ def import_class_command(class_id, csv_file, dry_run, cards, passwords):
     if dry_run:
         db.session.rollback()  # checked only: whatever the check loaded goes
         return
-    created = importer.apply(plan, klass)
+    with Bars() as bars:
+        created = importer.apply(plan, klass, bars.start)
     done = time.perf_counter()
     click.echo(f"{len(created)} learners imported into {klass.name!r} in {done - checked:.2f} s")
     if passwords:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import timedelta
+from pathlib import Path
 
 from flask import (
     Response,
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -37,7 +40,7 @@ from academy.classes.forms import (
     MoveForm,
 )
 from academy.classes.models import Class, ClassMember, School
-from academy.core import audit
+from academy.core import audit, progress
 from academy.core.access import ADMIN, INSTRUCTOR, role_required
 from academy.core.clock import local_date
 from academy.core.db import utcnow
@@ -327,7 +330,15 @@ def confirm_import(class_id: int):
             "classes/import.html", klass=klass, form=ImportForm(), plan=plan, data="",
             web_max=importer.WEB_MAX_ROWS, confirm_form=ConfirmImportForm(),
         ), 400  # fmt: skip
-    created = importer.apply(plan, klass)
+    # The page polls import_progress meanwhile (static/js/classes.js): a few hundred
+    # passwords take a while to hash.
+    token = request.form.get("progress", "")
+    watched = _progress_file(klass, token) if PROGRESS_TOKEN.fullmatch(token) else None
+    try:
+        created = importer.apply(plan, klass, progress.to_file(watched) if watched else None)
+    finally:
+        if watched:
+            watched.unlink(missing_ok=True)
     audit.record(CLASS_IMPORT, klass, learners=len(created))
     return render_template(
         "classes/credentials.html",
@@ -335,6 +346,26 @@ def confirm_import(class_id: int):
         people=[(c.user_id, c.username, c.full_name, c.password) for c in created],
         title=_("%(n)d learner(s) imported", n=len(created)),
     )
+
+
+PROGRESS_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def _progress_file(klass: Class, token: str) -> Path:
+    folder = Path(current_app.config["DATA_DIR"]) / "progress"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"class-import-{klass.id}-{token}.json"
+
+
+@bp.route("/classes/<int:class_id>/import/progress/<token>")
+@role_required(INSTRUCTOR)
+def import_progress(class_id: int, token: str):
+    """How far the import this page started has come: {"done", "total"}."""
+    klass = class_or_404(class_id)
+    if not PROGRESS_TOKEN.fullmatch(token):
+        abort(404)
+    state = progress.read_file(_progress_file(klass, token))
+    return jsonify(done=state["done"], total=state["total"])
 
 
 @bp.route("/classes/<int:class_id>/reset-passwords", methods=["POST"])

@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -26,7 +27,7 @@ from sqlalchemy import select
 from academy.core.errors import ServiceError
 from academy.core.learning import learner_state
 from academy.core.web import SVG_CSP
-from academy.courses import access, files, services
+from academy.courses import access, files, offline, services
 from academy.courses.models import CourseAsset
 from academy.extensions import db
 
@@ -171,9 +172,18 @@ def _previous(items, index):
     return next((items[i] for i in range(index - 1, -1, -1) if not items[i].done), None)
 
 
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
 @bp.route("/courses/<slug>/lessons/<key>/done", methods=["POST"])
 @login_required
 def lesson_done(slug: str, key: str):
+    """The form's POST, or a mark queued on a phone while offline and sent later as JSON
+    (static/js/app.js): that one may arrive after the course changed, so it gets a reason it
+    can show, not a page."""
+    if _wants_json():
+        return _queued_done(slug, key)
     course, lesson = _lesson_context(slug, key)
     state = learner_state(current_user, course)
     items = services.flat_items(services.outline(course, state))
@@ -197,6 +207,44 @@ def lesson_done(slug: str, key: str):
     if following is not None and outline_item_url(following):
         return redirect(outline_item_url(following))
     return redirect(url_for("courses.course", slug=slug))
+
+
+def _queued_done(slug: str, key: str):
+    course = services.course_by_slug(slug)
+    if course is None or not access.may_view(current_user, course):
+        return jsonify(error=_("This course is no longer open, so it was not recorded.")), 404
+    lesson = services.lesson_by_key(course, key)
+    if lesson is None:
+        return jsonify(
+            error=_("This lesson is no longer in the course, so it was not recorded.")
+        ), 404
+    item = next(
+        i
+        for i in services.flat_items(services.outline(course, learner_state(current_user, course)))
+        if i.kind == "lesson" and i.id == lesson.id
+    )
+    if not access.may_open(current_user, course, item):
+        return jsonify(
+            error=_("This lesson is still locked: finish the lessons before it first.")
+        ), 403
+    message = _("Marked as done.")
+    try:
+        services.mark_done(current_user, lesson, course)
+    except ServiceError as exc:
+        return jsonify(error=exc.message), 400
+    return jsonify(done=True, message=message)
+
+
+@bp.route("/courses/<slug>/offline.json")
+@login_required
+def offline_manifest(slug: str):
+    """What a phone fetches to keep this course (static/js/keep.js): enrolled learners only."""
+    course = services.course_by_slug(slug)
+    if course is None or not access.may_view(current_user, course):
+        return jsonify(error=_("This course is no longer open.")), 404
+    if not access.is_enrolled(current_user, course.id):
+        return jsonify(error=_("Enrol in the course to keep it on this phone.")), 403
+    return jsonify(offline.manifest(course, learner_state(current_user, course)))
 
 
 @bp.route("/courses/<slug>/lessons/<key>/viewed", methods=["POST"])

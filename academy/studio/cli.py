@@ -8,7 +8,7 @@ import click
 import yaml
 
 from academy.core import transaction
-from academy.core.cli import academy_cli, fail
+from academy.core.cli import academy_cli, fail, progress
 from academy.courses import services
 from academy.studio import export, loader
 from academy.studio.loader import COURSES_DIR, course_folders
@@ -37,13 +37,15 @@ def import_courses_command(base: Path | None):
     if not folders:
         fail(f"no course folders in {base or COURSES_DIR}")
     _refuse_shared_slugs(folders)
-    for folder in folders:
-        try:
-            with transaction.unit_of_work():  # each course is saved on its own
-                course = loader.load_course(folder)
-        except loader.CourseFormatError as exc:
-            fail(f"{exc}\nstopped: {folder.name} and the courses after it were not imported")
-        click.echo(f"imported {course.slug}: {course.title_th}")
+    with progress("import-courses", len(folders)) as step:
+        for folder in folders:
+            try:
+                with transaction.unit_of_work():  # each course is saved on its own
+                    course = loader.load_course(folder)
+            except loader.CourseFormatError as exc:
+                fail(f"{exc}\nstopped: {folder.name} and the courses after it were not imported")
+            step(1)
+            click.echo(f"imported {course.slug}: {course.title_th}")
 
 
 def _refuse_shared_slugs(folders: list[Path]) -> None:

@@ -103,7 +103,12 @@ def _upload(field) -> tuple[str, bytes] | None:
     storage = field.data
     if storage is None or not getattr(storage, "filename", ""):
         return None
-    return storage.filename, storage.read()
+    try:
+        return storage.filename, storage.read()
+    finally:
+        # A large upload is spooled to a temporary file: closed now, not when the garbage
+        # collector finds it.
+        storage.close()
 
 
 # Where a quiz of the outline links to (and "add a quiz" leads), while the editor is there.

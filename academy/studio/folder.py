@@ -4,8 +4,10 @@ that walks the folder."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 import yaml
@@ -13,8 +15,12 @@ import yaml
 from academy.core.markdown import render_markdown
 from academy.courses import files, services
 
+T = TypeVar("T")
+
 # Course folders hold Thai and English texts.
 LANGUAGES = ("th", "en")
+# Module folders and the files in them: 01-name (the number orders them).
+NUMBERED = re.compile(r"^(\d{1,4})-([^/]+)$")
 
 
 class CourseFormatError(ValueError):
@@ -26,6 +32,19 @@ class CourseFormatError(ValueError):
         self.reason = reason
         self.source = source
         self.line = line
+
+
+class CourseFormatErrors(CourseFormatError):
+    """Several files of a folder have problems; str() is one `<file>:<line>: <reason>` a line,
+    so a dry run lists them all at once."""
+
+    def __init__(self, problems: list[CourseFormatError]) -> None:
+        first = problems[0]
+        super().__init__(first.reason, first.source, first.line)
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(ValueError.__str__(p) for p in self.problems)
 
 
 class Yaml:
@@ -144,6 +163,23 @@ class Reader:
         self.root = root
         self.label = label
         self.keys: dict[str, str] = {}  # id -> the file that used it first
+        self.raw: dict[str, bytes] = {}  # path in the folder -> the bytes as the author wrote them
+        self.problems: list[CourseFormatError] = []  # of files read on past a problem
+
+    def collect(self, read: Callable[..., T], *args: Any) -> T | None:
+        """`read(*args)`, or None with its problem kept: one file's problem does not hide the
+        next file's (the problems are raised together at the end, course_problems)."""
+        try:
+            return read(*args)
+        except CourseFormatError as exc:
+            self.problems.append(exc)
+            return None
+
+    def raise_problems(self) -> None:
+        if len(self.problems) == 1:
+            raise self.problems[0]
+        if self.problems:
+            raise CourseFormatErrors(self.problems)
 
     def name(self, path: Path) -> str:
         return f"{self.label}/{path.relative_to(self.root).as_posix()}"
@@ -154,6 +190,7 @@ class Reader:
             raw = path.read_bytes()
         except OSError as exc:
             raise CourseFormatError(f"cannot be read: {exc.strerror}", source) from None
+        self.raw[path.relative_to(self.root).as_posix()] = raw
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -77,6 +77,16 @@ class FileForm(FlaskForm):
     )
 
 
+class CourseZipForm(FlaskForm):
+    file = FileField(
+        _l("Course ZIP"),
+        description=_l(
+            "A ZIP of a course folder, as “Download as ZIP” or `export-course` makes it "
+            "(at most 64 MB)."
+        ),
+    )
+
+
 class InstructorForm(FlaskForm):
     username = StringField(
         _l("Username of the instructor"),

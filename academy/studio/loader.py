@@ -10,7 +10,6 @@ Writing a course back to a folder is studio/export.py.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from academy.extensions import db
 from academy.quizzes import transfer
 from academy.quizzes.gift import GiftError
 from academy.quizzes.models import Quiz
+from academy.studio import export
 from academy.studio.assignment_files import (
     ASSIGNMENT_SUFFIX,
     AssignmentData,
@@ -39,6 +39,7 @@ from academy.studio.assignment_files import (
 )
 from academy.studio.folder import (
     LANGUAGES,
+    NUMBERED,
     CourseFormatError,
     Reader,
     Yaml,
@@ -48,7 +49,6 @@ from academy.studio.folder import (
 
 # The project's own course folders (`flask academy import-courses`, the demo seed).
 COURSES_DIR = Path(__file__).resolve().parents[2] / "courses"
-NUMBERED = re.compile(r"^(\d{1,4})-([^/]+)$")
 
 
 def course_folders(base: Path = COURSES_DIR) -> list[Path]:
@@ -87,6 +87,7 @@ class ModuleData:
     summary_th: str | None
     summary_en: str | None
     items: list[LessonData | QuizData | AssignmentData] = field(default_factory=list)
+    source: str = ""
 
 
 @dataclass
@@ -104,12 +105,17 @@ class CourseData:
     language: str
     modules: list[ModuleData] = field(default_factory=list)
     assets: dict[str, tuple[bytes, files.Checked]] = field(default_factory=dict)
+    label: str = ""
+    raw: dict[str, bytes] = field(default_factory=dict)  # the text files as read
 
 
-def read_course(path: str | os.PathLike[str]) -> CourseData:
-    """Read and check a course folder completely; raise CourseFormatError on the first problem."""
+def read_course(path: str | os.PathLike[str], label: str | None = None) -> CourseData:
+    """Read and check a course folder completely; raise CourseFormatError naming every problem
+    (of course.yml: the first; of the other files: each file's first).
+    Problems name files as `<label>/<path in the folder>` (the folder's own path by default;
+    an uploaded ZIP's folder name for the studio)."""
     root = Path(path)
-    label = os.fspath(path).rstrip("/") or "."
+    label = label or os.fspath(path).rstrip("/") or "."
     if not root.is_dir():
         raise CourseFormatError("is not a folder", label)
     reader = Reader(root, label)
@@ -117,57 +123,65 @@ def read_course(path: str | os.PathLike[str]) -> CourseData:
         raise CourseFormatError("course.yml is missing", label)
 
     assets = _read_assets(reader)
-    doc = Yaml(reader.read_text(root / "course.yml"), reader.name(root / "course.yml"))
-    doc.only(("slug", "title", "summary", "track", "cover", "duration_minutes", "status",
-              "sequential", "language"))  # fmt: skip
-    slug = doc.data.get("slug")
-    if not isinstance(slug, str) or not services.SLUG_RULE.match(slug):
-        raise doc.fail("'slug' must be 1-64 characters of a-z 0-9 - _", "slug")
-    title_th, title_en = doc.pair("title", required=True, limit=services.TITLE_MAX)
-    summary_th, summary_en = doc.pair("summary", required=False, limit=None)
-    _check_summaries(doc, summary_th, summary_en)
-    track = doc.text("track")
-    if track is not None and services.track_by_slug(track) is None:
-        known = ", ".join(t.slug for t in services.list_tracks())
-        raise doc.fail(f"unknown track '{track}' (known: {known})", "track")
-    cover = doc.text("cover")
-    if cover is not None:
-        if ".." in cover.split("/"):
-            raise doc.fail("'cover' must not leave the course folder (..)", "cover")
-        if cover not in assets:
-            raise doc.fail(f"'cover': {cover} is not a file in assets/", "cover")
-        if not assets[cover][1].is_image:
-            raise doc.fail(f"'cover': {cover} is not an image", "cover")
-    status = doc.data.get("status", DRAFT)
-    if status not in (DRAFT, PUBLISHED):
-        raise doc.fail("'status' must be draft or published", "status")
-    sequential = doc.data.get("sequential", False)
-    if not isinstance(sequential, bool):
-        raise doc.fail("'sequential' must be true or false", "sequential")
-    language = doc.data.get("language", "th")
-    if language not in LANGUAGES:
-        raise doc.fail("'language' must be th or en", "language")
-    data = CourseData(
-        slug=slug, title_th=title_th or "", title_en=title_en, summary_th=summary_th,
-        summary_en=summary_en, track=track, cover=cover,
-        duration_minutes=doc.integer("duration_minutes"), status=status,
-        sequential=sequential, language=language, assets=assets,
-    )  # fmt: skip
+    # A problem of course.yml stops the reading; the files' problems found before it (a
+    # refused cover image) are listed first, since they may be its cause.
+    try:
+        doc = Yaml(reader.read_text(root / "course.yml"), reader.name(root / "course.yml"))
+        doc.only(("slug", "title", "summary", "track", "cover", "duration_minutes", "status",
+                  "sequential", "language"))  # fmt: skip
+        slug = doc.data.get("slug")
+        if not isinstance(slug, str) or not services.SLUG_RULE.match(slug):
+            raise doc.fail("'slug' must be 1-64 characters of a-z 0-9 - _", "slug")
+        title_th, title_en = doc.pair("title", required=True, limit=services.TITLE_MAX)
+        summary_th, summary_en = doc.pair("summary", required=False, limit=None)
+        _check_summaries(doc, summary_th, summary_en)
+        track = doc.text("track")
+        if track is not None and services.track_by_slug(track) is None:
+            known = ", ".join(t.slug for t in services.list_tracks())
+            raise doc.fail(f"unknown track '{track}' (known: {known})", "track")
+        cover = doc.text("cover")
+        if cover is not None:
+            if ".." in cover.split("/"):
+                raise doc.fail("'cover' must not leave the course folder (..)", "cover")
+            if cover not in assets:
+                raise doc.fail(f"'cover': {cover} is not a file in assets/", "cover")
+            if not assets[cover][1].is_image:
+                raise doc.fail(f"'cover': {cover} is not an image", "cover")
+        status = doc.data.get("status", DRAFT)
+        if status not in (DRAFT, PUBLISHED):
+            raise doc.fail("'status' must be draft or published", "status")
+        sequential = doc.data.get("sequential", False)
+        if not isinstance(sequential, bool):
+            raise doc.fail("'sequential' must be true or false", "sequential")
+        language = doc.data.get("language", "th")
+        if language not in LANGUAGES:
+            raise doc.fail("'language' must be th or en", "language")
+        data = CourseData(
+            slug=slug, title_th=title_th or "", title_en=title_en, summary_th=summary_th,
+            summary_en=summary_en, track=track, cover=cover,
+            duration_minutes=doc.integer("duration_minutes"), status=status,
+            sequential=sequential, language=language, assets=assets, label=label, raw=reader.raw,
+        )  # fmt: skip
 
-    for entry in reader.entries(root):
-        if entry.name in ("course.yml", "assets"):
-            continue
-        match = NUMBERED.match(entry.name)
-        if not entry.is_dir() or not match:
-            raise CourseFormatError(
-                "unexpected file: a course folder holds course.yml, assets/ and numbered "
-                "module folders (01-name/)",
-                reader.name(entry),
-            )
-    modules = [e for e in reader.entries(root) if e.is_dir() and NUMBERED.match(e.name)]
-    modules.sort(key=lambda p: (int(NUMBERED.match(p.name).group(1)), p.name))
-    for folder in modules:
-        data.modules.append(_read_module(reader, folder, data))
+        for entry in reader.entries(root):
+            if entry.name in ("course.yml", "assets"):
+                continue
+            match = NUMBERED.match(entry.name)
+            if not entry.is_dir() or not match:
+                reader.problems.append(CourseFormatError(
+                    "unexpected file: a course folder holds course.yml, assets/ and numbered "
+                    "module folders (01-name/)",
+                    reader.name(entry),
+                ))  # fmt: skip
+        modules = [e for e in reader.entries(root) if e.is_dir() and NUMBERED.match(e.name)]
+        modules.sort(key=lambda p: (int(NUMBERED.match(p.name).group(1)), p.name))
+        for folder in modules:
+            module = reader.collect(_read_module, reader, folder, data)
+            if module is not None:
+                data.modules.append(module)
+    except CourseFormatError as exc:
+        reader.problems.append(exc)
+    reader.raise_problems()
     return data
 
 
@@ -184,23 +198,26 @@ def _read_assets(reader: Reader) -> dict[str, tuple[bytes, files.Checked]]:
             if name.startswith("."):
                 continue
             path = Path(dirpath) / name
-            relative = path.relative_to(reader.root).as_posix()
-            source = reader.name(path)
-            if path.is_symlink() or not path.is_file():
-                raise CourseFormatError(
-                    "links and special files are not allowed in assets/", source
-                )
-            if files.safe_asset_path(relative) is None:
-                raise CourseFormatError(
-                    "file names in assets/ may use only A-Z a-z 0-9 . _ - (no spaces)", source
-                )
-            data = path.read_bytes()
-            try:
-                checked = files.check_file(name, data)
-            except files.FileRefused as exc:
-                raise CourseFormatError(str(exc), source) from None
-            found[relative] = (data, checked)
+            checked = reader.collect(_read_asset, reader, path)
+            if checked is not None:
+                found[path.relative_to(reader.root).as_posix()] = checked
     return found
+
+
+def _read_asset(reader: Reader, path: Path) -> tuple[bytes, files.Checked]:
+    relative = path.relative_to(reader.root).as_posix()
+    source = reader.name(path)
+    if path.is_symlink() or not path.is_file():
+        raise CourseFormatError("links and special files are not allowed in assets/", source)
+    if files.safe_asset_path(relative) is None:
+        raise CourseFormatError(
+            "file names in assets/ may use only A-Z a-z 0-9 . _ - (no spaces)", source
+        )
+    data = path.read_bytes()
+    try:
+        return data, files.check_file(path.name, data)
+    except files.FileRefused as exc:
+        raise CourseFormatError(str(exc), source) from None
 
 
 def _read_module(reader: Reader, folder: Path, course: CourseData) -> ModuleData:
@@ -214,26 +231,29 @@ def _read_module(reader: Reader, folder: Path, course: CourseData) -> ModuleData
     title_th, title_en = doc.pair("title", required=True, limit=services.TITLE_MAX)
     summary_th, summary_en = doc.pair("summary", required=False, limit=None)
     _check_summaries(doc, summary_th, summary_en)
-    module = ModuleData(key, title_th or "", title_en, summary_th, summary_en)
+    module = ModuleData(key, title_th or "", title_en, summary_th, summary_en, source=doc.source)
     items = []
     for entry in reader.entries(folder):
         if entry.name == "module.yml":
             continue
         match = NUMBERED.match(entry.name)
         if not match or not entry.is_file() or entry.suffix not in (".md", ".gift"):
-            raise CourseFormatError(
+            reader.problems.append(CourseFormatError(
                 "unexpected file: a module folder holds module.yml, numbered lessons "
                 "(01-name.md), quizzes (02-name.gift) and assignments (03-name.assignment.md)",
                 reader.name(entry),
-            )
+            ))  # fmt: skip
+            continue
         items.append((int(match.group(1)), entry.name, entry))
     for _number, _name, entry in sorted(items):
         if entry.name.endswith(ASSIGNMENT_SUFFIX):
-            module.items.append(read_assignment(reader, entry, course.assets))
+            item = reader.collect(read_assignment, reader, entry, course.assets)
         elif entry.suffix == ".md":
-            module.items.append(_read_lesson(reader, entry, course))
+            item = reader.collect(_read_lesson, reader, entry, course)
         else:
-            module.items.append(_read_quiz(reader, entry))
+            item = reader.collect(_read_quiz, reader, entry)
+        if item is not None:
+            module.items.append(item)
     return module
 
 
@@ -385,5 +405,23 @@ def store_course(data: CourseData) -> Course:
         if key not in keep_modules:
             db.session.delete(module)
     db.session.flush()
+    export.remember_sources(course, _sources(data))
     db.session.expire(course)
     return course
+
+
+def _sources(data: CourseData) -> dict[tuple[str, str], tuple[str, bytes]]:
+    """(kind, key) -> (path in the folder, bytes) of every text file that made an object."""
+    found = {("course", ""): "course.yml"}
+    for module in data.modules:
+        found["module", module.key] = module.source
+        for item in module.items:
+            kind = {LessonData: "lesson", QuizData: "quiz"}.get(type(item), "assignment")
+            found[kind, item.key] = item.source
+    prefix = data.label + "/"
+    out = {}
+    for ident, source in found.items():
+        path = source.removeprefix(prefix)
+        if path in data.raw:
+            out[ident] = (path, data.raw[path])
+    return out

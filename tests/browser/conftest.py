@@ -107,9 +107,20 @@ def sw_page(browser, live_server):
     yield from _pc_page(browser, live_server, service_workers="allow")
 
 
-def _pc_page(browser, live_server, service_workers: str):
+@pytest.fixture
+def sw_phone_page(browser, live_server):
+    """As `sw_page`, in a 360 px phone context (touch, mobile viewport)."""
+    yield from _pc_page(
+        browser, live_server, service_workers="allow", viewport=PHONE, is_mobile=True,
+        has_touch=True,
+    )  # fmt: skip
+
+
+def _pc_page(browser, live_server, service_workers: str, viewport=PC, **options):
     context = _on_suite_clock(
-        browser.new_context(viewport=PC, base_url=live_server, service_workers=service_workers)
+        browser.new_context(
+            viewport=viewport, base_url=live_server, service_workers=service_workers, **options
+        )
     )
     page = context.new_page()
     dialogs: list[str] = []

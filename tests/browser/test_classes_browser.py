@@ -123,3 +123,38 @@ def test_admin_pages_and_reports_are_accessible(request, classroom, make_user, w
     assert page.locator("svg title").first.text_content().startswith("อัตราการเรียนจบ")
     assert page.get_by_role("table", name="ตามวิชา").is_visible()
     assert outside == []
+
+
+def test_the_web_import_shows_its_progress_while_the_server_works(
+    phone_page, make_user, make_class, tmp_path
+):
+    page = phone_page
+    teacher = make_user("instructor")
+    klass = make_class(instructor=teacher)
+    source = tmp_path / "class.csv"
+    source.write_text("username,full_name\nmalee.k,มาลี ใจดี\nsomsak.p,สมศักดิ์ พากเพียร\n")
+    sign_in(page, teacher.username, PASSWORD)
+    page.goto(f"/classes/{klass.id}/import")
+    page.locator("input[type=file]").set_input_files(str(source))
+    page.get_by_role("button", name="ตรวจไฟล์ (ยังไม่บันทึกอะไร)").click()
+    # The page as it is while the server works: the test holds the post back (a listener
+    # after classes.js's), so the check does not race however fast two passwords hash.
+    page.evaluate(
+        "document.getElementById('import-confirm')"
+        ".addEventListener('submit', (e) => e.preventDefault())"
+    )
+    with page.expect_request("**/import/progress/*") as poll:
+        page.get_by_role("button", name="นำเข้าผู้เรียน 2 คน").click()
+    status = page.locator(".import-progress")
+    assert status.is_visible() and status.inner_text().strip() == "กำลังสร้างบัญชี: 0 จาก 2…"
+    assert page.get_by_role("button", name="นำเข้าผู้เรียน 2 คน").is_disabled()  # once only
+    token = poll.value.url.rsplit("/", 1)[1]
+    assert page.locator("input[name=progress]").input_value() == token
+    shots = Path(os.environ.get("ACADEMY_SHOTS", "/tmp/academy-shots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "class-import-progress-360.png"), full_page=True)
+    with page.expect_navigation():
+        page.evaluate(
+            "HTMLFormElement.prototype.submit.call(document.getElementById('import-confirm'))"
+        )
+    assert page.get_by_role("heading", name="นำเข้าผู้เรียน 2 คนแล้ว").is_visible()
