@@ -5,6 +5,7 @@ real database with real Pillow."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC
 
 import pytest
@@ -816,6 +817,31 @@ def test_the_dashboard_page_links_the_feedback(app, client, setup):
     board = client.get("/dashboard").get_data(as_text=True)
     assert f'href="/assignments/{assignment.id}#hand-in-head"' in board
     assert "ต้องแก้ไข" in board  # "Needs changes", in Thai by default
+
+
+def test_the_dashboard_shows_each_assignment_with_its_state_on_its_course(
+    app, client, setup, make_assignment
+):
+    course, assignment, learner, coach, _author = setup
+    second = make_assignment(course, kinds=("text",))
+    client.login(learner)
+    client.set_cookie("lang", "en")
+
+    def states() -> list[tuple[int, str]]:
+        board = client.get("/dashboard").get_data(as_text=True)
+        shown = re.findall(
+            r'<li><a href="/assignments/(\d+)">[^<]*</a> <span class="badge state-\w+">([^<]+)</span>',
+            board,
+        )
+        return [(int(a), state) for a, state in shown]
+
+    assert states() == [(assignment.id, "Not handed in"), (second.id, "Not handed in")]
+    first = hand_in(learner, assignment, token="a")
+    assert states()[0] == (assignment.id, "Waiting for review")
+    review(coach, first, NOT_YET, passed=False)
+    assert states()[0] == (assignment.id, "Needs changes")
+    review(coach, hand_in(learner, assignment, token="b"))
+    assert states() == [(assignment.id, "Passed"), (second.id, "Not handed in")]
 
 
 def test_the_queue_filters_by_course(app, client, setup, make_course, make_assignment):

@@ -95,10 +95,14 @@ def _certificates_url() -> str | None:
 @login_required
 def dashboard():
     board = queries.dashboard(current_user)
+    practice: dict[int, list] = {}
+    for assignment, course, state in assignments.my_assignments(current_user):
+        practice.setdefault(course.id, []).append((assignment, state))
     return render_template(
         "progress/dashboard.html",
         board=board,
         feedback=assignments.feedback(current_user),
+        practice=practice,
         item_url=item_url,
         course_url=course_url,
         certificates_url=_certificates_url(),
