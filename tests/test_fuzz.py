@@ -21,8 +21,8 @@ from academy.classes import importer
 from academy.classes.models import Class, ClassMember
 from academy.core.errors import ServiceError
 from academy.extensions import db
+from tests.fixtures.access_table import ACCESS, QUERY
 from tests.fixtures.hardening import endpoint_rules, fill_url
-from tests.test_access_table import ACCESS, QUERY
 
 NASTY = [
     "",

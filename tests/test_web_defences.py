@@ -11,9 +11,9 @@ import pytest
 
 from academy import ROOT, create_app
 from academy.core.web import CSP, SVG_CSP
+from tests.fixtures.access_table import ACCESS, QUERY
 from tests.fixtures.auth import PASSWORD
 from tests.fixtures.hardening import endpoint_rules, fill_url
-from tests.test_access_table import ACCESS, QUERY
 
 POSTS = sorted(key for key in ACCESS if key[1] != "GET")
 GETS = sorted(key for key in ACCESS if key[1] == "GET")
