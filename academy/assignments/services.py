@@ -63,26 +63,32 @@ _OUTLINE_ASSIGNMENTS = (
 # The learner's states return plain tuples: on the table, a Core select skips the ORM's
 # per-statement work.
 _submission = Submission.__table__
-_NEWEST = (
-    select(_submission.c.assignment_id, func.max(_submission.c.version).label("version"))
-    .where(
-        _submission.c.user_id == bindparam("user_id"),
-        _submission.c.course_id == bindparam("course_id"),
+
+
+def _latest_states(*where: Any) -> Any:
+    """(assignment_id, status) of the learner's newest hand-in of each assignment, narrowed by
+    `where` (a course for the outline; nothing for the dashboard's every course)."""
+    newest = (
+        select(_submission.c.assignment_id, func.max(_submission.c.version).label("version"))
+        .where(_submission.c.user_id == bindparam("user_id"), *where)
+        .group_by(_submission.c.assignment_id)
+        .subquery()
     )
-    .group_by(_submission.c.assignment_id)
-    .subquery()
-)
-_STATES = (
-    select(_submission.c.assignment_id, _submission.c.status)
-    .join(
-        _NEWEST,
-        and_(
-            _submission.c.assignment_id == _NEWEST.c.assignment_id,
-            _submission.c.version == _NEWEST.c.version,
-        ),
+    return (
+        select(_submission.c.assignment_id, _submission.c.status)
+        .join(
+            newest,
+            and_(
+                _submission.c.assignment_id == newest.c.assignment_id,
+                _submission.c.version == newest.c.version,
+            ),
+        )
+        .where(_submission.c.user_id == bindparam("user_id"))
     )
-    .where(_submission.c.user_id == bindparam("user_id"))
-)
+
+
+_STATES = _latest_states(_submission.c.course_id == bindparam("course_id"))
+_STATE_ANY = _latest_states().subquery()
 
 
 def outline_items(course: Course) -> list[tuple[int | None, int, str, int, str, Assignment]]:
@@ -422,27 +428,6 @@ def review_queue(
         query = query.where(Submission.course_id == course_id)
     query = query.options(selectinload(Submission.assignment), selectinload(Submission.photos))
     return list(db.session.scalars(query.order_by(Submission.submitted_at, Submission.id)))
-
-
-# The newest hand-in of each of a learner's assignments, whatever the course.
-_NEWEST_ANY = (
-    select(_submission.c.assignment_id, func.max(_submission.c.version).label("version"))
-    .where(_submission.c.user_id == bindparam("user_id"))
-    .group_by(_submission.c.assignment_id)
-    .subquery()
-)
-_STATE_ANY = (
-    select(_submission.c.assignment_id, _submission.c.status)
-    .join(
-        _NEWEST_ANY,
-        and_(
-            _submission.c.assignment_id == _NEWEST_ANY.c.assignment_id,
-            _submission.c.version == _NEWEST_ANY.c.version,
-        ),
-    )
-    .where(_submission.c.user_id == bindparam("user_id"))
-    .subquery()
-)
 
 
 def my_assignments(user: User) -> list[tuple[Assignment, Course, str]]:
