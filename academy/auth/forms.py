@@ -51,12 +51,9 @@ class RegisterForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(
-        _l("Current password"),
-        validators=[required(), max_length(PASSWORD_MAX)],
-        render_kw={"autocomplete": "current-password"},
-    )
+class _NewPasswordForm(FlaskForm):
+    """A new password typed twice: changing one's own, or setting one with a recovery code."""
+
     password = PasswordField(
         _l("New password"),
         validators=[required(), length(PASSWORD_MIN, PASSWORD_MAX)],
@@ -67,6 +64,14 @@ class ChangePasswordForm(FlaskForm):
         _l("New password again"),
         validators=[required(), EqualTo("password", message=_l("The two passwords differ."))],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ChangePasswordForm(_NewPasswordForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[required(), max_length(PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
     )
 
 
@@ -91,7 +96,7 @@ class NewPersonForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Optional(), max_length(32)])
 
 
-class RecoverForm(FlaskForm):
+class RecoverForm(_NewPasswordForm):
     username = StringField(
         _l("Username"),
         validators=[required(), max_length(64)],
@@ -104,17 +109,6 @@ class RecoverForm(FlaskForm):
         render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters",
                    "spellcheck": "false"},
     )  # fmt: skip
-    password = PasswordField(
-        _l("New password"),
-        validators=[required(), length(PASSWORD_MIN, PASSWORD_MAX)],
-        description=_l("At least 8 characters."),
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("New password again"),
-        validators=[required(), EqualTo("password", message=_l("The two passwords differ."))],
-        render_kw={"autocomplete": "new-password"},
-    )
 
 
 class ConfirmForm(FlaskForm):
