@@ -19,7 +19,10 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from academy.core import __version__  # noqa: F401 - the version lives with the shared code
+from academy.core import (
+    __version__,  # noqa: F401 - the version lives with the shared code
+    memory,
+)
 from academy.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +47,12 @@ FEATURES = (
 )
 
 
-def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+def create_app(
+    config: dict[str, Any] | None = None, instance_path: str | None = None, *, serving: bool = False
+) -> Flask:
+    """The app. `serving=True` builds it only to answer requests (the servers' `wsgi:served`):
+    it leaves out the `flask db` commands, whose Flask-Migrate brings alembic, mako and
+    pygments, about 11 MB in every worker that never migrates."""
     instance_path = (
         instance_path or os.environ.get("ACADEMY_INSTANCE_PATH") or str(ROOT / "instance")
     )
@@ -58,9 +66,10 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         app.config.update(config)
 
     _configure_logging(app)
+    memory.give_back_large_blocks()
     _configure_paths_and_secret(app)
     _configure_database(app)
-    _init_extensions(app)
+    _init_extensions(app, commands=not serving)
     _register_features(app)
     _register_web(app)
     return app
@@ -113,16 +122,19 @@ def _configure_database(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
-def _init_extensions(app: Flask) -> None:
+def _init_extensions(app: Flask, *, commands: bool) -> None:
     from academy.core import assets, i18n, transaction
     from academy.core.db import configure_sqlite
     from academy.core.i18n import select_locale
-    from academy.extensions import babel, csrf, db, login_manager, migrate
+    from academy.extensions import babel, csrf, db, login_manager
 
     db.init_app(app)
-    migrate.init_app(
-        app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True
-    )
+    if commands:
+        from flask_migrate import Migrate
+
+        Migrate(
+            app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True
+        )
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"

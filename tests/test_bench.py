@@ -56,3 +56,18 @@ def test_aims_read_each_page_against_the_ceiling_at_the_same_connections():
     assert found["lesson: req/s at 40 vs 16"] == ("83%", False)  # lost more than a tenth
     assert found["lesson: p99 at 40"] == ("300 ms", False)
     assert found["server memory at rest (PSS)"] == ("130 MB", False)
+
+
+def test_memory_after_the_load_is_read_against_the_memory_at_rest():
+    from bench.__main__ import Result, aims
+
+    def found(after_mb):
+        rows = [("sqlite", Result("idle", pss_mb=150, scenario="idle")),
+                ("sqlite", Result("lesson", rps=500, pss_mb=230, connections=16, scenario="lesson")),
+                ("sqlite", Result("after", pss_mb=after_mb, scenario="after"))]  # fmt: skip
+        return {a.what: (a.measured, a.met) for a in aims(rows, [], None)}
+
+    assert found(170)["server memory after the load (PSS)"] == ("170 MB (113%)", True)
+    assert found(200)["server memory after the load (PSS)"] == ("200 MB (133%)", False)
+    # The reading after the load is not the peak under it.
+    assert found(200)["server memory under load (peak PSS)"][0] == "230 MB"

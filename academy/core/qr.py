@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import base64
 
-import qrcode
-import qrcode.constants
-import qrcode.image.svg
 from flask import current_app, has_request_context, request
 from markupsafe import Markup
 
@@ -25,6 +22,12 @@ def public_base() -> str | None:
 
 
 def _svg(text: str, border: int) -> bytes:
+    # Imported on the first QR code: qrcode with its SVG writer is about 4 MB a worker that
+    # most workers, serving lessons, never need.
+    import qrcode
+    import qrcode.constants
+    import qrcode.image.svg
+
     # M (15% may be lost): a poster behind a smudged laminate or a card in a pocket still reads.
     image = qrcode.make(
         text,
