@@ -115,6 +115,12 @@ def _configure_database(app: Flask) -> None:
         )
     app.config["SQLALCHEMY_DATABASE_URI"] = url.render_as_string(hide_password=False)
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if url.get_backend_name() == "sqlite":
+        from academy.core.db import QueuedWriterConnection
+
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("factory", QueuedWriterConnection)
+        options["connect_args"] = connect_args
     if url.get_backend_name() == "postgresql":
         options.setdefault("pool_pre_ping", True)
         options.setdefault("pool_size", 5)

@@ -150,3 +150,110 @@ def test_links_built_once_follow_the_mount_point(client):
     assert 'href="/courses"' in plain and 'href="/academy/courses"' in page
     assert 'href="/academy/static/v/' in page and 'href="/static/v/' in plain
     assert 'href="/courses"' in client.get("/sign-in").get_data(as_text=True)
+
+
+# -- SQLite writers queue on a lock file (academy/core/db.py) ----------------------------------
+
+
+def _queue_is_held(database: str) -> bool:
+    import fcntl
+    import os
+
+    fd = os.open(database + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    from academy.extensions import db
+
+    database = str(tmp_path / "queue.db")
+    app = create_app(
+        {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+         "SQLITE_BUSY_TIMEOUT_MS": 100},
+        instance_path=str(tmp_path / "instance"),
+    )  # fmt: skip
+    with app.app_context():
+        db.session.execute(db.text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+        db.session.commit()
+    yield app, database
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_writing_request_holds_the_writer_queue_until_it_ends(sqlite_app):
+    from academy.extensions import db
+
+    app, database = sqlite_app
+    insert = db.text("INSERT INTO notes (body) VALUES ('x')")
+    with app.test_request_context("/", method="POST"):
+        db.session.execute(insert)
+        assert _queue_is_held(database)
+        db.session.commit()
+        assert not _queue_is_held(database)
+        db.session.execute(insert)
+        assert _queue_is_held(database)
+        db.session.rollback()
+        assert not _queue_is_held(database)
+    with app.test_request_context("/", method="GET"):  # a page view reads: never queues
+        db.session.execute(db.text("SELECT count(*) FROM notes"))
+        assert not _queue_is_held(database)
+        db.session.rollback()
+
+
+def test_a_writer_waits_its_turn_beyond_sqlites_busy_timeout(sqlite_app):
+    # SQLite alone would answer "database is locked" after the busy timeout (100 ms here);
+    # queued, the second writer simply goes when the first has committed.
+    import threading
+    import time
+
+    from academy.extensions import db
+
+    app, _database = sqlite_app
+    holding, results = threading.Event(), []
+
+    def first():
+        with app.test_request_context("/", method="POST"):
+            db.session.execute(db.text("INSERT INTO notes (body) VALUES ('first')"))
+            holding.set()
+            time.sleep(0.5)
+            db.session.commit()
+
+    def second():
+        holding.wait()
+        with app.test_request_context("/", method="POST"):
+            db.session.execute(db.text("INSERT INTO notes (body) VALUES ('second')"))
+            db.session.commit()
+            results.append("saved")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert results == ["saved"]
+    with app.app_context():
+        bodies = db.session.scalars(db.text("SELECT body FROM notes ORDER BY id")).all()
+    assert bodies == ["first", "second"]
+
+
+def test_a_second_connection_in_the_same_thread_does_not_wait_for_itself(sqlite_app):
+    # One thread writing through two connections would wait forever on its own queue lock;
+    # the second goes to SQLite's lock instead, which refuses it after the busy timeout.
+    import sqlalchemy.exc
+
+    from academy.extensions import db
+
+    app, _database = sqlite_app
+    with app.test_request_context("/", method="POST"):
+        db.session.execute(db.text("INSERT INTO notes (body) VALUES ('x')"))
+        locked = pytest.raises(sqlalchemy.exc.OperationalError, match="locked")
+        with locked, db.engine.begin() as other:
+            other.execute(db.text("INSERT INTO notes (body) VALUES ('y')"))
+        db.session.rollback()
