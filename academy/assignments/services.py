@@ -87,7 +87,8 @@ def _latest_states(*where: Any) -> Any:
     )
 
 
-_STATES = _latest_states(_submission.c.course_id == bindparam("course_id"))
+# Of one course (bind user_id and course_id): also part of the learner-state query of progress.
+COURSE_STATES = _latest_states(_submission.c.course_id == bindparam("course_id"))
 _STATE_ANY = _latest_states().subquery()
 
 
@@ -137,7 +138,7 @@ def latest(assignment: Assignment, user_id: int) -> Submission | None:
 def states(user_id: int, course_id: int) -> dict[int, str]:
     """assignment id -> the state of the learner's newest version (absent: not handed in), in
     one query."""
-    rows = db.session.execute(_STATES, {"user_id": user_id, "course_id": course_id})
+    rows = db.session.execute(COURSE_STATES, {"user_id": user_id, "course_id": course_id})
     return {assignment_id: status for assignment_id, status in rows}
 
 
