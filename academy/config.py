@@ -95,6 +95,9 @@ CERTIFICATE_ISSUERS = [{"th": "กรุงเทพมหานคร", "en": "
 BADGE_ISSUER_EMAIL = ""
 CERTIFICATE_VERIFY_MAX_FAILURES = 20
 CERTIFICATE_VERIFY_WINDOW_SECONDS = 15 * 60
+# Course outlines each process keeps by course version (academy/courses/outline_cache.py):
+# a course's modules and items, a few KB each.
+OUTLINE_CACHE_COURSES = 256
 # gzip text responses over 1 KB (academy/core/compress.py); harmless behind nginx.
 GZIP_RESPONSES = True
 

@@ -52,3 +52,19 @@ def test_unknown_language_is_refused(client, bad):
 def test_language_switch_never_redirects_off_site(client):
     response = client.post("/language", data={"language": "en", "next": "//evil.example/"})
     assert response.headers["Location"] == "/"
+
+
+def test_template_strings_are_translated_escaped_and_follow_force_locale(app):
+    from flask import render_template_string
+    from flask_babel import force_locale, gettext
+
+    page = '{{ _("Marked as done.") }}|{{ _("Go to: %(title)s", title=t) }}|{{ _("100%%") }}'
+    with app.test_request_context():
+        thai = render_template_string(page, t="<b>")
+        assert (
+            thai
+            == f"{gettext('Marked as done.')}|{gettext('Go to: %(title)s', title='&lt;b&gt;')}|100%"
+        )
+        assert thai.split("|")[0] != "Marked as done."
+        with force_locale("en"):
+            assert render_template_string(page, t="x") == "Marked as done.|Go to: x|100%"

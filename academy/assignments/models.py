@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from academy.core.db import UTCDateTime, utcnow
+from academy.courses.outline_cache import follow
 from academy.extensions import db
 
 PHOTOS = "photos"
@@ -49,6 +50,10 @@ class Assignment(db.Model):
     pass_rule: Mapped[str] = mapped_column(String(16), default=ALL_REQUIRED)
     pass_points: Mapped[int] = mapped_column(Integer, default=0)
     resubmissions: Mapped[int | None] = mapped_column(Integer)  # None: unlimited
+
+
+# An assignment is an item of its course's outline: its changes give the course a new version.
+follow(Assignment.__table__)
 
 
 class Submission(db.Model):

@@ -87,7 +87,8 @@ def _latest_states(*where: Any) -> Any:
     )
 
 
-_STATES = _latest_states(_submission.c.course_id == bindparam("course_id"))
+# Of one course (bind user_id and course_id): also part of the learner-state query of progress.
+COURSE_STATES = _latest_states(_submission.c.course_id == bindparam("course_id"))
 _STATE_ANY = _latest_states().subquery()
 
 
@@ -137,7 +138,7 @@ def latest(assignment: Assignment, user_id: int) -> Submission | None:
 def states(user_id: int, course_id: int) -> dict[int, str]:
     """assignment id -> the state of the learner's newest version (absent: not handed in), in
     one query."""
-    rows = db.session.execute(_STATES, {"user_id": user_id, "course_id": course_id})
+    rows = db.session.execute(COURSE_STATES, {"user_id": user_id, "course_id": course_id})
     return {assignment_id: status for assignment_id, status in rows}
 
 
@@ -430,17 +431,21 @@ def review_queue(
     return list(db.session.scalars(query.order_by(Submission.submitted_at, Submission.id)))
 
 
+_MY_ASSIGNMENTS = (
+    select(Assignment, Course, _STATE_ANY.c.status)
+    .join(Course, Course.id == Assignment.course_id)
+    .join(
+        Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == bindparam("user_id"))
+    )
+    .outerjoin(_STATE_ANY, _STATE_ANY.c.assignment_id == Assignment.id)
+    .order_by(Course.title_th, Assignment.position, Assignment.id)
+)
+
+
 def my_assignments(user: User) -> list[tuple[Assignment, Course, str]]:
     """Every assignment in the learner's courses with its state, course by course, in one query
     (the dashboard shows them on each course's card)."""
-    rows = db.session.execute(
-        select(Assignment, Course, _STATE_ANY.c.status)
-        .join(Course, Course.id == Assignment.course_id)
-        .join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == user.id))
-        .outerjoin(_STATE_ANY, _STATE_ANY.c.assignment_id == Assignment.id)
-        .order_by(Course.title_th, Assignment.position, Assignment.id),
-        {"user_id": user.id},
-    ).all()
+    rows = db.session.execute(_MY_ASSIGNMENTS, {"user_id": user.id}).all()
     return [(assignment, course, state or NOT_HANDED_IN) for assignment, course, state in rows]
 
 
@@ -473,31 +478,32 @@ class Feedback:
     review: Review
 
 
+_newer = aliased(Submission)
+# Built once (bind user_id and since): it runs on every dashboard (issue 15).
+_FEEDBACK = (
+    select(Submission, Review, Assignment, Course)
+    .join(Review, Review.submission_id == Submission.id)
+    .join(Assignment, Assignment.id == Submission.assignment_id)
+    .join(Course, Course.id == Submission.course_id)
+    .where(
+        Submission.user_id == bindparam("user_id"),
+        or_(
+            Submission.status == NEEDS_CHANGES,
+            and_(Submission.status == PASSED, Review.reviewed_at >= bindparam("since")),
+        ),
+        ~exists().where(
+            _newer.assignment_id == Submission.assignment_id,
+            _newer.user_id == Submission.user_id,
+            _newer.version > Submission.version,
+        ),
+    )
+    .order_by(Review.reviewed_at.desc())
+)
+
+
 def feedback(user: User, now: datetime | None = None) -> list[Feedback]:
     """The coach's newest word on each of the learner's assignments, for their dashboard: every
     "needs changes" still to answer, and passes of the last FEEDBACK_DAYS days (one query)."""
-    now = now or utcnow()
-    newer = aliased(Submission)
-    rows = db.session.execute(
-        select(Submission, Review, Assignment, Course)
-        .join(Review, Review.submission_id == Submission.id)
-        .join(Assignment, Assignment.id == Submission.assignment_id)
-        .join(Course, Course.id == Submission.course_id)
-        .where(
-            Submission.user_id == user.id,
-            or_(
-                Submission.status == NEEDS_CHANGES,
-                and_(
-                    Submission.status == PASSED,
-                    Review.reviewed_at >= now - timedelta(days=FEEDBACK_DAYS),
-                ),
-            ),
-            ~exists().where(
-                newer.assignment_id == Submission.assignment_id,
-                newer.user_id == Submission.user_id,
-                newer.version > Submission.version,
-            ),
-        )
-        .order_by(Review.reviewed_at.desc())
-    )
+    since = (now or utcnow()) - timedelta(days=FEEDBACK_DAYS)
+    rows = db.session.execute(_FEEDBACK, {"user_id": user.id, "since": since})
     return [Feedback(a, c, s, r) for s, r, a, c in rows]

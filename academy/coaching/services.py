@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from academy.assignments import links
@@ -273,31 +273,34 @@ def milestones_of_track(track_id: int) -> list[Milestone]:
     )
 
 
+# Built once (bind user_id): they run on every dashboard (issue 15).
+_TRACKS_OF_LEARNER = (
+    select(Course.track_id)
+    .join(Enrolment, Enrolment.course_id == Course.id)
+    .where(Enrolment.user_id == bindparam("user_id"))
+)
+_PATH_MILESTONES = (
+    select(Milestone, Track)
+    .join(Track, Track.id == Milestone.track_id)
+    .where(Milestone.track_id.in_(_TRACKS_OF_LEARNER))
+    .order_by(Track.position, Track.id, Milestone.position, Milestone.id)
+)
+_PATH_REACHED = select(MilestoneReached).where(
+    MilestoneReached.user_id == bindparam("user_id"),
+    MilestoneReached.milestone_id.in_(
+        select(Milestone.id).where(Milestone.track_id.in_(_TRACKS_OF_LEARNER))
+    ),
+)
+
+
 def paths(learner: User) -> list[Path]:
     """The milestones of the programmes (tracks) of the learner's courses, with what they have
     reached: two queries."""
-    tracks = (
-        select(Course.track_id)
-        .join(Enrolment, Enrolment.course_id == Course.id)
-        .where(Enrolment.user_id == learner.id)
-    )
-    rows = db.session.execute(
-        select(Milestone, Track)
-        .join(Track, Track.id == Milestone.track_id)
-        .where(Milestone.track_id.in_(tracks))
-        .order_by(Track.position, Track.id, Milestone.position, Milestone.id)
-    ).all()
+    params = {"user_id": learner.id}
+    rows = db.session.execute(_PATH_MILESTONES, params).all()
     if not rows:
         return []
-    reached = {
-        r.milestone_id: r
-        for r in db.session.scalars(
-            select(MilestoneReached).where(
-                MilestoneReached.user_id == learner.id,
-                MilestoneReached.milestone_id.in_([m.id for m, _t in rows]),
-            )
-        )
-    }
+    reached = {r.milestone_id: r for r in db.session.scalars(_PATH_REACHED, params)}
     found: dict[int, Path] = {}
     for milestone, track in rows:
         path = found.setdefault(track.id, Path(track, []))

@@ -11,6 +11,9 @@ from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 from academy.core.clock import local_date, to_local
 
@@ -143,6 +146,18 @@ def catalogue() -> NullTranslations:
     return translations
 
 
+@pass_eval_context
+def template_gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
+    """The templates' `_()`: what Jinja's new-style gettext does (escaped values, the string
+    always %-formatted) without its two wrappers, which pass the template context and so copy
+    the whole context for every string inside a loop or a block (issue 15: 53 strings, 29
+    copies, ~18% of the course page)."""
+    rv = catalogue().ugettext(string)
+    if eval_ctx.autoescape:
+        rv = Markup(rv)  # noqa: S704 - our catalogue, as Jinja marks it; values are escaped
+    return rv % variables
+
+
 def init_app(app: Flask) -> None:
     """The templates' gettext through catalogue() (after Flask-Babel installed its own)."""
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
@@ -152,3 +167,4 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: catalogue().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals["_"] = template_gettext

@@ -26,6 +26,9 @@ def init_app(app: Flask) -> None:
     from academy.core import signals
     from academy.core.markdown import render_markdown
     from academy.courses import access  # noqa: F401 - registers course.view / course.edit
+    from academy.courses.outline_cache import init_app as keep_outlines
+
+    keep_outlines(app)
 
     # Pages show stored text: one beyond the Markdown limits appears as plain text, not a 500.
     app.jinja_env.filters.setdefault("markdown", partial(render_markdown, fallback=True))

@@ -4,8 +4,10 @@ from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import BigInteger
 
 from academy.core.db import Stamped, TimestampMixin, UTCDateTime, utcnow
+from academy.courses.outline_cache import follow, new_version
 from academy.extensions import db
 
 DRAFT = "draft"
@@ -40,6 +42,12 @@ class Course(TimestampMixin, db.Model):
     sequential: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8), default="th")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # A new token whenever a row of its outline changes, set by the database's triggers
+    # (courses/outline_cache.py): the learner's pages keep the outline by it. Never written by
+    # the application after the insert.
+    outline_version: Mapped[int] = mapped_column(
+        BigInteger, default=new_version, server_default="0"
+    )
 
     track: Mapped[Track | None] = relationship()
     modules: Mapped[list[Module]] = relationship(
@@ -107,6 +115,10 @@ class Lesson(db.Model):
     body_html: Mapped[str] = mapped_column(Text, default="")
 
     module: Mapped[Module] = relationship(back_populates="lessons")
+
+
+follow(Module.__table__)
+follow(Lesson.__table__)
 
 
 class CourseAsset(TimestampMixin, db.Model):

@@ -62,7 +62,7 @@ def _kept(row: CourseAsset) -> str | None:
 
 def manifest(course: Course, state: Any) -> dict[str, Any]:
     """What to fetch to keep `course` for the learner whose `state` (learner_state) is given."""
-    items = services.flat_items(services.outline(course, state))
+    items = services.flat_items(services.learner_outline(course, state))
     open_ids = [i.id for i in items if i.kind == "lesson" and not i.locked]
     lessons = {
         lesson.id: lesson

@@ -21,7 +21,7 @@ from academy.core import audit, signals
 from academy.core.db import insert_ignoring_duplicates
 from academy.core.errors import ServiceError
 from academy.core.markdown import render_markdown
-from academy.courses import access, files
+from academy.courses import access, files, outline_cache
 from academy.courses.models import (
     DRAFT,
     PUBLISHED,
@@ -31,6 +31,7 @@ from academy.courses.models import (
     Module,
     Track,
 )
+from academy.courses.outline_cache import Snapshot
 from academy.extensions import db
 
 KEY_RULE = re.compile(r"^[a-z0-9_-]{1,64}$")
@@ -214,37 +215,72 @@ class OutlineModule:
     items: list[OutlineItem] = field(default_factory=list)
 
 
-def outline(course: Course, state: Any = None) -> list[OutlineModule]:
-    """Modules with their lessons and quizzes in order, in one query and one per kind of item
-    (quizzes, assignments); with a learner's
-    state, each item says whether it is done and (sequential courses) whether it is locked."""
+# An outline before a learner's marks: the modules in order, each with its items in order as
+# (kind, id, key, row).
+Skeleton = list[tuple[Any, list[tuple[str, int, str, Any]]]]
+
+
+def _outline_rows(course: Course) -> Skeleton:
+    """The modules with their lessons (one query) and the other features' items beside them
+    (one query per kind: quizzes, assignments), in order."""
     modules: list[Module] = []
-    by_module: dict[int, list[tuple[int, int, OutlineItem]]] = {}
+    by_module: dict[int, list[tuple[int, int, str, int, str, Any]]] = {}
     for module, lesson in db.session.execute(_OUTLINE, {"course_id": course.id}):
         if module.id not in by_module:
             modules.append(module)
             by_module[module.id] = []
         if lesson is not None:
-            item = OutlineItem("lesson", lesson.id, lesson.key, lesson)
-            by_module[module.id].append((lesson.position, 0, item))
+            by_module[module.id].append(
+                (lesson.position, 0, "lesson", lesson.id, lesson.key, lesson)
+            )
     # Quizzes sit beside lessons in a module; the quizzes feature (above) says which.
     for _receiver, rows in signals.outline_items.send(course):
         for module_id, position, kind, item_id, key, obj in rows:
-            item = OutlineItem(kind, item_id, key, obj)
-            by_module.setdefault(module_id, []).append((position, 1, item))
+            by_module.setdefault(module_id, []).append((position, 1, kind, item_id, key, obj))
+    return [
+        (module, [t[2:] for t in sorted(by_module[module.id], key=lambda t: (t[0], t[1], t[3]))])
+        for module in modules
+    ]
+
+
+def _snapshot(skeleton: Skeleton) -> Skeleton:
+    return [
+        (Snapshot(module), [(kind, i, key, Snapshot(obj)) for kind, i, key, obj in items])
+        for module, items in skeleton
+    ]
+
+
+def outline(course: Course, state: Any = None) -> list[OutlineModule]:
+    """Modules with their lessons, quizzes and assignments in order, as rows of the session:
+    for the studio and the export, which edit and write them (the learner's pages read
+    learner_outline). With a learner's state, each item says whether it is done and
+    (sequential courses) whether it is locked."""
+    return _arranged(_outline_rows(course), course, state)
+
+
+def learner_outline(course: Course, state: Any = None) -> list[OutlineModule]:
+    """The outline as the learner's pages show it: kept per process by the course's version
+    (courses/outline_cache.py), so a page reads it with no query; its modules and items are
+    read-only Snapshots of their rows."""
+    skeleton = outline_cache.cached(db.session, course, lambda: _snapshot(_outline_rows(course)))
+    return _arranged(skeleton, course, state)
+
+
+def _arranged(skeleton: Skeleton, course: Course, state: Any) -> list[OutlineModule]:
     result = []
     previous_done = True
-    for module in modules:
+    for module, items in skeleton:
         entry = OutlineModule(module)
-        for _pos, _kind, item in sorted(by_module[module.id], key=lambda t: (t[0], t[1], t[2].id)):
+        for kind, item_id, key, obj in items:
+            item = OutlineItem(kind, item_id, key, obj)
             if state is not None:
-                if item.kind == "lesson":
-                    item.done = item.id in state.done_lesson_ids
-                elif item.kind == "assignment":
-                    item.state = state.assignment_states.get(item.id, "not_handed_in")
+                if kind == "lesson":
+                    item.done = item_id in state.done_lesson_ids
+                elif kind == "assignment":
+                    item.state = state.assignment_states.get(item_id, "not_handed_in")
                     item.done = item.state == "passed"
                 else:
-                    item.mark = state.quiz_marks.get(item.id)
+                    item.mark = state.quiz_marks.get(item_id)
                     item.done = bool(item.mark and item.mark.passed)
                 item.locked = bool(course.sequential and not previous_done)
                 # A handed-in assignment opens the next item: learners go on while the coach

@@ -94,7 +94,7 @@ def catalogue():
 def course(slug: str):
     course = _visible_course(slug)
     state = learner_state(current_user, course)
-    modules = services.outline(course, state if current_user.is_authenticated else None)
+    modules = services.learner_outline(course, state if current_user.is_authenticated else None)
     items = services.flat_items(modules)
     resume = None
     if state.resume_lesson_id:
@@ -142,7 +142,7 @@ def _lesson_context(slug: str, key: str):
 def lesson(slug: str, key: str):
     course, lesson = _lesson_context(slug, key)
     state = learner_state(current_user, course)
-    modules = services.outline(course, state)
+    modules = services.learner_outline(course, state)
     items = services.flat_items(modules)
     index = next(
         i for i, item in enumerate(items) if item.kind == "lesson" and item.id == lesson.id
@@ -186,7 +186,7 @@ def lesson_done(slug: str, key: str):
         return _queued_done(slug, key)
     course, lesson = _lesson_context(slug, key)
     state = learner_state(current_user, course)
-    items = services.flat_items(services.outline(course, state))
+    items = services.flat_items(services.learner_outline(course, state))
     index = next(
         i for i, item in enumerate(items) if item.kind == "lesson" and item.id == lesson.id
     )
@@ -220,7 +220,9 @@ def _queued_done(slug: str, key: str):
         ), 404
     item = next(
         i
-        for i in services.flat_items(services.outline(course, learner_state(current_user, course)))
+        for i in services.flat_items(
+            services.learner_outline(course, learner_state(current_user, course))
+        )
         if i.kind == "lesson" and i.id == lesson.id
     )
     if not access.may_open(current_user, course, item):

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Float,
     Integer,
+    String,
     and_,
     bindparam,
     literal_column,
@@ -19,7 +20,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from academy.assignments.services import states as assignment_states
+from academy.assignments.services import COURSE_STATES
 from academy.auth.models import User
 from academy.core.learning import LearnerCourseState, QuizMark
 from academy.courses.models import Course, Lesson, Module
@@ -64,8 +65,9 @@ _module = Module.__table__
 _lesson_progress = LessonProgress.__table__
 _course_progress = CourseProgress.__table__
 _quiz_result = QuizResult.__table__
-# One statement, two parts: the lessons in order with this learner's ticks (and the course's
-# last lesson), and the course totals with the quiz marks (no row without course progress).
+# One statement, three parts: the lessons in order with this learner's ticks (and the course's
+# last lesson), the course totals with the quiz marks (no row without course progress), and the
+# newest hand-in of each assignment.
 _LESSON_TICKS = (
     select(
         literal_column("'lesson'").label("kind"),
@@ -79,6 +81,7 @@ _LESSON_TICKS = (
         _course_progress.c.last_lesson_id.label("last_lesson_id"),
         _module.c.position.label("module_position"),
         _lesson.c.position.label("position"),
+        type_coerce(null(), String()).label("status"),
     )
     .join(_module, _module.c.id == _lesson.c.module_id)
     .outerjoin(
@@ -110,6 +113,7 @@ _QUIZ_MARKS = (
         null(),
         null(),
         null(),
+        null(),
     )
     .select_from(_course_progress)
     .outerjoin(
@@ -124,7 +128,15 @@ _QUIZ_MARKS = (
         _course_progress.c.course_id == bindparam("course_id"),
     )
 )
-_STATE = union_all(_LESSON_TICKS, _QUIZ_MARKS).order_by(
+# The newest hand-in of each assignment (the assignments feature's statement).
+_states = COURSE_STATES.subquery()
+_ASSIGNMENT_STATES = select(
+    literal_column("'assignment'"),
+    _states.c.assignment_id,
+    *(null() for _ in range(9)),  # done_at to position
+    _states.c.status,
+)
+_STATE = union_all(_LESSON_TICKS, _QUIZ_MARKS, _ASSIGNMENT_STATES).order_by(
     literal_column("kind"),
     literal_column("module_position"),
     literal_column("position"),
@@ -133,8 +145,8 @@ _STATE = union_all(_LESSON_TICKS, _QUIZ_MARKS).order_by(
 
 
 def learner_state(user: User, course: Course) -> LearnerCourseState:
-    """Two queries: the lessons in order with this learner's ticks, the course totals and the
-    quiz marks in one; the assignment states in the other."""
+    """One query: the lessons in order with this learner's ticks, the course totals with the
+    quiz marks, and the assignment states."""
     rows = db.session.execute(_STATE, {"user_id": user.id, "course_id": course.id}).all()
     lessons = [row for row in rows if row.kind == "lesson"]
     state = LearnerCourseState()
@@ -144,6 +156,9 @@ def learner_state(user: User, course: Course) -> LearnerCourseState:
             state.done_lesson_ids.add(row.item_id)
         last_lesson_id = row.last_lesson_id
     for row in rows:
+        if row.kind == "assignment":
+            state.assignment_states[row.item_id] = row.status
+            continue
         if row.kind != "quiz":
             continue
         state.percent = row.course_percent or 0.0
@@ -152,7 +167,6 @@ def learner_state(user: User, course: Course) -> LearnerCourseState:
             state.quiz_marks[row.item_id] = QuizMark(
                 percent=row.percent, passed=row.passed, attempts=row.attempts
             )
-    state.assignment_states = assignment_states(user.id, course.id)
     state.resume_lesson_id = resume_lesson_id(
         ((row.item_id, row.done_at is not None) for row in lessons), last_lesson_id
     )

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from academy.core.db import GlobalId, Stamped, UTCDateTime, utcnow
+from academy.courses.outline_cache import follow
 from academy.extensions import db
 
 OPEN = "open"
@@ -59,6 +60,10 @@ class Quiz(db.Model):
     questions: Mapped[list[Question]] = relationship(
         back_populates="quiz", order_by="Question.position", cascade="all, delete-orphan"
     )
+
+
+# A quiz is an item of its course's outline: its changes give the course a new version.
+follow(Quiz.__table__)
 
 
 class Question(db.Model):
