@@ -7,6 +7,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from academy.core.clock import local_month_keys, to_local
 from academy.core.db import utcnow
@@ -241,3 +242,258 @@ def test_practice_reports_page_and_csv(client, practice_world, make_user, time_m
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0] == ["month", "programme", "milestone", "province", "reached"]
     assert len(rows) == 4
+
+
+# --- the completion rollup (issue 15): the same numbers from report_completion/report_learners
+
+
+def _filter_sets():
+    """Every filter and pair of filters over the rows there are (and no filter)."""
+    from academy.classes.models import Programme, School
+    from academy.courses.models import Course
+
+    schools = list(db.session.scalars(select(School.id)))
+    tracks = list(db.session.scalars(select(Track.id)))
+    courses = list(db.session.scalars(select(Course.id)))
+    programmes = list(db.session.scalars(select(Programme.id)))
+    yield services.Filters()
+    for s in schools:
+        yield services.Filters(school_id=s)
+        for t in tracks:
+            yield services.Filters(school_id=s, track_id=t)
+        for c in courses:
+            yield services.Filters(school_id=s, course_id=c)
+    for t in tracks:
+        yield services.Filters(track_id=t)
+        for c in courses:
+            yield services.Filters(track_id=t, course_id=c)
+    for c in courses:
+        yield services.Filters(course_id=c)
+    for p in programmes:
+        yield services.Filters(programme_id=p)
+
+
+def _rollup_rows() -> tuple[list, list]:
+    from academy.reports.models import CompletionCount, CompletionLearner
+
+    return (
+        sorted(tuple(r) for r in db.session.execute(select(*CompletionCount.__table__.c))),
+        sorted(tuple(r) for r in db.session.execute(select(*CompletionLearner.__table__.c))),
+    )
+
+
+def assert_rollup_is_right() -> int:
+    """Each report the rollup holds equals the report counted from the rows, and the rollup the
+    triggers kept equals the one rebuilt from scratch. Returns how many reports were compared."""
+    from academy.reports import rollup
+
+    db.session.flush()
+    compared = 0
+    for filters in _filter_sets():
+        for by in services.DIMENSIONS:
+            raw = services.rows_of(services.completion_query(by, filters))
+            if not services.rollup_answers(by, filters):
+                assert services.completion(by, filters) == raw
+                continue
+            kept = services.rows_of(services.rollup_query(by, filters))
+            order = lambda r: (r.label, r.key or 0)  # noqa: E731 - equal labels, any order
+            assert sorted(kept, key=order) == sorted(raw, key=order), (by, filters)
+            compared += 1
+    kept = _rollup_rows()
+    rollup.rebuild(db.session.connection())
+    assert _rollup_rows() == kept
+    return compared
+
+
+def test_rollup_answers_the_known_numbers(app, city):
+    assert services.rollup_answers("school", services.Filters(track_id=city["track"].id))
+    assert not services.rollup_answers("room", services.Filters(course_id=city["x"].id))
+    assert not services.rollup_answers("school", services.Filters(programme_id=1))
+    f = services.Filters()
+    assert as_dict(services.rows_of(services.rollup_query("school", f)))["โรงเรียน ข"] == (
+        2, 4, 2, 2,
+    )  # fmt: skip
+    assert assert_rollup_is_right() > 20
+
+
+def test_rollup_follows_every_change_on_generated_data(
+    app, make_user, make_school, make_room, make_class_course, make_programme
+):
+    """Random enrolments, class changes, progress, completions, un-completions, moves between
+    schools, rooms, programmes and tracks, and deletions of learners, classes, courses, rooms
+    and schools, through the services where they exist and through bulk SQL where they do not;
+    after every few steps each report from the rollup equals the report from the rows."""
+    import random
+
+    from sqlalchemy import delete, update
+
+    from academy.auth.models import User
+    from academy.classes import services as classes
+    from academy.classes.models import Class, ClassMember, Room, School
+    from academy.courses import services as courses
+    from academy.courses.models import Course, Lesson
+    from academy.progress import services as progress
+
+    rnd = random.Random(15)
+    tracks = [Track(slug=f"t{i}", name_th=f"สาย {i}") for i in range(2)]
+    db.session.add_all(tracks)
+    db.session.commit()
+    schools = [make_school(f"โรงเรียน {i}") for i in range(3)]
+    rooms = [make_room(s, f"ห้อง {i}") for s in schools for i in range(2)]
+    programmes = [make_programme(f"รุ่น {i}") for i in range(2)]
+    course_list = [make_class_course(f"วิชา {i}", track_id=[tracks[0].id, tracks[1].id, None][i % 3])
+                   for i in range(4)]  # fmt: skip
+    learners = [
+        make_user("learner", school_id=rnd.choice([s.id for s in schools] + [None]))
+        for _ in range(24)
+    ]
+    klasses = []
+    for i in range(5):
+        klass = Class(name=f"ห้อง {i}", room_id=rnd.choice(rooms).id if i != 4 else None,
+                      programme_id=programmes[i % 2].id if i % 2 else None)  # fmt: skip
+        db.session.add(klass)
+        db.session.flush()
+        klasses.append(klass)
+        for course in rnd.sample(course_list, 2):
+            classes.enrol_class(klass, course)
+        classes.add_members(klass, [u.id for u in rnd.sample(learners, 6)])
+    db.session.commit()
+    assert_rollup_is_right()
+
+    ids = {User: [u.id for u in learners], Class: [k.id for k in klasses],
+           Course: [c.id for c in course_list], Room: [r.id for r in rooms],
+           School: [s.id for s in schools]}  # fmt: skip
+
+    def alive(model):
+        return [x for x in map(lambda i: db.session.get(model, i), ids[model]) if x is not None]
+
+    def step() -> None:
+        users, ks, cs = alive(User), alive(Class), alive(Course)
+        action = rnd.randrange(17)
+        user, klass, course = rnd.choice(users), rnd.choice(ks), rnd.choice(cs)
+        if action == 0:
+            courses.enrol(user, course)
+        elif action == 1:
+            classes.add_members(klass, [user.id])
+        elif action == 2:
+            member = db.session.scalar(select(ClassMember.user_id).where(
+                ClassMember.class_id == klass.id))  # fmt: skip
+            if member:
+                target = rnd.choice(ks)
+                if target.id != klass.id and not db.session.get(ClassMember, (target.id, member)):
+                    classes.move_member(klass, member, target)
+                else:
+                    classes.remove_member(klass, member)
+        elif action == 3:
+            classes.enrol_class(klass, course)
+        elif action == 4:
+            classes.unenrol_class(klass, course.id)
+        elif action in (5, 6, 7):  # study: views and ticks, completing some courses
+            enrolled = db.session.scalar(select(Enrolment.course_id).where(
+                Enrolment.user_id == user.id))  # fmt: skip
+            if enrolled:
+                for lesson in db.session.scalars(select(Lesson).where(
+                        Lesson.course_id == enrolled)):  # fmt: skip
+                    progress.record_view(user, lesson)
+                    if action != 5:
+                        progress.mark_done(user, lesson)
+        elif action == 8:  # un-completion, as a school's batch or a correction can bring
+            db.session.execute(update(CourseProgress).where(
+                CourseProgress.user_id == user.id).values(completed_at=None))  # fmt: skip
+        elif action == 9:
+            db.session.execute(delete(Enrolment).where(Enrolment.user_id == user.id,
+                                                       Enrolment.course_id == course.id))  # fmt: skip
+        elif action == 10:
+            user.school_id = rnd.choice([s.id for s in alive(School)] + [None])
+        elif action == 11:
+            klass.room_id = rnd.choice([r.id for r in alive(Room)] + [None])
+            klass.programme_id = rnd.choice([p.id for p in programmes] + [None])
+        elif action == 12:
+            db.session.execute(update(Course).where(Course.id == course.id).values(
+                track_id=rnd.choice([t.id for t in tracks] + [None])))  # fmt: skip
+        elif action == 13:
+            db.session.execute(delete(CourseProgress).where(CourseProgress.user_id == user.id))
+        elif action == 14 and len(users) > 10:
+            db.session.execute(delete(User).where(User.id == user.id))
+        elif action == 15 and rnd.random() < 0.3:
+            victims = [(Room, r.id) for r in alive(Room)] + [(School, x.id) for x in alive(School)]
+            victims += [(Class, klass.id)] if len(ks) > 2 else []
+            victims += [(Course, course.id)] if len(cs) > 2 else []
+            model, victim = rnd.choice(victims)
+            db.session.execute(delete(model).where(model.id == victim))
+        elif action == 16:  # a bulk re-enrolment of a class, as a CSV import does
+            classes.enrol_users([u.id for u in rnd.sample(users, 5)], [course.id])
+        db.session.flush()
+        db.session.expire_all()
+
+    for n in range(120):
+        step()
+        if n % 15 == 14:
+            db.session.commit()
+            assert_rollup_is_right()
+    assert db.session.scalar(select(func.count()).select_from(CourseProgress).where(
+        CourseProgress.completed_at.isnot(None))) > 0  # fmt: skip
+
+
+def test_rollup_stays_right_after_a_school_batch_at_the_city(sync_pair, tmp_path):
+    """The sync push writes a school's rows at the city directly (users, classes, members,
+    enrolments, progress): the city's triggers count them in the batch's transaction, and a
+    removal at the school removes them at the city too."""
+    from academy.auth.services import create_user
+    from academy.classes import services as classes
+    from academy.classes.models import Class, Room
+    from academy.core import transaction
+    from academy.courses import services as courses
+    from academy.courses.models import Course, Lesson
+    from academy.progress import services as progress
+    from academy.studio import loader
+    from academy.sync import services as sync
+    from tests.fixtures.sync import write_course
+
+    pair = sync_pair
+    with pair.at(pair.city), transaction.unit_of_work():
+        loader.load_course(write_course(tmp_path / "v1"))
+        _peer, token = sync.register("โรงเรียนวัดทดลอง")
+    with pair.at(pair.school), transaction.unit_of_work():
+        sync.join(pair.city_url, token)
+    with pair.at(pair.school):
+        sync.run_round()
+    with pair.at(pair.school), transaction.unit_of_work():
+        school_id = sync.link().school_id
+        course = db.session.scalar(select(Course).where(Course.slug == "sync-course"))
+        room = Room(school_id=school_id, name="ห้องคอม 1")
+        db.session.add(room)
+        db.session.flush()
+        klass = Class(name="ม.1/1", room_id=room.id)
+        db.session.add(klass)
+        db.session.flush()
+        classes.enrol_class(klass, course)
+        people = []
+        for n in range(4):
+            user, _ = create_user(f"pupil{n}", f"นักเรียน {n}", password="pass-word-1",
+                                  learner_kind="student", school_id=school_id)  # fmt: skip
+            db.session.flush()
+            people.append(user)
+        classes.add_members(klass, [u.id for u in people[:3]])
+        courses.enrol(people[3], course)
+        first = people[0].id
+        for user in people[:2]:
+            for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id)):
+                progress.record_view(user, lesson)
+                progress.mark_done(user, lesson)
+
+    def pushed() -> tuple:
+        """A round, then the city's room and school rows (checked against the rows)."""
+        with pair.at(pair.school):
+            sync.run_round()
+        with pair.at(pair.city):
+            assert assert_rollup_is_right() > 0
+            [room] = services.completion("room", services.Filters())
+            [school] = [r for r in services.completion("school", services.Filters()) if r.key]
+            db.session.rollback()
+        return (room.learners, room.enrolled, room.started), (school.learners, school.enrolled)
+
+    assert pushed() == ((3, 3, 2), (4, 4))
+    with pair.at(pair.school), transaction.unit_of_work():
+        classes.remove_member(db.session.scalar(select(Class)), first)
+    assert pushed() == ((2, 2, 1), (4, 4))  # out of the class, still enrolled

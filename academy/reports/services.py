@@ -9,6 +9,10 @@ Definitions (also shown on the page):
 - active learners in a month: distinct learners with at least one progress event that month
   (Bangkok time), read from the learner_month_activity rollup progress writes with each event.
 By room and by programme, the pairs are the class's members times the class's courses.
+
+The completion reports read the rollup the database keeps with those rows (`rollup_query`;
+academy/reports/rollup.py, docs/reports.md); `completion_query` counts the same from the rows,
+for the filters the rollup does not hold and for the tests that compare the two.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from academy.core.clock import local_month_key, local_month_keys, local_month_st
 from academy.courses.models import Course, Enrolment, Track
 from academy.extensions import db
 from academy.progress.models import CourseProgress, LearnerMonthActivity
+from academy.reports.models import CompletionCount, CompletionLearner
 
 DIMENSIONS = ("school", "room", "programme", "track", "course")
 
@@ -133,11 +138,125 @@ def completion_query(dimension: str, filters: Filters) -> Select:
     )
 
 
+def rollup_answers(dimension: str, filters: Filters) -> bool:
+    """Whether the rollup holds this report: it keeps each learner's school, and the course of
+    each pair, so every report and the school, track and course filters, except the filters
+    that cut across a class's pairs (a programme; a track or course by room or programme),
+    which read the rows."""
+    if filters.programme_id:
+        return False
+    return dimension not in ("room", "programme") or not (filters.track_id or filters.course_id)
+
+
+def rollup_query(dimension: str, filters: Filters) -> Select:
+    """The same rows as `completion_query`, summed from the rollup (report_completion: the
+    pairs per class, school and course; report_learners: one row per learner and group)."""
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"unknown dimension {dimension!r}")
+    rc, rl, c = CompletionCount.__table__, CompletionLearner.__table__, Course.__table__
+    k = Class.__table__
+    by_class = dimension in ("room", "programme")
+    counts_from = rc.join(c, c.c.id == rc.c.course_id)
+    if by_class:
+        counts_from = counts_from.join(k, k.c.id == rc.c.class_id)
+    group = {
+        "school": rc.c.school_id,
+        "track": func.coalesce(c.c.track_id, 0),
+        "course": rc.c.course_id,
+        "room": k.c.room_id if by_class else None,
+        "programme": k.c.programme_id if by_class else None,
+    }[dimension]
+    where = [rc.c.class_id != 0 if by_class else rc.c.class_id == 0]
+    if by_class:
+        where.append(group.isnot(None))
+    if filters.school_id:
+        where.append(rc.c.school_id == filters.school_id)
+    if filters.course_id:
+        where.append(rc.c.course_id == filters.course_id)
+    if filters.track_id:
+        where.append(c.c.track_id == filters.track_id)
+    counts = (
+        select(
+            group.label("g"),
+            func.sum(rc.c.enrolled).label("enrolled"),
+            func.sum(rc.c.started).label("started"),
+            func.sum(rc.c.completed).label("completed"),
+        )
+        .select_from(counts_from)
+        .where(*where)
+        .group_by(group)
+        .subquery("counts")
+    )
+    if dimension == "course" or filters.course_id:
+        # One enrolment per learner and course: in a course, pairs are learners.
+        learners_col, source = counts.c.enrolled, counts
+    else:
+        # By school with a track filter: the learners of each school in that track.
+        kind = "track" if dimension == "school" and filters.track_id else dimension
+        learner_group = rl.c.school_id if dimension == "school" else rl.c.group_id
+        conditions = [rl.c.dimension == kind]
+        if filters.school_id:
+            conditions.append(rl.c.school_id == filters.school_id)
+        if filters.track_id:
+            conditions.append(rl.c.group_id == filters.track_id)
+        learners = (
+            select(learner_group.label("g"), func.count().label("learners"))
+            .where(*conditions)
+            .group_by(learner_group)
+            .subquery("learners")
+        )
+        learners_col = learners.c.learners
+        source = counts.join(learners, learners.c.g == counts.c.g)
+    if dimension == "school":
+        s = School.__table__
+        source = source.outerjoin(s, s.c.id == counts.c.g)
+        key, label = s.c.id, s.c.name
+    elif dimension == "track":
+        t = Track.__table__
+        source = source.outerjoin(t, t.c.id == counts.c.g)
+        key, label = t.c.id, t.c.name_th
+    elif dimension == "course":
+        source = source.join(c, c.c.id == counts.c.g)
+        key, label = c.c.id, c.c.title_th
+    elif dimension == "room":
+        r, s = Room.__table__, School.__table__
+        source = source.join(r, r.c.id == counts.c.g).join(s, s.c.id == r.c.school_id)
+        key, label = r.c.id, s.c.name + literal(" · ") + r.c.name
+    else:
+        p = Programme.__table__
+        source = source.join(p, p.c.id == counts.c.g)
+        key, label = p.c.id, p.c.name
+    return (
+        select(
+            key.label("key"),
+            label.label("label"),
+            counts.c.enrolled,
+            learners_col.label("learners"),
+            counts.c.started,
+            counts.c.completed,
+        )
+        .select_from(source)
+        .order_by(label, key)
+    )
+
+
+def report_query(dimension: str, filters: Filters) -> Select:
+    """The statement a report runs: the rollup's when it holds the report, else the rows'."""
+    if rollup_answers(dimension, filters):
+        return rollup_query(dimension, filters)
+    return completion_query(dimension, filters)
+
+
 def completion(dimension: str, filters: Filters) -> list[Row]:
+    return rows_of(report_query(dimension, filters))
+
+
+def rows_of(query: Select) -> list[Row]:
     return [
-        Row(r.key, r.label or "", r.enrolled, r.learners, r.started, r.completed)
-        for r in db.session.execute(completion_query(dimension, filters))
-    ]
+        Row(r.key, r.label or "", int(r.enrolled), int(r.learners), int(r.started),
+            int(r.completed))
+        for r in db.session.execute(query)
+    ]  # fmt: skip
 
 
 def totals(rows: list[Row]) -> Row:
