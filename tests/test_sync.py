@@ -4,6 +4,8 @@ sequence, pulling courses, and every refusal, over two real databases and real H
 from __future__ import annotations
 
 import gzip
+import hashlib
+import io
 import os
 import re
 import signal
@@ -16,10 +18,14 @@ import pytest
 import requests
 from flask_babel import force_locale
 from flask_migrate import downgrade, upgrade
+from PIL import Image
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from academy import ROOT, create_app
+from academy.assignments import photos
+from academy.assignments import services as assignment_services
+from academy.assignments.models import Assignment, Review, Submission, SubmissionPhoto
 from academy.auth.models import User
 from academy.auth.services import create_user, reset_password, set_active, set_role
 from academy.certificates.models import Certificate
@@ -38,8 +44,9 @@ from academy.progress import services as progress
 from academy.progress.models import CourseProgress, LessonProgress, ProgressEvent, QuizResult
 from academy.quizzes import bank, taking
 from academy.quizzes.models import Attempt, Question, Quiz, Response
+from academy.reports import practice
 from academy.studio import export, loader
-from academy.sync import client, push, services
+from academy.sync import client, files, push, services
 from academy.sync.models import SyncPeer, SyncSetAside, SyncTombstone
 from academy.sync.rows import TABLES
 from academy.sync.stamps import STAMPED_TABLES
@@ -977,6 +984,154 @@ def test_an_answer_to_a_question_the_city_deleted_is_set_aside(sync_pair, tmp_pa
     assert again.failed == []
     with pair.at(pair.city):
         assert db.session.scalar(select(func.count()).select_from(SyncSetAside)) == 2
+
+
+# --- assignment hand-ins and reviews -------------------------------------------------------------
+
+
+TASK = """---
+id: photo-task
+title:
+  th: ถ่ายรูปสินค้า
+hand_in:
+- photos
+photos: 2
+criteria:
+- id: light
+  title: แสงธรรมชาติ
+pass: all_required
+---
+ถ่ายรูปสินค้าหนึ่งชิ้น
+"""
+
+
+def _photo(seed: int) -> assignment_services.Upload:
+    image = Image.new("RGB", (64, 48), (seed * 40 % 256, 90, 160))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return assignment_services.Upload(f"p{seed}.png", out.getvalue())
+
+
+def _handing_in(pair, folder):
+    """Joined, a course with a photo assignment pulled, and at the school a teacher's class:
+    somchai handed in two photos and was reviewed (passed), malee handed in one, waiting."""
+    folder = write_course(folder)
+    (folder / "01-m1" / "04-photo-task.assignment.md").write_text(TASK)
+    _publish(pair, folder)
+    _join(pair)
+    _round(pair)
+    with pair.at(pair.school), transaction.unit_of_work():
+        school_id = services.link().school_id
+        teacher, _ = create_user("khru", "ครู", role="instructor", password=PASSWORD,
+                                 school_id=school_id)  # fmt: skip
+        db.session.flush()
+        room = Room(school_id=school_id, name="ห้องคอม 5")
+        db.session.add(room)
+        db.session.flush()
+        klass = class_services.create_class(teacher, "ป.6/2", room_id=room.id)
+        course = db.session.scalar(select(Course))
+        class_services.enrol_class(klass, course)
+        task = db.session.scalar(select(Assignment))
+        learners = []
+        for name, seeds in (("somchai", (1, 2)), ("malee", (3,))):
+            user, _ = create_user(name, name, password=PASSWORD, learner_kind="student",
+                                  school_id=school_id)  # fmt: skip
+            db.session.flush()
+            class_services.add_members(klass, [user.id])
+            courses.enrol(user, course)
+            assignment_services.hand_in(user, task, token=f"t-{name}",
+                                        photos=[_photo(n) for n in seeds])  # fmt: skip
+            learners.append(user)
+        first = db.session.scalar(select(Submission).where(Submission.user_id == learners[0].id))
+        assignment_services.review(teacher, first, results={"light": {"done": True}},
+                                   comment="ดีมาก", passed=True)  # fmt: skip
+    return pair
+
+
+def _hand_ins(app, pair) -> dict:
+    with pair.at(app):
+        users = {u.id: u.username for u in db.session.scalars(select(User))}
+        reviews = {r.submission_id: r for r in db.session.scalars(select(Review))}
+        out = {}
+        for s in db.session.scalars(select(Submission)):
+            review = reviews.get(s.id)
+            out[users[s.user_id]] = (
+                s.version, s.status,
+                [(p.position, p.sha256, p.width) for p in s.photos],
+                review and (users.get(review.reviewer_id), review.passed, review.comment,
+                            review.results),
+            )  # fmt: skip
+        return out
+
+
+def test_hand_ins_and_reviews_reach_the_city_with_their_photos(sync_pair, tmp_path):
+    pair = _handing_in(sync_pair, tmp_path / "v1")
+    done = _round(pair)
+    assert done.sent_files == 3 and done.failed == []
+    at_school = _hand_ins(pair.school, pair)
+    assert at_school["somchai"][3] == ("khru", True, "ดีมาก", {"light": {"done": True}})
+    assert _hand_ins(pair.city, pair) == at_school
+    with pair.at(pair.city):  # the files are the city's now, by content
+        for photo in db.session.scalars(select(SubmissionPhoto)):
+            stored = photos.photo_path(photo.sha256)
+            assert hashlib.sha256(stored.read_bytes()).hexdigest() == photo.sha256
+        teacher = db.session.scalar(select(User).where(User.username == "khru"))
+        queue = assignment_services.review_queue(teacher)
+        assert [db.session.get(User, s.user_id).username for s in queue] == ["malee"]
+        report = [(r.klass, r.handed_in, r.reviewed, r.passed) for r in practice.assignments()]
+        somchai = db.session.scalar(select(User).where(User.username == "somchai"))
+        task = db.session.scalar(select(Assignment))
+        assert assignment_services.state_of(task, somchai.id) == "passed"
+    with pair.at(pair.school):
+        assert [(r.klass, r.handed_in, r.reviewed, r.passed)
+                for r in practice.assignments()] == report == [("ป.6/2", 2, 1, 1)]  # fmt: skip
+    again = _round(pair)
+    assert (again.batches, again.sent_files) == (0, 0)
+
+    # Malee's review at the school travels in the next round; no photo goes twice.
+    with pair.at(pair.school), transaction.unit_of_work():
+        teacher = db.session.scalar(select(User).where(User.username == "khru"))
+        waiting = db.session.scalar(select(Submission).where(Submission.status == "waiting"))
+        assignment_services.review(teacher, waiting, results={"light": {"done": False}},
+                                   comment="แสงน้อยไป", passed=False)  # fmt: skip
+    later = _round(pair)
+    assert later.pushed_rows > 0 and later.sent_files == 0
+    assert _hand_ins(pair.city, pair) == _hand_ins(pair.school, pair)
+    assert _hand_ins(pair.city, pair)["malee"][1] == "needs_changes"
+
+
+def test_a_hand_in_whose_photo_has_not_arrived_is_refused_then_goes(sync_pair, tmp_path):
+    """The batch names a photo the city lacks (sent without its files): refused, nothing
+    applied; the round sends the file first and the same rows go."""
+    pair = _handing_in(sync_pair, tmp_path / "v1")
+    message = _city_counts_unchanged(pair, lambda: _send(pair, _envelope(pair)))
+    assert "has not arrived at the city" in message
+    with pair.at(pair.city):
+        assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
+    done = _round(pair)
+    assert done.sent_files == 3
+    assert _hand_ins(pair.city, pair) == _hand_ins(pair.school, pair)
+
+
+def test_another_schools_hand_in_is_refused_by_name(sync_pair, tmp_path):
+    pair = _handing_in(sync_pair, tmp_path / "v1")
+    with pair.at(pair.city), transaction.unit_of_work():
+        other = School(name="โรงเรียนอื่น")
+        db.session.add(other)
+        db.session.flush()
+        stranger, _ = create_user("stranger", "คนอื่น", password=PASSWORD,
+                                  learner_kind="student", school_id=other.id)  # fmt: skip
+        db.session.flush()
+        stranger_uuid = stranger.uuid
+    envelope = _envelope(pair)
+    envelope["rows"]["submissions"][0]["user_id"] = stranger_uuid  # a hand-in of theirs
+    with pair.at(pair.school):
+        files.send(pair.city_url, f"{services.link().peer_uuid}.{services.link().secret}",
+                   envelope)  # fmt: skip
+    message = _city_counts_unchanged(pair, lambda: _send(pair, envelope))
+    assert f"submissions: the user {stranger_uuid} belongs to another school" in message
+    with pair.at(pair.city):
+        assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
 
 
 def test_question_keys_from_before_are_their_rank_so_both_servers_agree(tmp_path, worker_name):

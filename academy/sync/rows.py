@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
-from academy.assignments.models import Assignment
+from academy.assignments import photos as photo_files
+from academy.assignments.models import Assignment, Review, Submission, SubmissionPhoto
 from academy.auth.models import User
 from academy.certificates.models import Certificate
 from academy.classes.models import Class, ClassCourse, ClassInstructor, ClassMember, Room
@@ -53,7 +54,8 @@ class Table:
     refs: dict[str, str] = field(default_factory=dict)  # column -> kind
     # Columns that stay on their server (local state, or unique per server).
     local: tuple[str, ...] = ()
-    # What travels inside each row: an attempt's layout (the parent's stamp covers it).
+    # What travels inside each row: an attempt's layout, a hand-in's photos and review (the
+    # parent's stamp covers them: they change with it).
     inner: tuple[Inner, ...] = ()
 
     @property
@@ -88,6 +90,15 @@ class Inner:
 
     def apply(self, receiver: Receiver, obj: Any, value: Any) -> None:
         """The rows of its own it writes (after the row is written)."""
+
+
+def _by_parent(model: Any, column: str, ids: list[int], order: Any) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        query = select(model).where(getattr(model, column).in_(ids[start : start + 500]))
+        for child in db.session.scalars(query.order_by(order)):
+            found[getattr(child, column)].append(child)
+    return found
 
 
 def _list_of_objects(value: Any, where: str) -> list[dict[str, Any]]:
@@ -129,7 +140,88 @@ class _Layout(Inner):
         return {"layout": layout}
 
 
-LAYOUT = _Layout()
+class _Photos(Inner):
+    """A hand-in's photos by content hash; the files themselves arrive before the batch."""
+
+    name = "photos"
+    fields = ("position", "sha256", "size", "width", "height")
+
+    def read(self, objects: list[Any], named: dict[str, dict[int, Any]]) -> list[Any]:
+        found = _by_parent(SubmissionPhoto, "submission_id", [o.id for o in objects],
+                           SubmissionPhoto.position)  # fmt: skip
+        return [[{f: getattr(p, f) for f in self.fields} for p in found[o.id]] for o in objects]
+
+    def apply(self, receiver: Receiver, obj: Any, value: Any) -> None:
+        given = _list_of_objects(value, "submissions: the photos")
+        have = {p.position: p for p in _by_parent(SubmissionPhoto, "submission_id", [obj.id],
+                                                  SubmissionPhoto.position)[obj.id]}  # fmt: skip
+        for photo in given:
+            if set(photo) != set(self.fields):
+                raise Refused("submissions: a photo without its fields")
+            try:
+                arrived = photo_files.photo_path(str(photo["sha256"])).is_file()
+            except ValueError:
+                raise Refused(f"submissions: {photo['sha256']!r} is not a SHA-256") from None
+            if not arrived:
+                raise Refused(
+                    f"submissions: the photo {photo['sha256']} has not arrived at the city; "
+                    "sync again"
+                )
+            row = have.pop(photo["position"], None) or SubmissionPhoto(submission_id=obj.id)
+            for name in self.fields:
+                setattr(row, name, photo[name])
+            db.session.add(row)
+        for gone in have.values():
+            db.session.delete(gone)
+
+
+class _Review(Inner):
+    """The one review of a hand-in. Its reviewer is one of the school's accounts, or nobody
+    the city knows (the server's own admin): then the city keeps the review without one."""
+
+    name = "review"
+    fields = ("results", "comment", "passed", "points", "max_points", "reviewed_at")
+
+    def _reviews(self, objects: list[Any]) -> dict[int, Any]:
+        found = _by_parent(Review, "submission_id", [o.id for o in objects], Review.id)
+        return {i: rows[0] if rows else None for i, rows in found.items()}
+
+    def pointers(self, objects: list[Any]) -> dict[str, set[int]]:
+        reviews = self._reviews(objects).values()
+        return {"user": {r.reviewer_id for r in reviews if r and r.reviewer_id is not None}}
+
+    def read(self, objects: list[Any], named: dict[str, dict[int, Any]]) -> list[Any]:
+        reviews = self._reviews(objects)
+        out = []
+        for obj in objects:
+            review = reviews[obj.id]
+            if review is None:
+                out.append(None)
+                continue
+            value = {f: getattr(review, f) for f in self.fields}
+            value["reviewed_at"] = review.reviewed_at.isoformat()
+            value["reviewer_id"] = named["user"].get(review.reviewer_id)
+            out.append(value)
+        return out
+
+    def apply(self, receiver: Receiver, obj: Any, value: Any) -> None:
+        review = self._reviews([obj])[obj.id]
+        if value is None:
+            if review is not None:
+                db.session.delete(review)
+            return
+        if not isinstance(value, dict) or set(value) != {*self.fields, "reviewer_id"}:
+            raise Refused("submissions: a review without its fields")
+        review = review or Review(submission_id=obj.id)
+        for name in self.fields:
+            setattr(review, name, value[name])
+        review.reviewed_at = _date("submissions", "reviewed_at", value["reviewed_at"])
+        reviewer = receiver.names.ids("user", {value["reviewer_id"]}).get(value["reviewer_id"])
+        review.reviewer_id = reviewer if reviewer in receiver.school_users else None
+        db.session.add(review)
+
+
+LAYOUT, PHOTOS, REVIEW = _Layout(), _Photos(), _Review()
 
 
 # In the order a receiver applies them: a row's parents come before it.
@@ -163,6 +255,11 @@ TABLES: tuple[Table, ...] = (
     Table(Certificate, ("uuid",), {"user_id": "user", "course_id": "course",
                                    "replaced_by_id": "certificate?"},
           local=("pdf_sha256", "pdf_link_base")),
+    # A hand-in (one version), named by its learner, assignment and version; its photos go
+    # by hash before the batch (academy/sync/files.py), its review inside it.
+    Table(Submission, ("user_id", "assignment_id", "version"),
+          {"user_id": "user", "assignment_id": "assignment", "course_id": "course"},
+          inner=(PHOTOS, REVIEW)),
 )  # fmt: skip
 BY_NAME = {t.name: t for t in TABLES}
 UUID_MODELS = {"user": User, "class": Class, "attempt": Attempt, "certificate": Certificate,

@@ -1,6 +1,6 @@
 """School servers, more of what they own (docs/sync.md): each quiz question gets an identity
-that survives reordering (its key within the quiz), and the city keeps answers to questions it
-deleted since (sync_set_aside).
+that survives reordering (its key within the quiz), hand-ins are stamped so a school pushes
+them, and the city keeps answers to questions it deleted since (sync_set_aside).
 
 No table is rebuilt (SQLite's rebuild would drop stamping triggers, and with foreign keys on,
 dropping the old `questions` would delete the answers to it): columns are added, uniqueness is
@@ -15,6 +15,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import academy.core.db
+from academy.sync import stamps
 
 
 # revision identifiers, used by Alembic.
@@ -43,6 +44,12 @@ def upgrade():
         op.alter_column('questions', 'key', server_default=None)
     op.create_index('ux_questions_quiz_key', 'questions', ['quiz_id', 'key'], unique=True)
 
+    op.add_column('submissions', sa.Column('sync_seq', sa.BigInteger(), nullable=True))
+    op.create_index(op.f('ix_submissions_sync_seq'), 'submissions', ['sync_seq'], unique=False)
+    stamps.install(bind, ('submissions',))
+    # On a school server that has joined: the hand-ins already there go in the next round.
+    op.execute("UPDATE submissions SET sync_seq = sync_seq")
+
     op.create_table('sync_set_aside',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('peer_id', sa.Integer(), nullable=False),
@@ -61,5 +68,8 @@ def upgrade():
 def downgrade():
     op.drop_index(op.f('ix_sync_set_aside_peer_id'), table_name='sync_set_aside')
     op.drop_table('sync_set_aside')
+    stamps.uninstall(op.get_bind(), ('submissions',), functions=False)
+    op.drop_index(op.f('ix_submissions_sync_seq'), table_name='submissions')
+    op.drop_column('submissions', 'sync_seq')
     op.drop_index('ux_questions_quiz_key', table_name='questions')
     op.drop_column('questions', 'key')
