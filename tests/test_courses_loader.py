@@ -465,3 +465,41 @@ def test_every_broken_file_is_named_at_once_and_nothing_is_stored(app, runner, t
     assert any("01-intro/01-first.md:3: YAML cannot be read" in line for line in lines)
     assert any("02-more/notes.txt: unexpected file" in line for line in lines)
     assert db.session.scalar(select(func.count(Course.id))) == 0
+
+
+def test_questions_without_ids_get_them_and_keep_them_through_reordering(app, tmp_path):
+    """A teacher's quiz file without `// @question:` lines loads, its questions are given ids,
+    and the export carries them (the author's file with the lines added): reordered and
+    retitled in that exported folder, each question is still its row."""
+    from academy.quizzes.models import Question
+
+    folder = write_course(tmp_path / "src")
+    authored = (folder / "01-intro" / "03-check.gift").read_text()
+    course = load_course(folder)
+    rows = {q.title: (q.id, q.key) for q in db.session.scalars(select(Question))}
+    assert len({key for _id, key in rows.values()}) == 2
+    export.export_course(course, tmp_path / "out")
+    exported = (tmp_path / "out" / "01-intro" / "03-check.gift").read_text()
+    assert exported == authored.replace("::q1::", f"// @question: {rows['q1'][1]}\n::q1::").replace(
+        "::q2::", f"// @question: {rows['q2'][1]}\n::q2::"
+    )
+    blocks = exported.split("\n\n")  # header, q1, q2
+    swapped = "\n\n".join([blocks[0], blocks[2].rstrip("\n"),
+                           blocks[1].replace("::q1::", "::renamed::")]) + "\n"  # fmt: skip
+    (tmp_path / "out" / "01-intro" / "03-check.gift").write_text(swapped)
+    load_course(tmp_path / "out")
+    db.session.expire_all()
+    after = [(q.title, q.id, q.key, q.position) for q in db.session.scalars(
+        select(Question).order_by(Question.position))]  # fmt: skip
+    assert after == [("q2", *rows["q2"], 1), ("renamed", *rows["q1"], 2)]
+
+
+def test_a_question_id_that_breaks_the_rule_names_its_line(app, tmp_path):
+    folder = write_course(tmp_path)
+    quiz = folder / "01-intro" / "03-check.gift"
+    quiz.write_text(quiz.read_text().replace("::q2::", "// @question: No Spaces\n::q2::"))
+    with pytest.raises(CourseFormatError) as caught:
+        load_course(folder)
+    assert "03-check.gift:13: the question id 'No Spaces' must be 1-64 characters" in str(
+        caught.value
+    )

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from academy.quizzes.gift import GiftError, GiftFile, parse_gift, write_gift
+from academy.quizzes.gift import GiftError, GiftFile, add_keys, parse_gift, write_gift
 from academy.quizzes.questions import (
     QUESTION_TYPES,
     Answer,
@@ -1247,3 +1247,47 @@ def test_escaped_text_reads_back_as_written(text: str) -> None:
         return
     (question,) = parse_gift(f"::t:: [plain]{escape(kept)} {{}}").questions
     assert question.text == kept
+
+
+# --------------------------------------------------------------------------- question ids
+
+
+def test_question_ids_stand_above_their_questions_and_round_trip():
+    text = (
+        "// @id: q1\n// @question: first\n::a:: one {T}\n\n$CATEGORY: shop\n"
+        "// @question: second\n::b:: two {F}\n\n::c:: three {T}\n"
+    )
+    parsed = parse_gift(text, settings=("id",))
+    assert parsed.header == {"id": "q1"}  # an id line is never a quiz setting
+    assert (parsed.keys, parsed.lines) == (["first", "second", None], [3, 7, 9])
+    written = write_gift(parsed.questions, {"id": "q1"}, ["first", "second", "third"])
+    again = parse_gift(written)
+    assert again.questions == parsed.questions and again.keys == ["first", "second", "third"]
+    assert "$CATEGORY: shop\n\n// @question: second\n::b::" in written
+
+
+def test_ids_are_added_above_the_questions_that_lack_one_leaving_the_rest():
+    text = "// @id: q1\n// a note\n::a:: one {T}\n\n// @question: b1\n::b:: two {F}\n\n$CATEGORY: x\n::c:: three {T}\n"
+    added = add_keys(text, ["k1", "b1", "k3"])
+    assert added == (
+        "// @id: q1\n// a note\n// @question: k1\n::a:: one {T}\n\n// @question: b1\n"
+        "::b:: two {F}\n\n$CATEGORY: x\n// @question: k3\n::c:: three {T}\n"
+    )
+    assert parse_gift(added).keys == ["k1", "b1", "k3"]
+
+
+@pytest.mark.parametrize(
+    "text, line, reason",
+    [
+        ("// @question: a\n::a:: x {T}\n\n// @question: a\n::b:: y {T}\n", 4,
+         "the question id 'a' is used twice in this file (also on line 1)"),
+        ("::a:: x\n// @question: a\n{T}\n", 2, "goes on its own line above its question"),
+        ("::a:: x {T}\n\n// @question: a\n", 3, "with no question below it"),
+        ("// @question: a\n// @question: b\n::a:: x {T}\n", 2, "two '// @question:' lines"),
+        ("// @question:\n::a:: x {T}\n", 1, "needs the question's id"),
+    ],
+)  # fmt: skip
+def test_a_misplaced_or_repeated_question_id_names_its_line(text, line, reason):
+    with pytest.raises(GiftError) as caught:
+        parse_gift(text)
+    assert caught.value.line == line and reason in caught.value.reason

@@ -4,6 +4,8 @@ sequence, pulling courses, and every refusal, over two real databases and real H
 from __future__ import annotations
 
 import gzip
+import hashlib
+import io
 import os
 import re
 import signal
@@ -16,9 +18,14 @@ import pytest
 import requests
 from flask_babel import force_locale
 from flask_migrate import downgrade, upgrade
+from PIL import Image
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from academy import ROOT, create_app
+from academy.assignments import photos
+from academy.assignments import services as assignment_services
+from academy.assignments.models import Assignment, Review, Submission, SubmissionPhoto
 from academy.auth.models import User
 from academy.auth.services import create_user, reset_password, set_active, set_role
 from academy.certificates.models import Certificate
@@ -35,11 +42,12 @@ from academy.periods import services as periods
 from academy.periods.models import Attendance, Period
 from academy.progress import services as progress
 from academy.progress.models import CourseProgress, LessonProgress, ProgressEvent, QuizResult
-from academy.quizzes import taking
-from academy.quizzes.models import Attempt, Quiz, Response
-from academy.studio import loader
-from academy.sync import client, push, services
-from academy.sync.models import SyncPeer, SyncTombstone
+from academy.quizzes import bank, taking
+from academy.quizzes.models import Attempt, Question, Quiz, Response
+from academy.reports import practice
+from academy.studio import export, loader
+from academy.sync import client, files, push, services
+from academy.sync.models import SyncPeer, SyncSetAside, SyncTombstone
 from academy.sync.rows import TABLES
 from academy.sync.stamps import STAMPED_TABLES
 from tests.conftest import TEST_CONFIG, AcademyClient
@@ -844,3 +852,329 @@ def test_removals_travel_in_order(learning):
     assert (again.batches, again.pushed_rows) == (0, 0)
     with pair.at(pair.school):  # applied at the city: no tombstone kept
         assert db.session.scalar(select(func.count()).select_from(SyncTombstone)) == 0
+
+
+# --- quiz questions keep their identity across servers (issue 17, docs/sync.md "Identity") ------
+
+
+THREE = """// @id: q1
+// @title: แบบทดสอบ
+// @pass_mark: 50
+
+::a:: ข้อหนึ่ง {T}
+
+::b:: ข้อสอง {F}
+
+::c:: ข้อสาม {T}
+"""
+
+
+def _three_questions(pair, folder):
+    """Joined, a course whose quiz asks a, b, c pulled, and at the school somchai answered
+    all three True (a and c right, b wrong) and submitted."""
+    folder = write_course(folder)
+    (folder / "01-m1" / "03-q1.gift").write_text(THREE)
+    _publish(pair, folder)
+    _join(pair)
+    _round(pair)
+    with pair.at(pair.school), transaction.unit_of_work():
+        school_id = services.link().school_id
+        user, _ = create_user("somchai", "สมชาย", password=PASSWORD, learner_kind="student",
+                              school_id=school_id)  # fmt: skip
+        db.session.flush()
+        courses.enrol(user, db.session.scalar(select(Course)))
+        attempt = taking.start_attempt(user, db.session.scalar(select(Quiz)))
+        for item in attempt.layout:
+            taking.save_response(attempt, item["question_id"], True, user)
+        taking.submit(attempt, user)
+    return pair
+
+
+def _answers(app, pair) -> dict:
+    """Each response's question title and value, the attempt's score, and its layout's titles."""
+    with pair.at(app):
+        attempt = db.session.scalar(select(Attempt))
+        titles = {q.id: q.title for q in db.session.scalars(select(Question))}
+        return {
+            "answers": sorted(
+                (titles[r.question_id], r.value, r.fraction)
+                for r in db.session.scalars(select(Response))
+            ),
+            "score": (attempt.points, attempt.max_points, attempt.percent, attempt.passed),
+            "layout": [titles.get(int(i["question_id"])) for i in attempt.layout],
+        }
+
+
+def test_answers_pair_with_the_same_question_after_the_city_reorders(sync_pair, tmp_path):
+    """The school answered; meanwhile the city moved a question in the studio and published an
+    update of the course folder that inserts one at the top. The school's answers reach the
+    city on the same questions, and the city's own regrading gives the school's score."""
+    pair = _three_questions(sync_pair, tmp_path / "v1")
+    at_school = _answers(pair.school, pair)
+    assert at_school["answers"] == [("a", True, 1.0), ("b", True, 0.0), ("c", True, 1.0)]
+    with pair.at(pair.school):
+        school_ids = {q.title: q.id for q in db.session.scalars(select(Question))}
+    with pair.at(pair.city), transaction.unit_of_work():
+        quiz = db.session.scalar(select(Quiz))
+        bank.move_question(next(q for q in quiz.questions if q.title == "a"), +1)  # b, a, c
+    with pair.at(pair.city), transaction.unit_of_work():
+        course = db.session.scalar(select(Course))
+        contents = export.course_files(course)
+        gift = contents["01-m1/03-q1.gift"].decode()
+        assert gift.count("// @question: q") == 0 and gift.count("// @question: ") == 3
+        contents["01-m1/03-q1.gift"] = gift.replace(
+            "\n\n// @question: ", "\n\n::new:: ข้อใหม่ {F}\n\n// @question: ", 1
+        ).encode()
+        folder = tmp_path / "v2" / "sync-course"
+        for path, blob in contents.items():
+            (folder / path).parent.mkdir(parents=True, exist_ok=True)
+            (folder / path).write_bytes(blob)
+        loader.load_course(folder)
+    with pair.at(pair.city):
+        order = [q.title for q in db.session.scalar(select(Quiz)).questions]
+    assert order == ["new", "b", "a", "c"]
+
+    done = _round(pair)  # push (named by key, in the school's old order), then pull
+    assert done.failed == []
+    at_city = _answers(pair.city, pair)
+    assert at_city == at_school
+    with pair.at(pair.city), transaction.unit_of_work():
+        attempt = db.session.scalar(select(Attempt))
+        taking.score(attempt)  # the city grades the answers it holds, against its questions
+        assert (attempt.points, attempt.percent) == (2.0, at_school["score"][2])
+    with pair.at(pair.school):  # the pull reordered the school's quiz: same rows, new order
+        quiz = db.session.scalar(select(Quiz))
+        assert [q.title for q in quiz.questions] == order
+        assert {q.title: q.id for q in quiz.questions if q.title != "new"} == school_ids
+    assert _answers(pair.school, pair) == at_school
+    assert _keys(pair.city, pair) == _keys(pair.school, pair)
+
+
+def _keys(app, pair) -> list[tuple[str, str, int]]:
+    with pair.at(app):
+        return sorted((q.title, q.key, q.position) for q in db.session.scalars(select(Question)))
+
+
+def test_an_answer_to_a_question_the_city_deleted_is_set_aside(sync_pair, tmp_path):
+    """Neither lost nor paired with another question: the city keeps it in sync_set_aside,
+    by the question's name, and the round goes on; the attempt keeps the school's score."""
+    pair = _three_questions(sync_pair, tmp_path / "v1")
+    with pair.at(pair.city), transaction.unit_of_work():
+        gone = db.session.scalar(select(Question).where(Question.title == "b"))
+        name = f"sync-course/q1/{gone.key}"
+        db.session.delete(gone)
+    with pair.at(pair.school):
+        answer = db.session.scalar(select(Response).join(Question).where(Question.title == "b"))
+        answer_uuid, score = answer.uuid, db.session.scalar(select(Attempt.points))
+    done = _round(pair)
+    assert done.failed == []
+    with pair.at(pair.city):
+        kept = {(s.table_name, s.row_uuid, s.question): s.row
+                for s in db.session.scalars(select(SyncSetAside))}  # fmt: skip
+        assert kept[("responses", answer_uuid, name)]["value"] is True
+        attempt = db.session.scalar(select(Attempt))
+        assert kept[("attempts", attempt.uuid, name)]["question_id"] == name
+        titles = [db.session.get(Question, int(i["question_id"])).title for i in attempt.layout]
+        assert sorted(titles) == ["a", "c"] and attempt.points == score
+        assert db.session.scalar(select(func.count()).select_from(Response)) == 2
+        assert services.peers()[0].last_error is None
+    with pair.at(pair.school):  # the update removed it at the school too, after it went up
+        assert db.session.scalar(select(func.count()).select_from(Question)) == 2
+    again = _round(pair)  # the removal of the school's copy changes nothing set aside
+    assert again.failed == []
+    with pair.at(pair.city):
+        assert db.session.scalar(select(func.count()).select_from(SyncSetAside)) == 2
+
+
+# --- assignment hand-ins and reviews -------------------------------------------------------------
+
+
+TASK = """---
+id: photo-task
+title:
+  th: ถ่ายรูปสินค้า
+hand_in:
+- photos
+photos: 2
+criteria:
+- id: light
+  title: แสงธรรมชาติ
+pass: all_required
+---
+ถ่ายรูปสินค้าหนึ่งชิ้น
+"""
+
+
+def _photo(seed: int) -> assignment_services.Upload:
+    image = Image.new("RGB", (64, 48), (seed * 40 % 256, 90, 160))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return assignment_services.Upload(f"p{seed}.png", out.getvalue())
+
+
+def _handing_in(pair, folder):
+    """Joined, a course with a photo assignment pulled, and at the school a teacher's class:
+    somchai handed in two photos and was reviewed (passed), malee handed in one, waiting."""
+    folder = write_course(folder)
+    (folder / "01-m1" / "04-photo-task.assignment.md").write_text(TASK)
+    _publish(pair, folder)
+    _join(pair)
+    _round(pair)
+    with pair.at(pair.school), transaction.unit_of_work():
+        school_id = services.link().school_id
+        teacher, _ = create_user("khru", "ครู", role="instructor", password=PASSWORD,
+                                 school_id=school_id)  # fmt: skip
+        db.session.flush()
+        room = Room(school_id=school_id, name="ห้องคอม 5")
+        db.session.add(room)
+        db.session.flush()
+        klass = class_services.create_class(teacher, "ป.6/2", room_id=room.id)
+        course = db.session.scalar(select(Course))
+        class_services.enrol_class(klass, course)
+        task = db.session.scalar(select(Assignment))
+        learners = []
+        for name, seeds in (("somchai", (1, 2)), ("malee", (3,))):
+            user, _ = create_user(name, name, password=PASSWORD, learner_kind="student",
+                                  school_id=school_id)  # fmt: skip
+            db.session.flush()
+            class_services.add_members(klass, [user.id])
+            courses.enrol(user, course)
+            assignment_services.hand_in(user, task, token=f"t-{name}",
+                                        photos=[_photo(n) for n in seeds])  # fmt: skip
+            learners.append(user)
+        first = db.session.scalar(select(Submission).where(Submission.user_id == learners[0].id))
+        assignment_services.review(teacher, first, results={"light": {"done": True}},
+                                   comment="ดีมาก", passed=True)  # fmt: skip
+    return pair
+
+
+def _hand_ins(app, pair) -> dict:
+    with pair.at(app):
+        users = {u.id: u.username for u in db.session.scalars(select(User))}
+        reviews = {r.submission_id: r for r in db.session.scalars(select(Review))}
+        out = {}
+        for s in db.session.scalars(select(Submission)):
+            review = reviews.get(s.id)
+            out[users[s.user_id]] = (
+                s.version, s.status,
+                [(p.position, p.sha256, p.width) for p in s.photos],
+                review and (users.get(review.reviewer_id), review.passed, review.comment,
+                            review.results),
+            )  # fmt: skip
+        return out
+
+
+def test_hand_ins_and_reviews_reach_the_city_with_their_photos(sync_pair, tmp_path):
+    pair = _handing_in(sync_pair, tmp_path / "v1")
+    done = _round(pair)
+    assert done.sent_files == 3 and done.failed == []
+    at_school = _hand_ins(pair.school, pair)
+    assert at_school["somchai"][3] == ("khru", True, "ดีมาก", {"light": {"done": True}})
+    assert _hand_ins(pair.city, pair) == at_school
+    with pair.at(pair.city):  # the files are the city's now, by content
+        for photo in db.session.scalars(select(SubmissionPhoto)):
+            stored = photos.photo_path(photo.sha256)
+            assert hashlib.sha256(stored.read_bytes()).hexdigest() == photo.sha256
+        teacher = db.session.scalar(select(User).where(User.username == "khru"))
+        queue = assignment_services.review_queue(teacher)
+        assert [db.session.get(User, s.user_id).username for s in queue] == ["malee"]
+        report = [(r.klass, r.handed_in, r.reviewed, r.passed) for r in practice.assignments()]
+        somchai = db.session.scalar(select(User).where(User.username == "somchai"))
+        task = db.session.scalar(select(Assignment))
+        assert assignment_services.state_of(task, somchai.id) == "passed"
+    with pair.at(pair.school):
+        assert [(r.klass, r.handed_in, r.reviewed, r.passed)
+                for r in practice.assignments()] == report == [("ป.6/2", 2, 1, 1)]  # fmt: skip
+    again = _round(pair)
+    assert (again.batches, again.sent_files) == (0, 0)
+
+    # Malee's review at the school travels in the next round; no photo goes twice.
+    with pair.at(pair.school), transaction.unit_of_work():
+        teacher = db.session.scalar(select(User).where(User.username == "khru"))
+        waiting = db.session.scalar(select(Submission).where(Submission.status == "waiting"))
+        assignment_services.review(teacher, waiting, results={"light": {"done": False}},
+                                   comment="แสงน้อยไป", passed=False)  # fmt: skip
+    later = _round(pair)
+    assert later.pushed_rows > 0 and later.sent_files == 0
+    assert _hand_ins(pair.city, pair) == _hand_ins(pair.school, pair)
+    assert _hand_ins(pair.city, pair)["malee"][1] == "needs_changes"
+
+
+def test_a_hand_in_whose_photo_has_not_arrived_is_refused_then_goes(sync_pair, tmp_path):
+    """The batch names a photo the city lacks (sent without its files): refused, nothing
+    applied; the round sends the file first and the same rows go."""
+    pair = _handing_in(sync_pair, tmp_path / "v1")
+    message = _city_counts_unchanged(pair, lambda: _send(pair, _envelope(pair)))
+    assert "has not arrived at the city" in message
+    with pair.at(pair.city):
+        assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
+    done = _round(pair)
+    assert done.sent_files == 3
+    assert _hand_ins(pair.city, pair) == _hand_ins(pair.school, pair)
+
+
+def test_another_schools_hand_in_is_refused_by_name(sync_pair, tmp_path):
+    pair = _handing_in(sync_pair, tmp_path / "v1")
+    with pair.at(pair.city), transaction.unit_of_work():
+        other = School(name="โรงเรียนอื่น")
+        db.session.add(other)
+        db.session.flush()
+        stranger, _ = create_user("stranger", "คนอื่น", password=PASSWORD,
+                                  learner_kind="student", school_id=other.id)  # fmt: skip
+        db.session.flush()
+        stranger_uuid = stranger.uuid
+    envelope = _envelope(pair)
+    envelope["rows"]["submissions"][0]["user_id"] = stranger_uuid  # a hand-in of theirs
+    with pair.at(pair.school):
+        files.send(pair.city_url, f"{services.link().peer_uuid}.{services.link().secret}",
+                   envelope)  # fmt: skip
+    message = _city_counts_unchanged(pair, lambda: _send(pair, envelope))
+    assert f"submissions: the user {stranger_uuid} belongs to another school" in message
+    with pair.at(pair.city):
+        assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+def test_question_keys_from_before_are_their_rank_so_both_servers_agree(tmp_path, worker_name):
+    """Migration 0006 names each existing question by its rank in its quiz, which the city and
+    a school that loaded its folder share (positions with gaps at the city, 1..n at the
+    school); the answers to them stay."""
+    url = fresh_database(tmp_path, f"sync_keys_{worker_name}")
+    app = create_app(dict(TEST_CONFIG, SQLALCHEMY_DATABASE_URI=url), str(tmp_path))
+    with app.app_context():
+        upgrade(revision="0005_phone_course_sources")
+        with db.engine.begin() as conn:
+            run = lambda sql, **values: conn.execute(text(sql), values)  # noqa: E731
+            run("INSERT INTO courses (id, slug, title_th, status, sequential, language, "
+                "updated_at, created_at) VALUES (1, 'c', 'C', 'published', false, 'th', "
+                "'2026-01-01', '2026-01-01')")  # fmt: skip
+            run("INSERT INTO modules (id, course_id, key, position, title_th) "
+                "VALUES (1, 1, 'm', 1, 'M')")  # fmt: skip
+            for quiz in (1, 2):
+                run("INSERT INTO quizzes (id, course_id, module_id, key, position, title_th, "
+                    "pass_mark, attempts_allowed, time_limit_minutes, shuffle_questions, "
+                    "shuffle_answers, draw_count, grading, show_feedback) VALUES (:id, 1, 1, "
+                    ":key, :id, 'Q', 50, 0, 0, false, true, 0, 'best', 'after_submit')",
+                    id=quiz, key=f"quiz{quiz}")  # fmt: skip
+            for qid, quiz, position in ((10, 1, 7), (11, 1, 2), (12, 1, 4), (13, 2, 1)):
+                run("INSERT INTO questions (id, quiz_id, position, type, title, category, "
+                    "points, data) VALUES (:id, :quiz, :position, 'essay', 't', '', 1, '{}')",
+                    id=qid, quiz=quiz, position=position)  # fmt: skip
+            run("INSERT INTO users (id, uuid, username, full_name, password_hash, role, active, "
+                "must_change_password, session_version, created_at) VALUES (1, 'u-1', 'old', "
+                "'Old', 'x', 'learner', true, false, 1, '2026-01-01')")  # fmt: skip
+            run("INSERT INTO attempts (id, uuid, quiz_id, user_id, number, status, started_at, "
+                "layout, needs_marking) VALUES (1, 'a-1', 1, 1, 1, 'open', '2026-01-01', "
+                "'[]', false)")  # fmt: skip
+            run("INSERT INTO responses (uuid, attempt_id, question_id, value, saved_at) "
+                "VALUES ('r-1', 1, 10, '\"x\"', '2026-01-01')")  # fmt: skip
+        upgrade()
+        with db.engine.connect() as conn:
+            keys = dict(conn.execute(text("SELECT id, key FROM questions")).all())
+            assert keys == {11: "q1", 12: "q2", 10: "q3", 13: "q1"}
+            assert conn.execute(text("SELECT question_id FROM responses")).scalar() == 10
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(text("UPDATE questions SET key = 'q1' WHERE id = 10"))
+        downgrade(revision="0005_phone_course_sources")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM responses")).scalar() == 1
+        db.engine.dispose()

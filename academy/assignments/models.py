@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from academy.core.db import UTCDateTime, utcnow
+from academy.core.db import Stamped, UTCDateTime, utcnow
 from academy.courses.outline_cache import follow
 from academy.extensions import db
 
@@ -56,8 +56,10 @@ class Assignment(db.Model):
 follow(Assignment.__table__)
 
 
-class Submission(db.Model):
-    """One version of a learner's work. Rows are written only when everything has arrived."""
+class Submission(Stamped, db.Model):
+    """One version of a learner's work. Rows are written only when everything has arrived.
+    A school server pushes it to the city with its photos and its review (docs/sync.md): a
+    review changes the version's status, so the version's stamp covers its review too."""
 
     __tablename__ = "submissions"
     __table_args__ = (

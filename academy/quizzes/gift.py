@@ -42,7 +42,16 @@ from academy.quizzes.questions import (
     QuestionError,
 )
 
-__all__ = ["ESCAPES", "GiftError", "GiftFile", "GiftWarning", "escape", "parse_gift", "write_gift"]
+__all__ = [
+    "ESCAPES",
+    "GiftError",
+    "GiftFile",
+    "GiftWarning",
+    "add_keys",
+    "escape",
+    "parse_gift",
+    "write_gift",
+]
 
 
 class GiftError(ValueError):
@@ -72,13 +81,16 @@ class GiftFile:
     """A parsed quiz file: its questions in order and its `// @key: value` header settings.
 
     `categories` counts the `$CATEGORY:` lines: a file holding only categories is a file of
-    zero questions (Moodle imports it), not an empty one.
+    zero questions (Moodle imports it), not an empty one. `keys` holds each question's id from
+    its `// @question: id` line (None without one) and `lines` the line each question starts on.
     """
 
     questions: list[Question] = field(default_factory=list)
     header: dict[str, str] = field(default_factory=dict)
     warnings: list[GiftWarning] = field(default_factory=list)
     categories: int = 0
+    keys: list[str | None] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
 
 
 class _Fail(Exception):
@@ -114,6 +126,9 @@ _WRITE_ESCAPES = str.maketrans(ESCAPES)
 _FORMAT_RE = re.compile(r"\[(" + "|".join(TEXT_FORMATS) + r")\]")
 _HEADER_RE = re.compile(r"//\s*@([A-Za-z][A-Za-z0-9_-]*)(\s*:)?(.*)")
 _HEADER_KEY_RE = re.compile(r"[a-z][a-z0-9_-]*")
+# A question's id (docs/quiz-format.md): the line above it, a comment to Moodle.
+_QUESTION_KEY_RE = re.compile(r"//\s*@question\s*:(.*)", re.I)
+QUESTION_KEY_LINE = "// @question: "
 _WEIGHT_RE = re.compile(r"-?\d+(?:\.\d+)?")
 _NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _TAG_RE = re.compile(r"<[^>]*>")
@@ -190,30 +205,63 @@ def _decode(data: str | bytes) -> str:
 def _parse(text: str, settings: Collection[str] | None) -> GiftFile:
     header: dict[str, str] = {}
     blocks: list[list[tuple[int, str]]] = []
+    block_keys: list[tuple[str, int] | None] = []  # the id line of each block
     block: list[tuple[int, str]] = []
+    key: tuple[str, int] | None = None  # read, for the question that starts next
     in_header = True
+
+    def attach(found: tuple[str, int], number: int) -> None:
+        nonlocal key
+        if key is not None:
+            raise _Fail("two '// @question:' lines for one question", number)
+        key = found
+
     for number, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
         if not stripped:
             if block:
                 blocks.append(block)
-                block = []
+                block_keys.append(key)
+                block, key = [], None
             continue
         if stripped.startswith("//"):
-            if in_header:
+            question_key = _QUESTION_KEY_RE.fullmatch(stripped)
+            if question_key:
+                value = question_key.group(1).strip()
+                if not value:
+                    raise _Fail("'// @question:' needs the question's id after the colon", number)
+                # Inside a question it could belong to either one: it stands above its own.
+                if block and not (len(block) == 1 and _is_category(block[0][1])):
+                    raise _Fail(
+                        "'// @question: ...' goes on its own line above its question, after "
+                        "a blank line",
+                        number,
+                    )
+                attach((value, number), number)
+            elif in_header:
                 _read_header_line(stripped, number, header, settings)
             continue  # comment lines never end a question, they are just left out
         in_header = False
         block.append((number, line))
     if block:
         blocks.append(block)
+        block_keys.append(key)
+        key = None
+    if key is not None:
+        raise _Fail("'// @question: ...' with no question below it", key[1])
 
     _check_sizes(blocks)
     parsed = GiftFile(header=header)
     questions = parsed.questions
     category = ""
-    for lines in blocks:
+    seen: dict[str, int] = {}
+    carried: tuple[str, int] | None = None  # an id above a block of only `$CATEGORY:`
+    for lines, found in zip(blocks, block_keys, strict=True):
         first = lines[0][1].strip()
+        if carried is not None:
+            if found is not None:
+                raise _Fail("two '// @question:' lines for one question", found[1])
+            found, carried = carried, None
         if first.startswith(_CATEGORY):
             parsed.categories += 1
             category = first[len(_CATEGORY) :].strip()
@@ -221,6 +269,7 @@ def _parse(text: str, settings: Collection[str] | None) -> GiftFile:
             # below it rather than swallowing that question into the category name.
             lines = lines[1:]
             if not lines:
+                carried = found
                 continue
         try:
             question = _parse_question(lines, category, len(questions) + 1)
@@ -228,12 +277,50 @@ def _parse(text: str, settings: Collection[str] | None) -> GiftFile:
             # The model's own rules (a 100% answer, weights adding up...) apply to the
             # question as a whole, so point at its first line.
             raise _Fail(str(error), lines[0][0]) from None
+        if found is not None:
+            if found[0] in seen:
+                raise _Fail(
+                    f"the question id '{found[0]}' is used twice in this file (also on line "
+                    f"{seen[found[0]]})",
+                    found[1],
+                )
+            seen[found[0]] = found[1]
         questions.append(question)
+        parsed.keys.append(found[0] if found else None)
+        parsed.lines.append(lines[0][0])
         parsed.warnings += [
             GiftWarning(f"{question.title}: {reason}", lines[0][0])
             for reason in question_warnings(question)
         ]
+    if carried is not None:
+        raise _Fail("'// @question: ...' with no question below it", carried[1])
     return parsed
+
+
+def _is_category(line: str) -> bool:
+    return line.strip().startswith(_CATEGORY)
+
+
+def key_line(text: str, key: str) -> int:
+    """The line of the `// @question: key` line (1 when it is not there), for messages."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        found = _QUESTION_KEY_RE.fullmatch(line.strip())
+        if found and found.group(1).strip() == key:
+            return number
+    return 1
+
+
+def add_keys(text: str | bytes, keys: Sequence[str | None]) -> str:
+    """The file with a `// @question: id` line above each question that had none, given the
+    ids of its questions in order; the author's own lines stay as they were. The file must
+    parse."""
+    decoded = _decode(text)
+    parsed = _parse(decoded, None)
+    lines = decoded.split("\n")
+    for first, had, key in sorted(zip(parsed.lines, parsed.keys, keys, strict=True), reverse=True):
+        if had is None and key:
+            lines.insert(first - 1, QUESTION_KEY_LINE + key)
+    return "\n".join(lines)
 
 
 def _check_sizes(blocks: list[list[tuple[int, str]]]) -> None:
@@ -640,11 +727,16 @@ def _parse_numerical(block: _Block, inner: str, base: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------------- writing
 
 
-def write_gift(questions: Sequence[Question], header: Mapping[str, str] | None = None) -> str:
+def write_gift(
+    questions: Sequence[Question],
+    header: Mapping[str, str] | None = None,
+    keys: Sequence[str | None] | None = None,
+) -> str:
     """Write questions as canonical GIFT that `parse_gift` reads back to equal questions.
 
     Header settings come first as `// @key: value` lines, then one block per question separated
-    by a blank line, with a `$CATEGORY:` line whenever the category changes.
+    by a blank line, with a `$CATEGORY:` line whenever the category changes; a question with a
+    key (its id, `keys` in question order) has its `// @question: id` line above it.
     """
     parts: list[str] = []
     if header:
@@ -659,11 +751,13 @@ def write_gift(questions: Sequence[Question], header: Mapping[str, str] | None =
             lines.append(f"// @{key}: {value.strip()}".rstrip())
         parts.append("\n".join(lines))
     category = ""
-    for question in questions:
+    for number, question in enumerate(questions):
         if question.category != category:
             category = question.category
             parts.append(f"{_CATEGORY} {category}".rstrip())
-        parts.append(_write_question(question))
+        key = keys[number] if keys else None
+        written = _write_question(question)
+        parts.append(f"{QUESTION_KEY_LINE}{key}\n{written}" if key else written)
     return "\n\n".join(parts) + "\n" if parts else ""
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -66,11 +67,21 @@ class Quiz(db.Model):
 follow(Quiz.__table__)
 
 
+def new_question_key() -> str:
+    """A new question's id within its quiz: random, so that questions added on two servers,
+    or in two editors, never take the same one; it is the 16 hex digits of 64 random bits."""
+    return secrets.token_hex(8)
+
+
 class Question(db.Model):
     __tablename__ = "questions"
+    __table_args__ = (Index("ux_questions_quiz_key", "quiz_id", "key", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
+    # Its identity on every server (docs/sync.md, "Identity"): the course folder's
+    # `// @question: key` line, kept through reordering and editing; its position is not.
+    key: Mapped[str] = mapped_column(String(64), default=new_question_key)
     position: Mapped[int] = mapped_column(Integer, default=0)
     type: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(300), default="")

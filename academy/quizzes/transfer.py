@@ -17,8 +17,8 @@ from academy.core.errors import ServiceError
 from academy.courses.services import KEY_RULE, TITLE_MAX
 from academy.extensions import db
 from academy.quizzes import bank
-from academy.quizzes.gift import GiftError, GiftFile, parse_gift, write_gift
-from academy.quizzes.models import Question, Quiz
+from academy.quizzes.gift import GiftError, GiftFile, key_line, parse_gift, write_gift
+from academy.quizzes.models import Question, Quiz, new_question_key
 
 JSON_FORMAT = 1
 SETTINGS = (
@@ -133,39 +133,62 @@ def quiz_settings(header: dict[str, str], text: str, source: str) -> dict[str, A
 def read_quiz_file(text: str, source: str) -> tuple[GiftFile, dict[str, Any]]:
     """A whole quiz file: its questions and its checked settings (GiftError names file:line)."""
     parsed = parse_gift(text, source, settings=QUIZ_KEYS)
+    for key in parsed.keys:
+        if key is not None and not KEY_RULE.match(key):
+            raise GiftError(
+                f"the question id '{key}' must be 1-64 characters of a-z 0-9 - _",
+                key_line(text if isinstance(text, str) else text.decode(), key),
+                source,
+            )
     return parsed, quiz_settings(parsed.header, text, source)
 
 
-def store_questions(quiz: Quiz, questions: list[Any]) -> None:
-    """Make the quiz's questions those of its file, updating rows in place: matched by title
-    (the GIFT ::name::) when the title is unique, else by position, so learners' answers to
-    questions that stayed keep their rows."""
+def store_questions(
+    quiz: Quiz, questions: list[Any], keys: list[str | None] | None = None
+) -> list[str]:
+    """Make the quiz's questions those of its file, updating rows in place, so learners'
+    answers to questions that stayed keep their rows: a question with an id (`keys`, its
+    `// @question:` line) is the row of that id, or a new one; one without is matched by title
+    (the GIFT ::name::) when the title is unique, else by position, among the rows no id
+    claimed, and keeps that row's id (a new row gets a new one). Returns the ids in order."""
+    keys = list(keys) if keys is not None else [None] * len(questions)
     existing = list(
         db.session.scalars(
-            select(Question).where(Question.quiz_id == quiz.id).order_by(Question.position)
+            select(Question)
+            .where(Question.quiz_id == quiz.id)
+            .order_by(Question.position, Question.id)
         )
     )
-    old_titles = [row.title for row in existing]
-    new_titles = [q.title[:300] for q in questions]
+    by_key = {row.key: row for row in existing}
+    claimed = {key for key in keys if key in by_key}
+    unclaimed = [row for row in existing if row.key not in claimed]
+    old_titles = [row.title for row in unclaimed]
+    new_titles = [q.title[:300] for q, key in zip(questions, keys, strict=True) if key is None]
     by_title = {
         row.title: row
-        for row in existing
+        for row in unclaimed
         if old_titles.count(row.title) == 1 and new_titles.count(row.title) == 1
     }
-    spare = [row for row in existing if row.title not in by_title]
-    for position, question in enumerate(questions, start=1):
+    spare = [row for row in unclaimed if row.title not in by_title]
+    stored = []
+    for position, (question, key) in enumerate(zip(questions, keys, strict=True), start=1):
         title = question.title[:300]
-        row = by_title.get(title)
-        if row is None:
-            row = spare.pop(0) if spare else Question(quiz_id=quiz.id)
+        if key is not None:
+            row = by_key.get(key) or Question(quiz_id=quiz.id, key=key)
+        else:
+            row = by_title.get(title)
+            if row is None:
+                row = spare.pop(0) if spare else Question(quiz_id=quiz.id, key=new_question_key())
         row.position = position
         row.type = question.type
         row.title = title
         row.category = question.category[:200]
         row.data = question.to_dict()
         db.session.add(row)
+        stored.append(row.key)
     for row in spare:
         db.session.delete(row)
+    return stored
 
 
 @dataclass
@@ -228,7 +251,11 @@ def quiz_header(quiz: Quiz) -> dict[str, str]:
 
 def quiz_text(quiz: Quiz) -> str:
     """The quiz as its GIFT file: the settings header, then the questions."""
-    return write_gift([bank.question_data(q) for q in quiz.questions], quiz_header(quiz))
+    return write_gift(
+        [bank.question_data(q) for q in quiz.questions],
+        quiz_header(quiz),
+        [q.key for q in quiz.questions],
+    )
 
 
 def export_json(quiz: Quiz) -> dict[str, Any]:

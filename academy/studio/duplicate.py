@@ -96,6 +96,7 @@ def duplicate_course(course: Course, user: User) -> Course:
             db.session.add(
                 Question(
                     quiz_id=new_quiz.id,
+                    key=question.key,  # unique within its quiz, and the copy is another course
                     position=question.position,
                     type=question.type,
                     title=question.title,

@@ -28,7 +28,7 @@ from academy.courses.models import (
 )
 from academy.extensions import db
 from academy.quizzes import transfer
-from academy.quizzes.gift import GiftError
+from academy.quizzes.gift import GiftError, add_keys
 from academy.quizzes.models import Quiz
 from academy.studio import export
 from academy.studio.assignment_files import (
@@ -77,6 +77,8 @@ class QuizData:
     settings: dict[str, Any]
     questions: list[Any]
     source: str
+    keys: list[str | None] = field(default_factory=list)  # each question's id, if the file has it
+    stored_keys: list[str] = field(default_factory=list)  # the ids they have once stored
 
 
 @dataclass
@@ -301,7 +303,7 @@ def _read_quiz(reader: Reader, path: Path) -> QuizData:
     reader.keys[settings["key"]] = source
     if not parsed.questions:
         raise CourseFormatError("the quiz has no questions", source, 1)
-    return QuizData(settings["key"], settings, list(parsed.questions), source)
+    return QuizData(settings["key"], settings, list(parsed.questions), source, list(parsed.keys))
 
 
 # --- storing ----------------------------------------------------------------------------------
@@ -390,7 +392,7 @@ def store_course(data: CourseData) -> Course:
                 quiz.position = position
                 db.session.add(quiz)
                 db.session.flush()
-                transfer.store_questions(quiz, item.questions)
+                item.stored_keys = transfer.store_questions(quiz, item.questions, item.keys)
                 keep_quizzes.add(item.key)
     db.session.flush()
     for key, quiz in quizzes.items():
@@ -411,17 +413,25 @@ def store_course(data: CourseData) -> Course:
 
 
 def _sources(data: CourseData) -> dict[tuple[str, str], tuple[str, bytes]]:
-    """(kind, key) -> (path in the folder, bytes) of every text file that made an object."""
+    """(kind, key) -> (path in the folder, bytes) of every text file that made an object. A
+    quiz file whose questions had no ids is kept with the ids they were given added above
+    them, so they travel with the course (a school server pulls this folder)."""
     found = {("course", ""): "course.yml"}
+    quizzes = {}
     for module in data.modules:
         found["module", module.key] = module.source
         for item in module.items:
             kind = {LessonData: "lesson", QuizData: "quiz"}.get(type(item), "assignment")
             found[kind, item.key] = item.source
+            if isinstance(item, QuizData) and None in item.keys:
+                quizzes[item.key] = item.stored_keys
     prefix = data.label + "/"
     out = {}
     for ident, source in found.items():
         path = source.removeprefix(prefix)
         if path in data.raw:
-            out[ident] = (path, data.raw[path])
+            raw = data.raw[path]
+            if ident[0] == "quiz" and ident[1] in quizzes:
+                raw = add_keys(raw, quizzes[ident[1]]).encode()
+            out[ident] = (path, raw)
     return out

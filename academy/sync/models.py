@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from academy.classes.models import School
@@ -110,6 +120,26 @@ class SyncCourse(db.Model):
     # The city stopped offering it (deleted or unpublished): the school keeps the course and
     # its learners' records, and stops sending them (the city could not place them).
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SyncSetAside(db.Model):
+    """At the city: what a school server sent that names a quiz question the city deleted
+    after the school's learners answered it (docs/sync.md, "Identity"): the answer, or the
+    question's place in an attempt, kept here whole instead of being dropped or paired with
+    another question. `question` is its name, "course/quiz/question"."""
+
+    __tablename__ = "sync_set_aside"
+    __table_args__ = (UniqueConstraint("table_name", "row_uuid", "question"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    peer_id: Mapped[int] = mapped_column(
+        ForeignKey("sync_peers.id", ondelete="CASCADE"), index=True
+    )
+    table_name: Mapped[str] = mapped_column(String(64))  # responses, or attempts (a layout item)
+    row_uuid: Mapped[str] = mapped_column(String(36))
+    question: Mapped[str] = mapped_column(String(300))
+    row: Mapped[Any] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 @event.listens_for(db.metadata, "after_create")

@@ -23,7 +23,17 @@ from academy.extensions import db
 from academy.periods.models import Period
 from academy.quizzes.models import Attempt, Quiz
 from academy.sync.models import SyncAccount, SyncCounter, SyncCourse, SyncPeer, SyncTombstone
-from academy.sync.rows import BY_NAME, OWNED_KINDS, TABLES, Names, Receiver, Refused, Table, read
+from academy.sync.rows import (
+    BY_NAME,
+    OWNED_KINDS,
+    TABLES,
+    Names,
+    Receiver,
+    Refused,
+    Table,
+    pointers,
+    read,
+)
 
 FORMAT = 1
 
@@ -226,13 +236,13 @@ def _ride_along(chosen: dict[str, dict[int, Any]], school_id: int, to_seq: int) 
     learner's account changed after their event), so the city can apply each batch alone. A
     row stamped up to `to_seq` is at the city already or in this batch."""
     for table in reversed(TABLES):  # responses -> attempts -> users: children first
-        for column, kind in table.refs.items():
-            target_name = OWNED_KINDS.get(kind.rstrip("?"))
+        for kind, ids in pointers(table, list(chosen[table.name].values())).items():
+            target_name = OWNED_KINDS.get(kind)
             if target_name is None:
                 continue
             target = BY_NAME[target_name]
             have = {o.id for o in chosen[target_name].values()}
-            wanted = {getattr(o, column) for o in chosen[table.name].values()} - have - {None}
+            wanted = ids - have - {None}
             if not wanted:
                 continue
             model = target.model
@@ -349,7 +359,7 @@ def apply_batch(peer: SyncPeer, envelope: dict[str, Any]) -> tuple[int, bool]:
     deleted = envelope.get("deleted", {})
     if not isinstance(deleted, dict):
         raise Refused("the batch's removals are not an object")
-    receiver = Receiver(peer.school_id)
+    receiver = Receiver(peer.school_id, peer.id)
     count = receiver.apply(rows) + receiver.delete(deleted)
     for user in receiver.new_users:  # the school's from now on: auth refuses to change them
         db.session.add(SyncAccount(user_id=user.id, peer_id=peer.id))

@@ -12,10 +12,12 @@ from typing import Any
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
-from academy.assignments.models import Assignment  # noqa: F401 - the course's items
+from academy.assignments import photos as photo_files
+from academy.assignments.models import Assignment, Review, Submission, SubmissionPhoto
 from academy.auth.models import User
 from academy.certificates.models import Certificate
 from academy.classes.models import Class, ClassCourse, ClassInstructor, ClassMember, Room
+from academy.core.clock import utcnow
 from academy.core.db import UTCDateTime
 from academy.courses.models import Course, Enrolment, Lesson
 from academy.extensions import db
@@ -28,10 +30,19 @@ from academy.progress.models import (
     QuizResult,
 )
 from academy.quizzes.models import Attempt, Question, Quiz, Response
+from academy.sync.models import SyncSetAside
 
 
 class Refused(Exception):
     """A batch the receiver will not apply; the message names the row and the reason."""
+
+
+class _Deleted(Exception):
+    """A row names a quiz question the city no longer has."""
+
+    def __init__(self, name: Any) -> None:
+        super().__init__(name)
+        self.name = name
 
 
 # Kinds of reference: rows the school owns travel with the batch ("user", "class", "attempt",
@@ -43,14 +54,174 @@ class Table:
     refs: dict[str, str] = field(default_factory=dict)  # column -> kind
     # Columns that stay on their server (local state, or unique per server).
     local: tuple[str, ...] = ()
+    # What travels inside each row: an attempt's layout, a hand-in's photos and review (the
+    # parent's stamp covers them: they change with it).
+    inner: tuple[Inner, ...] = ()
 
     @property
     def name(self) -> str:
         return self.model.__tablename__
 
     def columns(self) -> list[str]:
-        skip = {"id", "sync_seq", *self.refs, *self.local}
+        skip = {"id", "sync_seq", *self.refs, *self.local, *(i.name for i in self.inner)}
         return [c.key for c in sa_inspect(self.model).columns if c.key not in skip]
+
+
+# --- what travels inside a row ---------------------------------------------------------------
+
+
+class Inner:
+    """Part of a row kept in another column or table, that travels inside the row: it names
+    the rows it points at like the row's own references, and is applied with it."""
+
+    name: str
+
+    def pointers(self, objects: list[Any]) -> dict[str, set[int]]:
+        """The local ids it points at, by kind (to name them, and to send the owned ones)."""
+        return {}
+
+    def read(self, objects: list[Any], named: dict[str, dict[int, Any]]) -> list[Any]:
+        """Its value for each object, references as names."""
+        raise NotImplementedError
+
+    def values(self, receiver: Receiver, row: dict[str, Any], value: Any) -> dict[str, Any]:
+        """Columns of the row itself it sets (before the row is written)."""
+        return {}
+
+    def apply(self, receiver: Receiver, obj: Any, value: Any) -> None:
+        """The rows of its own it writes (after the row is written)."""
+
+
+def _by_parent(model: Any, column: str, ids: list[int], order: Any) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        query = select(model).where(getattr(model, column).in_(ids[start : start + 500]))
+        for child in db.session.scalars(query.order_by(order)):
+            found[getattr(child, column)].append(child)
+    return found
+
+
+def _list_of_objects(value: Any, where: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise Refused(f"{where} is not a list of objects")
+    return value
+
+
+class _Layout(Inner):
+    """An attempt's questions in the order the learner saw them, each question by its name.
+    One the city has deleted since is set aside (SyncSetAside), never paired with another."""
+
+    name = "layout"
+
+    def pointers(self, objects: list[Any]) -> dict[str, set[int]]:
+        return {"question": {int(i["question_id"]) for o in objects for i in o.layout or []}}
+
+    def read(self, objects: list[Any], named: dict[str, dict[int, Any]]) -> list[Any]:
+        # A question gone here too (a course update removed it) has no name: it is left out.
+        return [
+            [
+                dict(item, question_id=named["question"][int(item["question_id"])])
+                for item in o.layout or []
+                if int(item["question_id"]) in named["question"]
+            ]
+            for o in objects
+        ]
+
+    def values(self, receiver: Receiver, row: dict[str, Any], value: Any) -> dict[str, Any]:
+        items = _list_of_objects(value, "attempts: the layout")
+        ids = receiver.names.ids("question", {i.get("question_id") for i in items})
+        layout = []
+        for item in items:
+            local_id = ids.get(item.get("question_id"))
+            if local_id is None:
+                receiver.set_aside("attempts", row, item.get("question_id"), item)
+            else:
+                layout.append(dict(item, question_id=local_id))
+        return {"layout": layout}
+
+
+class _Photos(Inner):
+    """A hand-in's photos by content hash; the files themselves arrive before the batch."""
+
+    name = "photos"
+    fields = ("position", "sha256", "size", "width", "height")
+
+    def read(self, objects: list[Any], named: dict[str, dict[int, Any]]) -> list[Any]:
+        found = _by_parent(SubmissionPhoto, "submission_id", [o.id for o in objects],
+                           SubmissionPhoto.position)  # fmt: skip
+        return [[{f: getattr(p, f) for f in self.fields} for p in found[o.id]] for o in objects]
+
+    def apply(self, receiver: Receiver, obj: Any, value: Any) -> None:
+        given = _list_of_objects(value, "submissions: the photos")
+        have = {p.position: p for p in _by_parent(SubmissionPhoto, "submission_id", [obj.id],
+                                                  SubmissionPhoto.position)[obj.id]}  # fmt: skip
+        for photo in given:
+            if set(photo) != set(self.fields):
+                raise Refused("submissions: a photo without its fields")
+            try:
+                arrived = photo_files.photo_path(str(photo["sha256"])).is_file()
+            except ValueError:
+                raise Refused(f"submissions: {photo['sha256']!r} is not a SHA-256") from None
+            if not arrived:
+                raise Refused(
+                    f"submissions: the photo {photo['sha256']} has not arrived at the city; "
+                    "sync again"
+                )
+            row = have.pop(photo["position"], None) or SubmissionPhoto(submission_id=obj.id)
+            for name in self.fields:
+                setattr(row, name, photo[name])
+            db.session.add(row)
+        for gone in have.values():
+            db.session.delete(gone)
+
+
+class _Review(Inner):
+    """The one review of a hand-in. Its reviewer is one of the school's accounts, or nobody
+    the city knows (the server's own admin): then the city keeps the review without one."""
+
+    name = "review"
+    fields = ("results", "comment", "passed", "points", "max_points", "reviewed_at")
+
+    def _reviews(self, objects: list[Any]) -> dict[int, Any]:
+        found = _by_parent(Review, "submission_id", [o.id for o in objects], Review.id)
+        return {i: rows[0] if rows else None for i, rows in found.items()}
+
+    def pointers(self, objects: list[Any]) -> dict[str, set[int]]:
+        reviews = self._reviews(objects).values()
+        return {"user": {r.reviewer_id for r in reviews if r and r.reviewer_id is not None}}
+
+    def read(self, objects: list[Any], named: dict[str, dict[int, Any]]) -> list[Any]:
+        reviews = self._reviews(objects)
+        out = []
+        for obj in objects:
+            review = reviews[obj.id]
+            if review is None:
+                out.append(None)
+                continue
+            value = {f: getattr(review, f) for f in self.fields}
+            value["reviewed_at"] = review.reviewed_at.isoformat()
+            value["reviewer_id"] = named["user"].get(review.reviewer_id)
+            out.append(value)
+        return out
+
+    def apply(self, receiver: Receiver, obj: Any, value: Any) -> None:
+        review = self._reviews([obj])[obj.id]
+        if value is None:
+            if review is not None:
+                db.session.delete(review)
+            return
+        if not isinstance(value, dict) or set(value) != {*self.fields, "reviewer_id"}:
+            raise Refused("submissions: a review without its fields")
+        review = review or Review(submission_id=obj.id)
+        for name in self.fields:
+            setattr(review, name, value[name])
+        review.reviewed_at = _date("submissions", "reviewed_at", value["reviewed_at"])
+        reviewer = receiver.names.ids("user", {value["reviewer_id"]}).get(value["reviewer_id"])
+        review.reviewer_id = reviewer if reviewer in receiver.school_users else None
+        db.session.add(review)
+
+
+LAYOUT, PHOTOS, REVIEW = _Layout(), _Photos(), _Review()
 
 
 # In the order a receiver applies them: a row's parents come before it.
@@ -68,7 +239,7 @@ TABLES: tuple[Table, ...] = (
     Table(Period, ("uuid",), {"class_id": "class", "room_id": "room?", "teacher_id": "user?"}),
     Table(Attendance, ("period_id", "user_id"),
           {"period_id": "period", "user_id": "user", "updated_by_id": "user?"}),
-    Table(Attempt, ("uuid",), {"user_id": "user", "quiz_id": "quiz"}),
+    Table(Attempt, ("uuid",), {"user_id": "user", "quiz_id": "quiz"}, inner=(LAYOUT,)),
     Table(Response, ("uuid",), {"attempt_id": "attempt", "question_id": "question",
                                 "marked_by_id": "user?"}),
     Table(ProgressEvent, ("uuid",), {"user_id": "user", "course_id": "course",
@@ -84,10 +255,17 @@ TABLES: tuple[Table, ...] = (
     Table(Certificate, ("uuid",), {"user_id": "user", "course_id": "course",
                                    "replaced_by_id": "certificate?"},
           local=("pdf_sha256", "pdf_link_base")),
+    # A hand-in (one version), named by its learner, assignment and version; its photos go
+    # by hash before the batch (academy/sync/files.py), its review inside it.
+    Table(Submission, ("user_id", "assignment_id", "version"),
+          {"user_id": "user", "assignment_id": "assignment", "course_id": "course"},
+          inner=(PHOTOS, REVIEW)),
 )  # fmt: skip
 BY_NAME = {t.name: t for t in TABLES}
 UUID_MODELS = {"user": User, "class": Class, "attempt": Attempt, "certificate": Certificate,
                "period": Period}  # fmt: skip
+# Course items named "slug/key" (the city's, from the course folder).
+ITEM_MODELS = {"lesson": Lesson, "quiz": Quiz, "assignment": Assignment}
 # Rows that ride along with a row that points at them, so every batch stands alone.
 OWNED_KINDS = {"user": "users", "class": "classes", "attempt": "attempts",
                "certificate": "certificates", "period": "periods"}  # fmt: skip
@@ -107,7 +285,7 @@ class Names:
         self._out: dict[str, dict[int, Any]] = {}
         self._in: dict[str, dict[Any, int]] = {}
 
-    # Names of course items: "slug", "slug/key", "slug/quiz-key/position".
+    # Names of course items: "slug", "slug/key", "slug/quiz-key/question-key".
     def _name_query(self, kind: str, ids: list[int]) -> Any:
         if kind in UUID_MODELS:
             model = UUID_MODELS[kind]
@@ -116,21 +294,16 @@ class Names:
             return select(Room.id, Room.name).where(Room.id.in_(ids))
         if kind == "course":
             return select(Course.id, Course.slug).where(Course.id.in_(ids))
-        if kind == "lesson":
+        if kind in ITEM_MODELS:
+            model = ITEM_MODELS[kind]
             return (
-                select(Lesson.id, Course.slug + "/" + Lesson.key)
-                .join(Course, Course.id == Lesson.course_id)
-                .where(Lesson.id.in_(ids))
-            )
-        if kind == "quiz":
-            return (
-                select(Quiz.id, Course.slug + "/" + Quiz.key)
-                .join(Course, Course.id == Quiz.course_id)
-                .where(Quiz.id.in_(ids))
+                select(model.id, Course.slug + "/" + model.key)
+                .join(Course, Course.id == model.course_id)
+                .where(model.id.in_(ids))
             )
         if kind == "question":
             return (
-                select(Question.id, Course.slug, Quiz.key, Question.position)
+                select(Question.id, Course.slug + "/" + Quiz.key + "/" + Question.key)
                 .join(Quiz, Quiz.id == Question.quiz_id)
                 .join(Course, Course.id == Quiz.course_id)
                 .where(Question.id.in_(ids))
@@ -142,7 +315,7 @@ class Names:
         missing = [i for i in ids if i is not None and i not in known]
         for start in range(0, len(missing), 500):
             for row in db.session.execute(self._name_query(kind, missing[start : start + 500])):
-                known[row[0]] = f"{row[1]}/{row[2]}/{row[3]}" if kind == "question" else row[1]
+                known[row[0]] = row[1]
         return known
 
     def ids(self, kind: str, names: set[Any], school_id: int | None = None) -> dict[Any, int]:
@@ -166,15 +339,15 @@ class Names:
         elif kind == "course":
             for row in db.session.execute(select(Course.slug, Course.id)):
                 known[row[0]] = row[1]
-        elif kind in ("lesson", "quiz"):
-            model = Lesson if kind == "lesson" else Quiz
+        elif kind in ITEM_MODELS:
+            model = ITEM_MODELS[kind]
             for row in db.session.execute(
                 select(Course.slug, model.key, model.id).join(Course, Course.id == model.course_id)
             ):
                 known[f"{row[0]}/{row[1]}"] = row[2]
         elif kind == "question":
             for row in db.session.execute(
-                select(Course.slug, Quiz.key, Question.position, Question.id)
+                select(Course.slug, Quiz.key, Question.key, Question.id)
                 .join(Quiz, Quiz.id == Question.quiz_id)
                 .join(Course, Course.id == Quiz.course_id)
             ):
@@ -188,21 +361,27 @@ class Names:
 # --- reading rows (the sender) -----------------------------------------------------------------
 
 
-def read(table: Table, objects: list[Any], names: Names) -> list[dict[str, Any]]:
-    """The rows as they travel: their columns, and their references as names."""
-    dates = _datetime_columns(table.model)
+def pointers(table: Table, objects: list[Any]) -> dict[str, set[int]]:
+    """The local ids the rows point at, by kind: their reference columns and what travels
+    inside them."""
     by_kind: dict[str, set[int]] = {}
     for column, kind in table.refs.items():
         by_kind.setdefault(kind.rstrip("?"), set()).update(
             getattr(o, column) for o in objects if getattr(o, column) is not None
         )
-    if table.model is Attempt:
-        by_kind.setdefault("question", set()).update(
-            int(item["question_id"]) for o in objects for item in o.layout or []
-        )
-    resolved = {kind: names.names(kind, ids) for kind, ids in by_kind.items()}
+    for inner in table.inner:
+        for kind, ids in inner.pointers(objects).items():
+            by_kind.setdefault(kind, set()).update(ids)
+    return by_kind
+
+
+def read(table: Table, objects: list[Any], names: Names) -> list[dict[str, Any]]:
+    """The rows as they travel: their columns, and their references as names."""
+    dates = _datetime_columns(table.model)
+    resolved = {kind: names.names(kind, ids) for kind, ids in pointers(table, objects).items()}
+    inner = {i.name: i.read(objects, resolved) for i in table.inner}
     out = []
-    for o in objects:
+    for index, o in enumerate(objects):
         row: dict[str, Any] = {}
         for column in table.columns():
             value = getattr(o, column)
@@ -210,13 +389,19 @@ def read(table: Table, objects: list[Any], names: Names) -> list[dict[str, Any]]
         for column, kind in table.refs.items():
             local_id = getattr(o, column)
             row[column] = None if local_id is None else resolved[kind.rstrip("?")].get(local_id)
-        if table.model is Attempt:
-            row["layout"] = [
-                dict(item, question_id=resolved["question"].get(int(item["question_id"])))
-                for item in o.layout or []
-            ]
+        for name, values in inner.items():
+            row[name] = values[index]
         out.append(row)
     return out
+
+
+def _date(table: str, column: str, value: Any) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise Refused(f"{table}: {column} is not a date: {value!r}") from None
 
 
 # --- applying rows (the receiver) ---------------------------------------------------------------
@@ -306,8 +491,10 @@ class Receiver:
                 values[column] = self._room(name)
                 continue
             local_id = self.names.ids(kind, {name}, self.school_id).get(name)
+            if local_id is None and kind == "question":
+                raise _Deleted(name)
             if local_id is None:
-                if kind in ("course", "lesson", "quiz", "question"):
+                if kind == "course" or kind in ITEM_MODELS:
                     raise Refused(
                         f"{table.name}: the {kind} '{name}' is not at the city "
                         "(deleted or never published here); the school keeps its rows"
@@ -351,28 +538,51 @@ class Receiver:
     def _plain(self, table: Table, row: dict[str, Any]) -> dict[str, Any]:
         dates = _datetime_columns(table.model)
         values = {}
-        for column in table.columns():
+        for column in (*table.columns(), *(i.name for i in table.inner)):
             if column not in row:
                 raise Refused(f"{table.name}: a row without its {column}")
+        for column in table.columns():
             value = row[column]
-            if column in dates and value is not None:
-                try:
-                    value = datetime.fromisoformat(value)
-                except (TypeError, ValueError):
-                    raise Refused(f"{table.name}: {column} is not a date: {value!r}") from None
-            values[column] = value
+            values[column] = _date(table.name, column, value) if column in dates else value
         return values
 
+    def set_aside(self, table: str, row: dict[str, Any], question: Any, value: Any) -> None:
+        """Keep what names a question the city deleted since the school received it (docs/
+        sync.md, "Identity"), by the row and the question, the newest sending kept."""
+        if self.peer_id is None:
+            raise Refused(f"{table}: the question '{question}' is not at the city")
+        key = (str(row.get("uuid")), str(question))
+        kept = db.session.scalar(
+            select(SyncSetAside).where(
+                SyncSetAside.table_name == table,
+                SyncSetAside.row_uuid == key[0],
+                SyncSetAside.question == key[1],
+            )
+        )
+        kept = kept or SyncSetAside(table_name=table, row_uuid=key[0], question=key[1][:300])
+        kept.peer_id, kept.row, kept.received_at = self.peer_id, value, utcnow()
+        db.session.add(kept)
+
     def _apply_table(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        prepared = []
+        prepared, inners = [], []
         for row in rows:
             if not isinstance(row, dict):
                 raise Refused(f"{table.name}: a row that is not an object")
-            values = self._plain(table, row) | self._local(table, row)
-            if table.model is Attempt:
-                values["layout"] = self._layout(row.get("layout"))
+            values = self._plain(table, row)
+            try:
+                values |= self._local(table, row)
+            except _Deleted as deleted:  # an answer to a question the city has deleted
+                self.set_aside(table.name, row, deleted.name, row)
+                self.applied += 1
+                continue
+            for inner in table.inner:
+                values |= inner.values(self, row, row[inner.name])
             prepared.append(values)
+            inners.append(row)
+        if not prepared:
+            return
         existing = self._existing(table, prepared)
+        applied = []
         for values in prepared:
             key = tuple(values[k] for k in table.key)
             obj = existing.get(key)
@@ -388,8 +598,14 @@ class Receiver:
                 self._check_owned(table, obj, values)
                 for column, value in values.items():
                     setattr(obj, column, value)
+            applied.append(obj)
             self.applied += 1
         db.session.flush()
+        for obj, row in zip(applied, inners, strict=True):
+            for inner in table.inner:
+                inner.apply(self, obj, row[inner.name])
+        if table.inner:
+            db.session.flush()
         if table.model is User:
             for obj in existing.values():
                 self.school_users.add(obj.id)
@@ -398,19 +614,6 @@ class Receiver:
             if kind:
                 for obj in existing.values():
                     self.names.remember(kind, obj.uuid, obj.id)
-
-    def _layout(self, layout: Any) -> list[dict[str, Any]]:
-        if not isinstance(layout, list):
-            raise Refused("attempts: the layout is not a list")
-        names = {item.get("question_id") for item in layout if isinstance(item, dict)}
-        ids = self.names.ids("question", names)
-        out = []
-        for item in layout:
-            local_id = ids.get(item.get("question_id")) if isinstance(item, dict) else None
-            if local_id is None:
-                raise Refused(f"attempts: the question '{item}' is not at the city")
-            out.append(dict(item, question_id=local_id))
-        return out
 
     def _existing(self, table: Table, prepared: list[dict[str, Any]]) -> dict[tuple, Any]:
         model = table.model

@@ -21,7 +21,7 @@ from academy.core.clock import utcnow
 from academy.core.errors import ServiceError
 from academy.extensions import db
 from academy.studio.loader import CourseFormatError
-from academy.sync import client, pull, push
+from academy.sync import client, files, pull, push
 from academy.sync.models import SyncLink, SyncPeer, SyncTombstone
 from academy.sync.rows import Refused
 
@@ -189,6 +189,7 @@ class Round:
     batches: int = 0
     courses: int = 0
     fetched_files: int = 0
+    sent_files: int = 0
     mark: int = 0
     withdrawn: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # courses that did not load, and why
@@ -227,6 +228,7 @@ def _push_all(done: Round) -> None:
             envelope = batch.envelope(joined.peer_uuid) if batch else None
         if envelope is None:
             return
+        done.sent_files += files.send(base, token, envelope)  # the photos it names, first
         body, digest = push.pack(envelope)
         answer = client.call(
             base, "/sync/api/push", token=token, body=body,

@@ -29,6 +29,7 @@ STAMPED_TABLES = (
     "certificates",
     "periods",
     "period_attendance",
+    "submissions",
 )
 
 # The columns that name a deleted row (its UUID, or its primary key of parents' ids).
@@ -41,6 +42,7 @@ KEY_COLUMNS = {
     "learner_month_activity": ("month", "user_id", "course_id"),
     "lesson_progress": ("user_id", "lesson_id"), "quiz_results": ("user_id", "quiz_id"),
     "course_progress": ("user_id", "course_id"), "period_attendance": ("period_id", "user_id"),
+    "submissions": ("user_id", "assignment_id", "version"),
 }  # fmt: skip
 
 _PG_TOMBSTONE = """
@@ -119,13 +121,18 @@ def install(connection: Connection, tables: tuple[str, ...] = STAMPED_TABLES) ->
         )
 
 
-def uninstall(connection: Connection, tables: tuple[str, ...] = STAMPED_TABLES) -> None:
+def uninstall(
+    connection: Connection, tables: tuple[str, ...] = STAMPED_TABLES, functions: bool = True
+) -> None:
+    """Drop the triggers on `tables`, and on PostgreSQL their functions unless `functions` is
+    false (a migration taking a few tables out while the others keep stamping)."""
     if connection.dialect.name == "postgresql":
         for t in tables:
             connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS sync_stamp_{t} ON {t}")
             connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS sync_tombstone_{t} ON {t}")
-        connection.exec_driver_sql("DROP FUNCTION IF EXISTS sync_stamp()")
-        connection.exec_driver_sql("DROP FUNCTION IF EXISTS sync_tombstone()")
+        if functions:
+            connection.exec_driver_sql("DROP FUNCTION IF EXISTS sync_stamp()")
+            connection.exec_driver_sql("DROP FUNCTION IF EXISTS sync_tombstone()")
         return
     for t in tables:
         connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS sync_tombstone_{t}")

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from academy.core.access import ADMIN, role_required
 from academy.core.errors import ServiceError
 from academy.extensions import csrf, db
-from academy.sync import pull, services
+from academy.sync import files, pull, services
 from academy.sync.push import Behind
 from academy.sync.rows import Refused
 
@@ -145,3 +145,33 @@ def api_course_files():
     if contents is None:
         return _refusal(f"the city offers no course {payload.get('slug')!r}", 404)
     return jsonify(files={p: base64.b64encode(b).decode() for p, b in contents.items()})
+
+
+@bp.route("/api/files/missing", methods=["POST"])
+@csrf.exempt
+def api_files_missing():
+    """Which of the files a batch names (hand-in photos, by SHA-256) the city lacks."""
+    try:
+        _peer()
+    except Refused as exc:
+        return _refusal(str(exc), 401)
+    try:
+        payload = request.get_json(silent=True) or {}
+        return jsonify(missing=files.missing(payload.get("files")))
+    except Refused as exc:
+        return _refusal(str(exc), 400)
+
+
+@bp.route("/api/files", methods=["POST"])
+@csrf.exempt
+def api_files():
+    """Files sent before the batch that names them, each checked against its hash."""
+    try:
+        peer_uuid = _peer().uuid
+    except Refused as exc:
+        return _refusal(str(exc), 401)
+    try:
+        payload = request.get_json(silent=True) or {}
+        return jsonify(stored=files.receive(payload.get("files")))
+    except Refused as exc:
+        return _refusal(str(exc), 400, peer_uuid)

@@ -3,7 +3,7 @@ learner's school and course) and report_learners (each learner's pairs per repor
 triggers that keep them, and their first filling from the existing rows.
 
 Revision ID: 0006_rollup
-Revises: 0005_phone_course_sources
+Revises: 0006_outline
 Create Date: 2026-12-06 21:00:00
 
 """
@@ -15,7 +15,7 @@ from academy.reports import rollup
 
 # revision identifiers, used by Alembic.
 revision = '0006_rollup'
-down_revision = '0005_phone_course_sources'
+down_revision = '0006_outline'
 branch_labels = None
 depends_on = None
 
