@@ -4,6 +4,7 @@ sequence, pulling courses, and every refusal, over two real databases and real H
 from __future__ import annotations
 
 import gzip
+import html
 import os
 import re
 import signal
@@ -677,7 +678,8 @@ def test_school_page_shows_the_city_waiting_and_the_last_error(learning):
         _round(pair)
     with pair.at(pair.school):
         browser = _admin_client_again(pair.school)
-        assert "cannot be reached" in browser.get("/sync/").get_data(as_text=True)
+        page = browser.get("/sync/").get_data(as_text=True)
+        assert "ติดต่อเซิร์ฟเวอร์กลางไม่ได้ที่ http://127.0.0.1:9" in page
 
 
 def test_accounts_made_at_the_school_without_a_school_go_the_admin_stays(learning):
@@ -844,3 +846,51 @@ def test_removals_travel_in_order(learning):
     assert (again.batches, again.pushed_rows) == (0, 0)
     with pair.at(pair.school):  # applied at the city: no tombstone kept
         assert db.session.scalar(select(func.count()).select_from(SyncTombstone)) == 0
+
+
+# --- the last error in the reader's language --------------------------------------------------------
+
+
+def test_the_last_error_shows_in_the_readers_language(joined_with_work):
+    """A refusal is kept as its message id and values on both sides: the pages show it in Thai
+    (the default) or English, the command line and the wire in English."""
+    pair = joined_with_work
+    body, digest = push.pack(_envelope(pair))
+    flipped = gzip.compress(gzip.decompress(body).replace(b"somchai", b"somchat"))
+    _city_counts_unchanged(pair, lambda: _send(pair, body=flipped, digest=digest))
+    with pair.at(pair.city):
+        browser = _admin_client(pair.city)
+        page = browser.get("/sync/").get_data(as_text=True)
+        assert "ชุดข้อมูลขาดหายหรือเสียหาย (SHA-256 ไม่ตรงกัน)" in page
+        assert "does not match" not in page
+        browser.post("/language", data={"language": "en"})
+        page = browser.get("/sync/").get_data(as_text=True)
+        assert "the batch is truncated or corrupted (its SHA-256 does not match)" in page
+
+    # A refusal with values reaches the school as its id and values.
+    with pair.at(pair.city), transaction.unit_of_work():
+        create_user("somchai", "สมชาย ที่เมือง", password=PASSWORD, learner_kind="seller")
+    with pytest.raises(client.Unreachable, match="the username 'somchai' belongs"):
+        _round(pair)
+    with pair.at(pair.school):
+        joined = services.link()
+        assert joined.last_problem == {
+            "id": "users: the username '%(username)s' belongs to another account at the city; "
+            "rename one of them",
+            "params": {"username": "somchai"},
+        }
+        browser = _admin_client(pair.school)
+        page = html.unescape(browser.get("/sync/").get_data(as_text=True))
+        assert "ชื่อผู้ใช้ 'somchai' เป็นของบัญชีอื่นที่เซิร์ฟเวอร์กลาง" in page
+    status = pair.school.test_cli_runner().invoke(args=["academy", "sync", "status"])
+    assert "last error: users: the username 'somchai' belongs to another account" in status.output
+
+
+def test_an_error_kept_before_message_ids_shows_as_written(sync_pair):
+    pair = sync_pair
+    _join(pair)
+    with pair.at(pair.school), transaction.unit_of_work():
+        services.link().last_error = "written by an older Academy"
+    with pair.at(pair.school):
+        page = _admin_client(pair.school).get("/sync/").get_data(as_text=True)
+        assert "written by an older Academy" in page

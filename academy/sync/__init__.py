@@ -36,6 +36,9 @@ def _owner(user: Any) -> str | None:
 
 def init_app(app: Flask) -> None:
     from academy.core import signals
+    from academy.sync import problems
 
+    # A peer's or link's last error in the reader's language: `peer|sync_error`.
+    app.add_template_filter(problems.shown, "sync_error")
     signals.nav_items.connect(_menu)
     signals.account_owner.connect(_owner)

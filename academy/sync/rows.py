@@ -28,9 +28,10 @@ from academy.progress.models import (
     QuizResult,
 )
 from academy.quizzes.models import Attempt, Question, Quiz, Response
+from academy.sync.problems import N_, SyncProblem
 
 
-class Refused(Exception):
+class Refused(SyncProblem):
     """A batch the receiver will not apply; the message names the row and the reason."""
 
 
@@ -242,7 +243,10 @@ class Receiver:
     def apply(self, rows: dict[str, list[dict[str, Any]]]) -> int:
         unknown = set(rows) - set(BY_NAME)
         if unknown:
-            raise Refused(f"the batch holds a table the city does not take: {sorted(unknown)[0]}")
+            raise Refused(
+                N_("the batch holds a table the city does not take: %(table)s"),
+                table=sorted(unknown)[0],
+            )
         for table in TABLES:
             if rows.get(table.name):
                 self._apply_table(table, rows[table.name])
@@ -254,7 +258,8 @@ class Receiver:
         unknown = set(deleted) - set(BY_NAME)
         if unknown:
             raise Refused(
-                f"the batch removes from a table the city does not take: {sorted(unknown)[0]}"
+                N_("the batch removes from a table the city does not take: %(table)s"),
+                table=sorted(unknown)[0],
             )
         count = 0
         for table in reversed(TABLES):
@@ -268,7 +273,9 @@ class Receiver:
                     and "user_id" in table.key
                     and obj.user_id not in self.school_users
                 ):
-                    raise Refused(f"{table.name}: a removal of another school's row")
+                    raise Refused(
+                        N_("%(table)s: a removal of another school's row"), table=table.name
+                    )
                 db.session.delete(obj)
                 count += 1
         db.session.flush()
@@ -276,7 +283,7 @@ class Receiver:
 
     def _find(self, table: Table, key: Any) -> Any:
         if not isinstance(key, dict) or set(key) != set(table.key):
-            raise Refused(f"{table.name}: a removal without its key")
+            raise Refused(N_("%(table)s: a removal without its key"), table=table.name)
         model, where = table.model, []
         for column in table.key:
             kind = table.refs.get(column, "").rstrip("?")
@@ -286,7 +293,9 @@ class Receiver:
                 if value is None:
                     return None
                 if kind in OWNED_KINDS and not self._owned(kind, value):
-                    raise Refused(f"{table.name}: a removal of another school's row")
+                    raise Refused(
+                        N_("%(table)s: a removal of another school's row"), table=table.name
+                    )
             where.append(getattr(model, column) == value)
         return db.session.scalar(select(model).where(*where))
 
@@ -299,7 +308,11 @@ class Receiver:
             kind = kind.rstrip("?")
             if name is None:
                 if not optional:
-                    raise Refused(f"{table.name}: a row without its {column}")
+                    raise Refused(
+                        N_("%(table)s: a row without its %(column)s"),
+                        table=table.name,
+                        column=column,
+                    )
                 values[column] = None
                 continue
             if kind == "room":
@@ -309,16 +322,29 @@ class Receiver:
             if local_id is None:
                 if kind in ("course", "lesson", "quiz", "question"):
                     raise Refused(
-                        f"{table.name}: the {kind} '{name}' is not at the city "
-                        "(deleted or never published here); the school keeps its rows"
+                        N_(
+                            "%(table)s: the %(kind)s '%(name)s' is not at the city (deleted or "
+                            "never published here); the school keeps its rows"
+                        ),
+                        table=table.name,
+                        kind=kind,
+                        name=str(name),
                     )
                 if optional:
                     values[column] = None
                     continue
-                raise Refused(f"{table.name}: the {kind} '{name}' is not in this batch")
+                raise Refused(
+                    N_("%(table)s: the %(kind)s '%(name)s' is not in this batch"),
+                    table=table.name,
+                    kind=kind,
+                    name=str(name),
+                )
             if kind in OWNED_KINDS and not self._owned(kind, local_id):
                 raise Refused(
-                    f"{table.name}: the {kind} {name} belongs to another school or the city"
+                    N_("%(table)s: the %(kind)s %(name)s belongs to another school or the city"),
+                    table=table.name,
+                    kind=kind,
+                    name=str(name),
                 )
             values[column] = local_id
         return values
@@ -353,13 +379,20 @@ class Receiver:
         values = {}
         for column in table.columns():
             if column not in row:
-                raise Refused(f"{table.name}: a row without its {column}")
+                raise Refused(
+                    N_("%(table)s: a row without its %(column)s"), table=table.name, column=column
+                )
             value = row[column]
             if column in dates and value is not None:
                 try:
                     value = datetime.fromisoformat(value)
                 except (TypeError, ValueError):
-                    raise Refused(f"{table.name}: {column} is not a date: {value!r}") from None
+                    raise Refused(
+                        N_("%(table)s: %(column)s is not a date: %(value)s"),
+                        table=table.name,
+                        column=column,
+                        value=repr(value),
+                    ) from None
             values[column] = value
         return values
 
@@ -367,7 +400,7 @@ class Receiver:
         prepared = []
         for row in rows:
             if not isinstance(row, dict):
-                raise Refused(f"{table.name}: a row that is not an object")
+                raise Refused(N_("%(table)s: a row that is not an object"), table=table.name)
             values = self._plain(table, row) | self._local(table, row)
             if table.model is Attempt:
                 values["layout"] = self._layout(row.get("layout"))
@@ -401,14 +434,16 @@ class Receiver:
 
     def _layout(self, layout: Any) -> list[dict[str, Any]]:
         if not isinstance(layout, list):
-            raise Refused("attempts: the layout is not a list")
+            raise Refused(N_("attempts: the layout is not a list"))
         names = {item.get("question_id") for item in layout if isinstance(item, dict)}
         ids = self.names.ids("question", names)
         out = []
         for item in layout:
             local_id = ids.get(item.get("question_id")) if isinstance(item, dict) else None
             if local_id is None:
-                raise Refused(f"attempts: the question '{item}' is not at the city")
+                raise Refused(
+                    N_("attempts: the question '%(name)s' is not at the city"), name=str(item)
+                )
             out.append(dict(item, question_id=local_id))
         return out
 
@@ -430,8 +465,11 @@ class Receiver:
             taken = db.session.scalar(select(User.uuid).where(User.username == values["username"]))
             if taken is not None:
                 raise Refused(
-                    f"users: the username '{values['username']}' belongs to another account at "
-                    "the city; rename one of them"
+                    N_(
+                        "users: the username '%(username)s' belongs to another account at the "
+                        "city; rename one of them"
+                    ),
+                    username=values["username"],
                 )
         if table.model is Certificate:
             taken = db.session.scalar(
@@ -439,22 +477,40 @@ class Receiver:
             )
             if taken is not None:
                 raise Refused(
-                    f"certificates: the code {values['code']} is already used at the city"
+                    N_("certificates: the code %(code)s is already used at the city"),
+                    code=values["code"],
                 )
 
     def _check_owned(self, table: Table, obj: Any, values: dict[str, Any]) -> None:
         if table.model is User and obj.school_id != self.school_id:
-            raise Refused(f"users: the account {obj.uuid} belongs to another school or the city")
+            raise Refused(
+                N_("users: the account %(uuid)s belongs to another school or the city"),
+                uuid=obj.uuid,
+            )
         if table.model is Period and not self._owned("period", obj.id):
-            raise Refused(f"periods: the period {obj.uuid} belongs to another school")
+            raise Refused(
+                N_("periods: the period %(uuid)s belongs to another school"), uuid=obj.uuid
+            )
         if table.model is Class:
             room = db.session.get(Room, obj.room_id) if obj.room_id else None
             if room is None or room.school_id != self.school_id:
-                raise Refused(f"classes: the class {obj.uuid} belongs to another school")
+                raise Refused(
+                    N_("classes: the class %(uuid)s belongs to another school"), uuid=obj.uuid
+                )
         owner = getattr(obj, "user_id", None)
         if table.key == ("uuid",) and owner is not None and owner != values.get("user_id", owner):
-            raise Refused(f"{table.name}: the row {obj.uuid} belongs to another learner")
+            raise Refused(
+                N_("%(table)s: the row %(uuid)s belongs to another learner"),
+                table=table.name,
+                uuid=obj.uuid,
+            )
         if table.key == ("uuid",) and owner is not None and owner not in self.school_users:
-            raise Refused(f"{table.name}: the row {obj.uuid} belongs to another school")
+            raise Refused(
+                N_("%(table)s: the row %(uuid)s belongs to another school"),
+                table=table.name,
+                uuid=obj.uuid,
+            )
         if table.model is Response and not self._owned("attempt", obj.attempt_id):
-            raise Refused(f"responses: the row {obj.uuid} belongs to another school")
+            raise Refused(
+                N_("responses: the row %(uuid)s belongs to another school"), uuid=obj.uuid
+            )

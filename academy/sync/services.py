@@ -23,6 +23,7 @@ from academy.extensions import db
 from academy.studio.loader import CourseFormatError
 from academy.sync import client, pull, push
 from academy.sync.models import SyncLink, SyncPeer, SyncTombstone
+from academy.sync.problems import N_, Problem, keep
 from academy.sync.rows import Refused
 
 CITY = "city"
@@ -73,7 +74,7 @@ def redeem(token: str, now: datetime | None = None) -> tuple[SyncPeer, str]:
         select(SyncPeer).where(SyncPeer.token_hash == _hash(token or "")).with_for_update()
     )
     if peer is None or peer.revoked_at is not None or peer.token_expires_at < now:
-        raise Refused("the enrolment token is not valid (wrong, already used or expired)")
+        raise Refused(N_("the enrolment token is not valid (wrong, already used or expired)"))
     secret = secrets.token_urlsafe(32)
     peer.secret_hash, peer.token_hash, peer.joined_at = _hash(secret), None, now
     return peer, secret
@@ -85,11 +86,11 @@ def authenticate(header: str | None) -> SyncPeer:
     peer_id, _dot, secret = credential.partition(".")
     peer = db.session.scalar(select(SyncPeer).where(SyncPeer.uuid == peer_id))
     if scheme != "Bearer" or peer is None or peer.secret_hash is None:
-        raise Refused("not a registered school server")
+        raise Refused(N_("not a registered school server"))
     if not hmac.compare_digest(peer.secret_hash, _hash(secret)):
-        raise Refused("not a registered school server")
+        raise Refused(N_("not a registered school server"))
     if peer.revoked_at is not None:
-        raise Refused("this school server was revoked at the city; register it again")
+        raise Refused(N_("this school server was revoked at the city; register it again"))
     return peer
 
 
@@ -122,22 +123,23 @@ def receive(peer: SyncPeer, body: bytes, digest: str | None) -> dict:
     envelope = push.unpack(body, digest)
     count, new = push.apply_batch(peer, envelope)
     peer.school_version = str(envelope.get("academy"))[:32]
-    peer.last_error = None
+    keep(peer, None)
     return {"applied": count, "new": new, "mark": peer.pushed_seq}
 
 
 def round_finished(peer: SyncPeer) -> None:
-    peer.last_round_at, peer.last_error = utcnow(), None
+    peer.last_round_at = utcnow()
+    keep(peer, None)
 
 
-def note_refusal(peer_uuid: str | None, message: str) -> None:
+def note_refusal(peer_uuid: str | None, problem: Problem) -> None:
     """Keep the last refusal on the peer's row (its own small unit: the batch rolled back)."""
     if not peer_uuid:
         return
     with transaction.unit_of_work():
         peer = peer_by_uuid(peer_uuid)
         if peer is not None:
-            peer.last_error = message[:1000]
+            keep(peer, problem)
 
 
 # --- the school server --------------------------------------------------------------------------
@@ -209,9 +211,10 @@ def run_round() -> Round:
         _pull_all(done, offered)
         _finish(done)
     except client.Unreachable as exc:
-        _note(None, str(exc))
+        _note(None, exc.problem)
         raise
-    _note(done, "; ".join(done.failed) or None)
+    failed = "; ".join(done.failed)
+    _note(done, Problem(N_("not loaded: %(courses)s"), {"courses": failed}) if failed else None)
     return done
 
 
@@ -243,7 +246,7 @@ def _offered(done: Round) -> list[dict]:
     with transaction.unit_of_work():
         joined = link()
         if joined is None:
-            raise client.Unreachable("this school server has not joined a city server")
+            raise client.Unreachable(N_("this school server has not joined a city server"))
         base, token = joined.city_url, _token(joined)
     offered = client.call(base, "/sync/api/courses", token=token)["courses"]
     with transaction.unit_of_work():
@@ -286,12 +289,12 @@ def _finish(done: Round) -> None:
         db.session.execute(delete(SyncTombstone).where(SyncTombstone.seq <= done.mark))
 
 
-def _note(done: Round | None, error: str | None) -> None:
+def _note(done: Round | None, problem: Problem | None) -> None:
     with transaction.unit_of_work():
         joined = link()
         if joined is None:
             return
-        joined.last_error = error
+        keep(joined, problem)
         if done is not None:
             joined.last_round_at = utcnow()
             joined.last_pushed, joined.last_pulled = done.pushed_rows, done.courses
