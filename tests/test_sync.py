@@ -20,14 +20,24 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select, text
 
 from academy import ROOT, create_app
-from academy.auth.models import User
-from academy.auth.services import create_user, reset_password, set_active, set_role
+from academy.auth.models import User, UserSession
+from academy.auth.services import (
+    create_user,
+    reset_password,
+    reset_password_asked,
+    set_active,
+    set_active_asked,
+    set_role,
+    start_session,
+    verify_password,
+)
 from academy.certificates.models import Certificate
 from academy.classes import services as class_services
 from academy.classes.models import Class, ClassCourse, ClassMember, Room, School
 from academy.core import __version__, transaction
 from academy.core.clock import utcnow
 from academy.core.errors import ServiceError
+from academy.core.models import AuditEntry
 from academy.courses import services as courses
 from academy.courses.models import Course, Lesson, Track
 from academy.extensions import db
@@ -39,7 +49,7 @@ from academy.progress.models import CourseProgress, LessonProgress, ProgressEven
 from academy.quizzes import taking
 from academy.quizzes.models import Attempt, Quiz, Response
 from academy.studio import loader
-from academy.sync import client, push, services
+from academy.sync import client, push, relay, services
 from academy.sync.models import SyncPeer, SyncTombstone
 from academy.sync.rows import TABLES
 from academy.sync.stamps import STAMPED_TABLES
@@ -846,6 +856,116 @@ def test_removals_travel_in_order(learning):
     assert (again.batches, again.pushed_rows) == (0, 0)
     with pair.at(pair.school):  # applied at the city: no tombstone kept
         assert db.session.scalar(select(func.count()).select_from(SyncTombstone)) == 0
+
+
+# --- a change asked at the city of a school's account: sent to the school, made there -------------
+
+
+def _person(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def _requests() -> list[relay.SyncRequest]:
+    return list(db.session.scalars(select(relay.SyncRequest).order_by(relay.SyncRequest.id)))
+
+
+def test_a_change_asked_at_the_city_is_made_by_the_school_and_comes_back(joined_with_work):
+    """A password reset, a switch-off and a role change asked by the city's admin: queued, the
+    city's copy untouched; the school's next round makes them with its rules (audited as asked
+    at the city, its sessions ended) and the same round's push brings the new state back."""
+    pair = joined_with_work
+    _round(pair)  # the school's learner is at the city now, as the school's
+    with pair.at(pair.school), transaction.unit_of_work():
+        start_session(_person("somchai"))  # signed in at the school
+    with pair.at(pair.city):
+        browser = _admin_client(pair.city)
+        somchai = _person("somchai")
+        before = (somchai.password_hash, somchai.active, somchai.role)
+        page = browser.post(f"/people/{somchai.id}/reset-password").get_data(as_text=True)
+        temp = re.search(r'<code class="secret">([^<]+)</code>', page)[1]
+        assert f"เซิร์ฟเวอร์ของ{SCHOOL}" in page and "รอบถัดไป" in page  # works after its round
+        reply = browser.post(f"/people/{somchai.id}/active", data={"active": "0"},
+                             follow_redirects=True)  # fmt: skip
+        assert "รอเซิร์ฟเวอร์ของ" in reply.get_data(as_text=True)
+        browser.post(f"/people/{somchai.id}/role", data={"role": "instructor"})
+        refused = browser.post(f"/people/{somchai.id}/role", data={"role": "admin"},
+                               follow_redirects=True).get_data(as_text=True)  # fmt: skip
+        assert "ผู้ดูแลระบบ" in refused and "เซิร์ฟเวอร์ที่เป็นเจ้าของ" in refused
+        db.session.expire_all()
+        somchai = _person("somchai")
+        assert (somchai.password_hash, somchai.active, somchai.role) == before  # not overwritten
+        listing = browser.get("/sync/").get_data(as_text=True)
+        assert listing.count("กำลังรอเซิร์ฟเวอร์ของ") == 3
+        assert [r.change for r in _requests()] == ["password", "active", "role"]
+
+    done = _round(pair)
+    assert done.asked == 3
+    with pair.at(pair.school):
+        somchai = _person("somchai")
+        assert verify_password(somchai, temp) and somchai.must_change_password
+        assert (somchai.active, somchai.role) == (False, "instructor")
+        assert db.session.scalar(select(func.count()).select_from(UserSession)) == 0
+        asked = [e.action for e in db.session.scalars(select(AuditEntry))
+                 if e.details.get("asked_at_city_by") == "admin"]  # fmt: skip
+        assert sorted(asked) == ["user.active", "user.password_reset", "user.role"]
+    with pair.at(pair.city):  # the same round's push brought the school's new state
+        somchai = _person("somchai")
+        assert verify_password(somchai, temp)
+        assert (somchai.active, somchai.role) == (False, "instructor")
+        assert {(r.outcome, r.answered_at is not None) for r in _requests()} == {("applied", True)}
+        assert all("password_hash" not in r.payload for r in _requests())
+        listing = _admin_client_again(pair.city).get("/sync/").get_data(as_text=True)
+        assert "กำลังรอ" not in listing and listing.count("เซิร์ฟเวอร์โรงเรียนทำแล้วเมื่อ") == 3
+
+
+def test_a_request_delivered_twice_is_made_once(joined_with_work):
+    """The school's answer was lost on the way: the city asks again, the school answers again
+    the same way and does not make the change a second time (its admin switched the learner
+    back on meanwhile, and that stays)."""
+    pair = joined_with_work
+    _round(pair)
+    with pair.at(pair.city), transaction.unit_of_work():
+        assert SCHOOL in set_active_asked(_person("somchai"), False)
+    _round(pair)
+    with pair.at(pair.school), transaction.unit_of_work():
+        set_active(_person("somchai"), True)  # the school's own decision, after the request
+    with pair.at(pair.city), transaction.unit_of_work():
+        for request in _requests():  # as if the answer never reached the city
+            request.answered_at = request.outcome = None
+    done = _round(pair)
+    assert done.asked == 1
+    with pair.at(pair.school):
+        assert _person("somchai").active is True
+        assert db.session.scalar(select(func.count()).select_from(relay.SyncRequestDone)) == 1
+    with pair.at(pair.city):
+        assert _person("somchai").active is True
+        assert [r.outcome for r in _requests()] == ["applied"]
+
+
+def test_a_request_the_school_refuses_comes_back_with_its_reason(joined_with_work):
+    """The account went at the school before the request arrived: refused, the reason shown at
+    the city in the reader's language, the school's removal applied as usual."""
+    pair = joined_with_work
+    _round(pair)
+    with pair.at(pair.city), transaction.unit_of_work():
+        _temp, owner = reset_password_asked(_person("somchai"))
+        assert SCHOOL in owner
+    with pair.at(pair.school), transaction.unit_of_work():
+        db.session.delete(_person("somchai"))
+    assert _round(pair).asked == 1
+    with pair.at(pair.city):
+        assert _person("somchai") is None
+        (request,) = _requests()
+        assert (request.outcome, request.user_id) == ("refused", None)
+        browser = _admin_client(pair.city)
+        listing = browser.get("/sync/").get_data(as_text=True)
+        assert "ปฏิเสธ" in listing and "บัญชีนี้ไม่อยู่ที่เซิร์ฟเวอร์โรงเรียนแล้ว" in listing
+        assert "somchai" in listing  # named as it was when asked
+        browser.post("/language", data={"language": "en"})
+        english = browser.get("/sync/").get_data(as_text=True)
+        assert "the account is no longer on the school server" in english
+    again = _round(pair)
+    assert again.asked == 0  # answered: not asked again
 
 
 # --- the last error in the reader's language --------------------------------------------------------

@@ -62,13 +62,15 @@ def join_command(city_url: str, token: str) -> None:
 
 @sync_cli.command("run")
 def run_command() -> None:
-    """At a school server: one round, push then pull."""
+    """At a school server: one round (the city's requests, push, then pull)."""
     from academy.sync import client, services
 
     try:
         done = services.run_round()
     except client.Unreachable as exc:
         fail(f"the round stopped: {exc}")
+    if done.asked:
+        click.echo(f"{done.asked} change(s) asked by the city answered")
     click.echo(
         f"pushed {done.pushed_rows} row(s) in {done.batches} batch(es); "
         f"{done.courses} course(s) updated, {done.fetched_files} file(s) fetched"

@@ -1,5 +1,6 @@
 """Joining, authentication and rounds (docs/sync.md). The city registers school servers and
-answers them; a school server joins once and then runs rounds: push, then pull."""
+answers them; a school server joins once and then runs rounds: the changes the
+city asked of its accounts, push, then pull."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from academy.core.clock import utcnow
 from academy.core.errors import ServiceError
 from academy.extensions import db
 from academy.studio.loader import CourseFormatError
-from academy.sync import client, pull, push
+from academy.sync import client, pull, push, relay
 from academy.sync.models import SyncLink, SyncPeer, SyncTombstone
 from academy.sync.problems import N_, Problem, keep
 from academy.sync.rows import Refused
@@ -192,6 +193,7 @@ class Round:
     courses: int = 0
     fetched_files: int = 0
     mark: int = 0
+    asked: int = 0  # changes the city asked of the school's accounts, answered
     withdrawn: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # courses that did not load, and why
 
@@ -201,12 +203,14 @@ def _token(joined: SyncLink) -> str:
 
 
 def run_round() -> Round:
-    """Push, then pull; each batch and each course is its own unit of work, so a round cut
-    anywhere resumes where the city's mark (and the school's courses) stand. Raises
-    client.Unreachable with the plain reason, which is also kept for the status page."""
+    """The changes the city asked, then push, then pull; each request, batch and course is its
+    own unit of work, so a round cut anywhere resumes where the city's mark (and the school's
+    courses) stand. Raises client.Unreachable with the plain reason, which is also kept for the
+    status page."""
     done = Round()
     try:
         offered = _offered(done)
+        _carry_out_requests(done)
         _push_all(done)
         _pull_all(done, offered)
         _finish(done)
@@ -216,6 +220,24 @@ def run_round() -> Round:
     failed = "; ".join(done.failed)
     _note(done, Problem(N_("not loaded: %(courses)s"), {"courses": failed}) if failed else None)
     return done
+
+
+def _carry_out_requests(done: Round) -> None:
+    """Before the push: the changes the city asked of this school's accounts, each made in its
+    own unit of work, so this very round's push carries their result to the city."""
+    with transaction.unit_of_work():
+        joined = link()
+        base, token = joined.city_url, _token(joined)
+    asked = client.call(base, "/sync/api/requests", token=token)["requests"]
+    answers = []
+    for request in asked:
+        with transaction.unit_of_work():
+            answer = relay.carry_out(request)
+        if answer is not None:
+            answers.append(answer)
+    if answers:
+        client.call(base, "/sync/api/answers", token=token, payload={"answers": answers})
+    done.asked = len(answers)
 
 
 def _push_all(done: Round) -> None:

@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from academy.core.access import ADMIN, role_required
 from academy.core.errors import ServiceError
 from academy.extensions import csrf, db
-from academy.sync import pull, services
+from academy.sync import pull, relay, services
 from academy.sync.models import SyncPeer
-from academy.sync.problems import N_, Problem
+from academy.sync.problems import N_, Problem, SyncProblem
 from academy.sync.push import Behind
 from academy.sync.rows import Refused
 
@@ -31,7 +31,8 @@ def index():
         joined = services.link()
         waiting = services.waiting(joined.school_id, joined.city_mark) if joined else 0
         return render_template("sync/school.html", link=joined, waiting=waiting)
-    return render_template("sync/city.html", peers=services.peers(), token=None)
+    return render_template("sync/city.html", peers=services.peers(), token=None,
+                           requests=relay.recent())  # fmt: skip
 
 
 @bp.route("/register", methods=["POST"])
@@ -42,7 +43,8 @@ def register():
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("sync.index"))
-    return render_template("sync/city.html", peers=services.peers(), token=token, new=peer)
+    return render_template("sync/city.html", peers=services.peers(), token=token, new=peer,
+                           requests=relay.recent())  # fmt: skip
 
 
 @bp.route("/<peer_uuid>/revoke", methods=["POST"])
@@ -150,3 +152,25 @@ def api_course_files(_peer: SyncPeer):
     if contents is None:
         return _refusal(Problem(N_("the city offers no course '%(slug)s'"), {"slug": slug}), 404)
     return jsonify(files={p: base64.b64encode(b).decode() for p, b in contents.items()})
+
+
+@bp.route("/api/requests")
+@csrf.exempt
+@_from_school
+def api_requests(peer: SyncPeer):
+    """The changes asked at the city of this school's accounts, not yet answered."""
+    return jsonify(requests=relay.waiting_for(peer))
+
+
+@bp.route("/api/answers", methods=["POST"])
+@csrf.exempt
+@_from_school
+def api_answers(peer: SyncPeer):
+    """The school server's answers: each request made (its push brings the new state) or
+    refused with its reason."""
+    payload = request.get_json(silent=True) or {}
+    try:
+        noted = relay.record_answers(peer, payload.get("answers"))
+    except SyncProblem as exc:
+        return _refusal(exc.problem, 400, peer.uuid)
+    return jsonify(noted=noted)
