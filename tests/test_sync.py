@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -50,7 +51,7 @@ from academy.quizzes import taking
 from academy.quizzes.models import Attempt, Quiz, Response
 from academy.studio import loader
 from academy.sync import client, push, relay, services
-from academy.sync.models import SyncPeer, SyncTombstone
+from academy.sync.models import SyncLink, SyncPeer, SyncTombstone
 from academy.sync.rows import TABLES
 from academy.sync.stamps import STAMPED_TABLES
 from tests.conftest import TEST_CONFIG, AcademyClient
@@ -451,22 +452,15 @@ def test_city_and_school_servers_end_to_end(pg_cluster, tmp_path):
     city = _env(tmp_path / "city", pg_cluster.url)
     school = _env(tmp_path / "school", f"sqlite:///{tmp_path / 'school.db'}",
                   ACADEMY_SYNC_ROLE="school", ACADEMY_SYNC_BATCH_ROWS="40")  # fmt: skip
-    for env in (city, school):
-        _flask(env, "db", "upgrade")
-    city_app, school_app = _in(city), _in(school)
+    city_app, school_app = _upgraded(city, school)
     with _unit(city_app):
         create_user("cityadmin", "ผู้ดูแลเมือง", role="admin", password=PASSWORD)
         db.session.add(Room(school=School(name=SCHOOL), name="ห้องคอม 1"))
         loader.load_course(write_course(tmp_path / "v1"))
-    with _unit(school_app):
-        create_user("schooladmin", "ผู้ดูแลโรงเรียน", role="admin", password=PASSWORD)
 
     # The school joins; the course published at the city reaches it.
     with served(city, tmp_path / "city.log", port=city_port) as city_url:
-        token = re.search(
-            r"once\): (\S+)", _flask(city, "academy", "sync", "register", SCHOOL).stdout
-        )[1]
-        assert "joined" in _flask(school, "academy", "sync", "join", city_url, token).stdout
+        assert "joined" in _join_by_commands(city, school, city_url)
         assert "1 course(s) updated" in _flask(school, "academy", "sync", "run").stdout
     pg_cluster.stop()
 
@@ -520,6 +514,23 @@ def test_city_and_school_servers_end_to_end(pg_cluster, tmp_path):
         assert db.session.scalar(select(Certificate.status).where(Certificate.code == code)) == (
             "valid"
         )
+
+
+def _upgraded(city: dict, school: dict):
+    """Both instances migrated, opened in this process; the school with its own admin."""
+    for env in (city, school):
+        _flask(env, "db", "upgrade")
+    city_app, school_app = _in(city), _in(school)
+    with _unit(school_app):
+        create_user("schooladmin", "ผู้ดูแลโรงเรียน", role="admin", password=PASSWORD)
+    return city_app, school_app
+
+
+def _join_by_commands(city: dict, school: dict, city_url: str) -> str:
+    """`sync register` at the city, `sync join` with its token at the school: what join said."""
+    register = _flask(city, "academy", "sync", "register", SCHOOL).stdout
+    token = re.search(r"once\): (\S+)", register)[1]
+    return _flask(school, "academy", "sync", "join", city_url, token).stdout
 
 
 def _one(app, query):
@@ -966,6 +977,115 @@ def test_a_request_the_school_refuses_comes_back_with_its_reason(joined_with_wor
         assert "the account is no longer on the school server" in english
     again = _round(pair)
     assert again.asked == 0  # answered: not asked again
+
+
+# --- the background round -------------------------------------------------------------------------
+
+
+def test_one_round_at_a_time_on_a_server(learning):
+    """A round held (the background one, say): `sync run` from cron says so and runs none."""
+    pair = learning
+    with pair.at(pair.school), services.round_lock():
+        held = pair.school.test_cli_runner().invoke(args=["academy", "sync", "run"])
+        assert held.exit_code == 1 and "another round is running" in held.output
+        with pytest.raises(services.RoundBusy):
+            services.run_round()
+    with pair.at(pair.school):
+        assert services.link().last_error is None  # a busy server is no error of the link
+    done = pair.school.test_cli_runner().invoke(args=["academy", "sync", "run"])
+    assert done.exit_code == 0 and "pushed" in done.output
+
+
+def _runners(instance) -> list[int]:
+    """The background round processes serving this instance folder."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:  # gone meanwhile, or not ours
+            continue
+        if (
+            b"background" in command
+            and b"--beside" in command
+            and (f"ACADEMY_INSTANCE_PATH={instance}".encode() in environ)
+        ):
+            found.append(int(proc.name))
+    return found
+
+
+def _until(check, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
+        time.sleep(0.2)
+
+
+@contextmanager
+def _round_held():
+    """This server's round lock, taken as soon as the background round in hand lets go."""
+    deadline = time.monotonic() + 60
+    while True:
+        held = services.round_lock()
+        try:
+            held.__enter__()
+            break
+        except services.RoundBusy:
+            assert time.monotonic() < deadline, "the background round never let go"
+            time.sleep(0.05)
+    try:
+        yield
+    finally:
+        held.__exit__(None, None, None)
+
+
+@pytest.mark.slow
+def test_a_school_server_runs_its_rounds_by_itself(tmp_path):
+    """`python -m academy.serve` on a school server with SYNC_ROUND_MINUTES: one runner for its
+    two workers; work reaches the city with no `sync run`; a round while one is held is
+    skipped, a failed one logged and shown, the next one on schedule goes; it stops with the
+    server."""
+    city_port = free_port()
+    city = _env(tmp_path / "city", f"sqlite:///{tmp_path / 'city.db'}")
+    instance = tmp_path / "school"
+    school = _env(instance, f"sqlite:///{tmp_path / 'school.db'}", ACADEMY_SYNC_ROLE="school",
+                  ACADEMY_SYNC_ROUND_MINUTES="0.05")  # fmt: skip
+    city_app, school_app = _upgraded(city, school)
+    with served(city, tmp_path / "city.log", port=city_port) as city_url:
+        _join_by_commands(city, school, city_url)
+    log = tmp_path / "school.log"
+
+    def learner_at_city(name: str) -> bool:
+        return _one(city_app, select(User.id).where(User.username == name)) is not None
+
+    def school_error() -> str | None:
+        return _one(school_app, select(SyncLink.last_error))
+
+    with served(school, log, main=True) as school_url:
+        _until(lambda: len(_runners(instance)) == 1, "the runner started")
+        (runner,) = _runners(instance)
+        with served(city, tmp_path / "city.log", port=city_port):
+            with _unit(school_app):
+                create_user("malee", "มาลี", password=PASSWORD, learner_kind="student")
+            _until(lambda: learner_at_city("malee"), "a round by itself")
+            with school_app.app_context(), _round_held():  # as a `sync run` would hold it
+                skipped = log.read_text().count("this one is skipped")
+                held = _flask(school, "academy", "sync", "run", check=False)
+                assert held.returncode == 1 and "another round is running" in held.stderr
+                _until(lambda: log.read_text().count("this one is skipped") > skipped, "skipped")
+        # The city is down: the round fails, is logged and shown on the page, in Thai.
+        _until(lambda: "cannot be reached" in (school_error() or ""), "the failure kept")
+        assert "the round stopped: the city server cannot be reached" in log.read_text()
+        page = sign_in(school_url, "schooladmin", PASSWORD).get(f"{school_url}/sync/", timeout=30)
+        assert "ติดต่อเซิร์ฟเวอร์กลางไม่ได้" in page.text and "ทุก 0.05 นาที" in page.text
+        with served(city, tmp_path / "city.log", port=city_port):
+            with _unit(school_app):
+                create_user("somsri", "สมศรี", password=PASSWORD, learner_kind="student")
+            _until(lambda: learner_at_city("somsri"), "the next round on schedule")
+            _until(lambda: school_error() is None, "the error cleared by a good round")
+        assert _runners(instance) == [runner]  # still the one, whatever the rounds did
+    _until(lambda: not _runners(instance), "the runner stopped with the server", 30)
+    assert "academy.sync.rounds: stopped" in log.read_text()
 
 
 # --- the last error in the reader's language --------------------------------------------------------

@@ -1,16 +1,20 @@
 """Joining, authentication and rounds (docs/sync.md). The city registers school servers and
-answers them; a school server joins once and then runs rounds: the changes the
+answers them; a school server joins once and then runs rounds, one at a time: the changes the
 city asked of its accounts, push, then pull."""
 
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -19,7 +23,7 @@ from sqlalchemy import delete, func, select
 from academy.classes.models import Room, School
 from academy.core import __version__, transaction
 from academy.core.clock import utcnow
-from academy.core.errors import ServiceError
+from academy.core.errors import ConfigError, ServiceError
 from academy.extensions import db
 from academy.studio.loader import CourseFormatError
 from academy.sync import client, pull, push, relay
@@ -202,24 +206,62 @@ def _token(joined: SyncLink) -> str:
     return f"{joined.peer_uuid}.{joined.secret}"
 
 
+def round_minutes() -> float:
+    """SYNC_ROUND_MINUTES: a school server runs a round by itself this often (0: never)."""
+    try:
+        minutes = float(current_app.config.get("SYNC_ROUND_MINUTES") or 0)
+    except (TypeError, ValueError):
+        raise ConfigError("SYNC_ROUND_MINUTES must be a number of minutes (0: off)") from None
+    return max(minutes, 0.0) if role() == SCHOOL else 0.0
+
+
+class RoundBusy(Exception):
+    """Another round is running on this server (the background one, or a `sync run`)."""
+
+
+@contextmanager
+def round_lock() -> Iterator[None]:
+    """This server's one round at a time: an exclusive lock on a file of the instance folder,
+    held by the process running the round, so the background round, `sync run` from cron and
+    a second `sync run` never overlap; the operating system lets go when the process ends,
+    even killed. Raises RoundBusy at once rather than waiting."""
+    path = Path(current_app.instance_path) / "sync-round.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RoundBusy("another round is running on this server") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def run_round() -> Round:
     """The changes the city asked, then push, then pull; each request, batch and course is its
     own unit of work, so a round cut anywhere resumes where the city's mark (and the school's
     courses) stand. Raises client.Unreachable with the plain reason, which is also kept for the
-    status page."""
+    status page, and RoundBusy when this server is already running one."""
     done = Round()
-    try:
-        offered = _offered(done)
-        _carry_out_requests(done)
-        _push_all(done)
-        _pull_all(done, offered)
-        _finish(done)
-    except client.Unreachable as exc:
-        _note(None, exc.problem)
-        raise
-    failed = "; ".join(done.failed)
-    _note(done, Problem(N_("not loaded: %(courses)s"), {"courses": failed}) if failed else None)
+    with round_lock():
+        try:
+            offered = _offered(done)
+            _carry_out_requests(done)
+            _push_all(done)
+            _pull_all(done, offered)
+            _finish(done)
+        except client.Unreachable as exc:
+            _note(None, exc.problem)
+            raise
+        failed = "; ".join(done.failed)
+        _note(done, Problem(N_("not loaded: %(courses)s"), {"courses": failed}) if failed else None)
     return done
+
+
+def note_failure(problem: Problem) -> None:
+    """Keep a round's unforeseen failure for the status page (the background round's)."""
+    _note(None, problem)
 
 
 def _carry_out_requests(done: Round) -> None:

@@ -30,7 +30,9 @@ def index():
     if services.role() == services.SCHOOL:
         joined = services.link()
         waiting = services.waiting(joined.school_id, joined.city_mark) if joined else 0
-        return render_template("sync/school.html", link=joined, waiting=waiting)
+        every = services.round_minutes()
+        return render_template("sync/school.html", link=joined, waiting=waiting,
+                               every=f"{every:g}" if every else None)  # fmt: skip
     return render_template("sync/city.html", peers=services.peers(), token=None,
                            requests=relay.recent())  # fmt: skip
 
