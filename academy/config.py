@@ -110,3 +110,6 @@ PERIOD_POLL_SECONDS = 5
 SYNC_ROLE = "city"
 # Rows in one pushed batch: about 200 KB compressed, so a slow link still makes progress.
 SYNC_BATCH_ROWS = 2000
+# A school server started with `python -m academy.serve` runs a round by itself every this many
+# minutes (ACADEMY_SYNC_ROUND_MINUTES=15); 0 (the default): only `sync run` (by hand, or a timer).
+SYNC_ROUND_MINUTES = 0

@@ -3,7 +3,8 @@ the server through `command_for`, so what is measured is what runs.
 
     python -m academy.serve [--host 127.0.0.1] [--port 5000] [--server NAME]
 
-replaces itself (exec) with the chosen server. See docs/deploy.md, "Choosing the server".
+replaces itself (exec) with the chosen server, after starting the background sync round beside
+it (a school server with SYNC_ROUND_MINUTES set). See docs/deploy.md, "Choosing the server".
 """
 
 from __future__ import annotations
@@ -69,6 +70,29 @@ def command_for(name: str, host: str, port: int, app: str | None = None) -> list
     return SERVERS[name](host, port, app) if app else SERVERS[name](host, port)
 
 
+def rounds_command(server_pid: int) -> list[str]:
+    """The background sync round beside the server `server_pid` (it does nothing unless this
+    is a school server with SYNC_ROUND_MINUTES set; docs/sync.md, "Running it")."""
+    return [str(BIN / "flask"), "--app", "wsgi", "academy", "sync", "background",
+            "--beside", str(server_pid)]  # fmt: skip
+
+
+def _start_rounds(server_pid: int) -> None:
+    """One process for the background rounds, however many workers the server has. Handed to
+    init by a double fork, so the server (granian, gunicorn) never has a child it does not know;
+    it watches the server's process id and stops with it, and as one of the service's processes
+    it gets the same SIGTERM (systemd) or SIGINT (Ctrl-C)."""
+    first = os.fork()
+    if first == 0:  # pragma: no cover (a forked child: it execs or leaves at once)
+        try:
+            if os.fork() == 0:
+                command = rounds_command(server_pid)
+                os.execv(command[0], command)  # noqa: S606 (our own fixed command line)
+        finally:
+            os._exit(0)
+    os.waitpid(first, 0)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve Academy")
     parser.add_argument("--host", default=os.environ.get("HOST") or "127.0.0.1")
@@ -77,6 +101,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     command = command_for(args.server, args.host, args.port)
     os.chdir(ROOT)
+    # The server keeps this process's id (exec): the rounds watch it.
+    _start_rounds(os.getpid())
     os.execv(command[0], command)  # noqa: S606 (our own fixed command line)
 
 

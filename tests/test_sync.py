@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import html
 import io
 import os
 import re
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -26,14 +28,24 @@ from academy import ROOT, create_app
 from academy.assignments import photos
 from academy.assignments import services as assignment_services
 from academy.assignments.models import Assignment, Review, Submission, SubmissionPhoto
-from academy.auth.models import User
-from academy.auth.services import create_user, reset_password, set_active, set_role
+from academy.auth.models import User, UserSession
+from academy.auth.services import (
+    create_user,
+    reset_password,
+    reset_password_asked,
+    set_active,
+    set_active_asked,
+    set_role,
+    start_session,
+    verify_password,
+)
 from academy.certificates.models import Certificate
 from academy.classes import services as class_services
 from academy.classes.models import Class, ClassCourse, ClassMember, Room, School
 from academy.core import __version__, transaction
 from academy.core.clock import utcnow
 from academy.core.errors import ServiceError
+from academy.core.models import AuditEntry
 from academy.courses import services as courses
 from academy.courses.models import Course, Lesson, Track
 from academy.extensions import db
@@ -46,8 +58,8 @@ from academy.quizzes import bank, taking
 from academy.quizzes.models import Attempt, Question, Quiz, Response
 from academy.reports import practice
 from academy.studio import export, loader
-from academy.sync import client, files, push, services
-from academy.sync.models import SyncPeer, SyncSetAside, SyncTombstone
+from academy.sync import client, files, push, relay, services
+from academy.sync.models import SyncLink, SyncPeer, SyncSetAside, SyncTombstone
 from academy.sync.rows import TABLES
 from academy.sync.stamps import STAMPED_TABLES
 from tests.conftest import TEST_CONFIG, AcademyClient
@@ -448,22 +460,15 @@ def test_city_and_school_servers_end_to_end(pg_cluster, tmp_path):
     city = _env(tmp_path / "city", pg_cluster.url)
     school = _env(tmp_path / "school", f"sqlite:///{tmp_path / 'school.db'}",
                   ACADEMY_SYNC_ROLE="school", ACADEMY_SYNC_BATCH_ROWS="40")  # fmt: skip
-    for env in (city, school):
-        _flask(env, "db", "upgrade")
-    city_app, school_app = _in(city), _in(school)
+    city_app, school_app = _upgraded(city, school)
     with _unit(city_app):
         create_user("cityadmin", "ผู้ดูแลเมือง", role="admin", password=PASSWORD)
         db.session.add(Room(school=School(name=SCHOOL), name="ห้องคอม 1"))
         loader.load_course(write_course(tmp_path / "v1"))
-    with _unit(school_app):
-        create_user("schooladmin", "ผู้ดูแลโรงเรียน", role="admin", password=PASSWORD)
 
     # The school joins; the course published at the city reaches it.
     with served(city, tmp_path / "city.log", port=city_port) as city_url:
-        token = re.search(
-            r"once\): (\S+)", _flask(city, "academy", "sync", "register", SCHOOL).stdout
-        )[1]
-        assert "joined" in _flask(school, "academy", "sync", "join", city_url, token).stdout
+        assert "joined" in _join_by_commands(city, school, city_url)
         assert "1 course(s) updated" in _flask(school, "academy", "sync", "run").stdout
     pg_cluster.stop()
 
@@ -517,6 +522,23 @@ def test_city_and_school_servers_end_to_end(pg_cluster, tmp_path):
         assert db.session.scalar(select(Certificate.status).where(Certificate.code == code)) == (
             "valid"
         )
+
+
+def _upgraded(city: dict, school: dict):
+    """Both instances migrated, opened in this process; the school with its own admin."""
+    for env in (city, school):
+        _flask(env, "db", "upgrade")
+    city_app, school_app = _in(city), _in(school)
+    with _unit(school_app):
+        create_user("schooladmin", "ผู้ดูแลโรงเรียน", role="admin", password=PASSWORD)
+    return city_app, school_app
+
+
+def _join_by_commands(city: dict, school: dict, city_url: str) -> str:
+    """`sync register` at the city, `sync join` with its token at the school: what join said."""
+    register = _flask(city, "academy", "sync", "register", SCHOOL).stdout
+    token = re.search(r"once\): (\S+)", register)[1]
+    return _flask(school, "academy", "sync", "join", city_url, token).stdout
 
 
 def _one(app, query):
@@ -685,7 +707,8 @@ def test_school_page_shows_the_city_waiting_and_the_last_error(learning):
         _round(pair)
     with pair.at(pair.school):
         browser = _admin_client_again(pair.school)
-        assert "cannot be reached" in browser.get("/sync/").get_data(as_text=True)
+        page = browser.get("/sync/").get_data(as_text=True)
+        assert "ติดต่อเซิร์ฟเวอร์กลางไม่ได้ที่ http://127.0.0.1:9" in page
 
 
 def test_accounts_made_at_the_school_without_a_school_go_the_admin_stays(learning):
@@ -1178,3 +1201,268 @@ def test_question_keys_from_before_are_their_rank_so_both_servers_agree(tmp_path
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM responses")).scalar() == 1
         db.engine.dispose()
+# --- a change asked at the city of a school's account: sent to the school, made there -------------
+
+
+def _person(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def _requests() -> list[relay.SyncRequest]:
+    return list(db.session.scalars(select(relay.SyncRequest).order_by(relay.SyncRequest.id)))
+
+
+def test_a_change_asked_at_the_city_is_made_by_the_school_and_comes_back(joined_with_work):
+    """A password reset, a switch-off and a role change asked by the city's admin: queued, the
+    city's copy untouched; the school's next round makes them with its rules (audited as asked
+    at the city, its sessions ended) and the same round's push brings the new state back."""
+    pair = joined_with_work
+    _round(pair)  # the school's learner is at the city now, as the school's
+    with pair.at(pair.school), transaction.unit_of_work():
+        start_session(_person("somchai"))  # signed in at the school
+    with pair.at(pair.city):
+        browser = _admin_client(pair.city)
+        somchai = _person("somchai")
+        before = (somchai.password_hash, somchai.active, somchai.role)
+        page = browser.post(f"/people/{somchai.id}/reset-password").get_data(as_text=True)
+        temp = re.search(r'<code class="secret">([^<]+)</code>', page)[1]
+        assert f"เซิร์ฟเวอร์ของ{SCHOOL}" in page and "รอบถัดไป" in page  # works after its round
+        reply = browser.post(f"/people/{somchai.id}/active", data={"active": "0"},
+                             follow_redirects=True)  # fmt: skip
+        assert "รอเซิร์ฟเวอร์ของ" in reply.get_data(as_text=True)
+        browser.post(f"/people/{somchai.id}/role", data={"role": "instructor"})
+        refused = browser.post(f"/people/{somchai.id}/role", data={"role": "admin"},
+                               follow_redirects=True).get_data(as_text=True)  # fmt: skip
+        assert "ผู้ดูแลระบบ" in refused and "เซิร์ฟเวอร์ที่เป็นเจ้าของ" in refused
+        db.session.expire_all()
+        somchai = _person("somchai")
+        assert (somchai.password_hash, somchai.active, somchai.role) == before  # not overwritten
+        listing = browser.get("/sync/").get_data(as_text=True)
+        assert listing.count("กำลังรอเซิร์ฟเวอร์ของ") == 3
+        assert [r.change for r in _requests()] == ["password", "active", "role"]
+
+    done = _round(pair)
+    assert done.asked == 3
+    with pair.at(pair.school):
+        somchai = _person("somchai")
+        assert verify_password(somchai, temp) and somchai.must_change_password
+        assert (somchai.active, somchai.role) == (False, "instructor")
+        assert db.session.scalar(select(func.count()).select_from(UserSession)) == 0
+        asked = [e.action for e in db.session.scalars(select(AuditEntry))
+                 if e.details.get("asked_at_city_by") == "admin"]  # fmt: skip
+        assert sorted(asked) == ["user.active", "user.password_reset", "user.role"]
+    with pair.at(pair.city):  # the same round's push brought the school's new state
+        somchai = _person("somchai")
+        assert verify_password(somchai, temp)
+        assert (somchai.active, somchai.role) == (False, "instructor")
+        assert {(r.outcome, r.answered_at is not None) for r in _requests()} == {("applied", True)}
+        assert all("password_hash" not in r.payload for r in _requests())
+        listing = _admin_client_again(pair.city).get("/sync/").get_data(as_text=True)
+        assert "กำลังรอ" not in listing and listing.count("เซิร์ฟเวอร์โรงเรียนทำแล้วเมื่อ") == 3
+
+
+def test_a_request_delivered_twice_is_made_once(joined_with_work):
+    """The school's answer was lost on the way: the city asks again, the school answers again
+    the same way and does not make the change a second time (its admin switched the learner
+    back on meanwhile, and that stays)."""
+    pair = joined_with_work
+    _round(pair)
+    with pair.at(pair.city), transaction.unit_of_work():
+        assert SCHOOL in set_active_asked(_person("somchai"), False)
+    _round(pair)
+    with pair.at(pair.school), transaction.unit_of_work():
+        set_active(_person("somchai"), True)  # the school's own decision, after the request
+    with pair.at(pair.city), transaction.unit_of_work():
+        for request in _requests():  # as if the answer never reached the city
+            request.answered_at = request.outcome = None
+    done = _round(pair)
+    assert done.asked == 1
+    with pair.at(pair.school):
+        assert _person("somchai").active is True
+        assert db.session.scalar(select(func.count()).select_from(relay.SyncRequestDone)) == 1
+    with pair.at(pair.city):
+        assert _person("somchai").active is True
+        assert [r.outcome for r in _requests()] == ["applied"]
+
+
+def test_a_request_the_school_refuses_comes_back_with_its_reason(joined_with_work):
+    """The account went at the school before the request arrived: refused, the reason shown at
+    the city in the reader's language, the school's removal applied as usual."""
+    pair = joined_with_work
+    _round(pair)
+    with pair.at(pair.city), transaction.unit_of_work():
+        _temp, owner = reset_password_asked(_person("somchai"))
+        assert SCHOOL in owner
+    with pair.at(pair.school), transaction.unit_of_work():
+        db.session.delete(_person("somchai"))
+    assert _round(pair).asked == 1
+    with pair.at(pair.city):
+        assert _person("somchai") is None
+        (request,) = _requests()
+        assert (request.outcome, request.user_id) == ("refused", None)
+        browser = _admin_client(pair.city)
+        listing = browser.get("/sync/").get_data(as_text=True)
+        assert "ปฏิเสธ" in listing and "บัญชีนี้ไม่อยู่ที่เซิร์ฟเวอร์โรงเรียนแล้ว" in listing
+        assert "somchai" in listing  # named as it was when asked
+        browser.post("/language", data={"language": "en"})
+        english = browser.get("/sync/").get_data(as_text=True)
+        assert "the account is no longer on the school server" in english
+    again = _round(pair)
+    assert again.asked == 0  # answered: not asked again
+
+
+# --- the background round -------------------------------------------------------------------------
+
+
+def test_one_round_at_a_time_on_a_server(learning):
+    """A round held (the background one, say): `sync run` from cron says so and runs none."""
+    pair = learning
+    with pair.at(pair.school), services.round_lock():
+        held = pair.school.test_cli_runner().invoke(args=["academy", "sync", "run"])
+        assert held.exit_code == 1 and "another round is running" in held.output
+        with pytest.raises(services.RoundBusy):
+            services.run_round()
+    with pair.at(pair.school):
+        assert services.link().last_error is None  # a busy server is no error of the link
+    done = pair.school.test_cli_runner().invoke(args=["academy", "sync", "run"])
+    assert done.exit_code == 0 and "pushed" in done.output
+
+
+def _runners(instance) -> list[int]:
+    """The background round processes serving this instance folder."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:  # gone meanwhile, or not ours
+            continue
+        if (
+            b"background" in command
+            and b"--beside" in command
+            and (f"ACADEMY_INSTANCE_PATH={instance}".encode() in environ)
+        ):
+            found.append(int(proc.name))
+    return found
+
+
+def _until(check, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
+        time.sleep(0.2)
+
+
+@contextmanager
+def _round_held():
+    """This server's round lock, taken as soon as the background round in hand lets go."""
+    deadline = time.monotonic() + 60
+    while True:
+        held = services.round_lock()
+        try:
+            held.__enter__()
+            break
+        except services.RoundBusy:
+            assert time.monotonic() < deadline, "the background round never let go"
+            time.sleep(0.05)
+    try:
+        yield
+    finally:
+        held.__exit__(None, None, None)
+
+
+@pytest.mark.slow
+def test_a_school_server_runs_its_rounds_by_itself(tmp_path):
+    """`python -m academy.serve` on a school server with SYNC_ROUND_MINUTES: one runner for its
+    two workers; work reaches the city with no `sync run`; a round while one is held is
+    skipped, a failed one logged and shown, the next one on schedule goes; it stops with the
+    server."""
+    city_port = free_port()
+    city = _env(tmp_path / "city", f"sqlite:///{tmp_path / 'city.db'}")
+    instance = tmp_path / "school"
+    school = _env(instance, f"sqlite:///{tmp_path / 'school.db'}", ACADEMY_SYNC_ROLE="school",
+                  ACADEMY_SYNC_ROUND_MINUTES="0.05")  # fmt: skip
+    city_app, school_app = _upgraded(city, school)
+    with served(city, tmp_path / "city.log", port=city_port) as city_url:
+        _join_by_commands(city, school, city_url)
+    log = tmp_path / "school.log"
+
+    def learner_at_city(name: str) -> bool:
+        return _one(city_app, select(User.id).where(User.username == name)) is not None
+
+    def school_error() -> str | None:
+        return _one(school_app, select(SyncLink.last_error))
+
+    with served(school, log, main=True) as school_url:
+        _until(lambda: len(_runners(instance)) == 1, "the runner started")
+        (runner,) = _runners(instance)
+        with served(city, tmp_path / "city.log", port=city_port):
+            with _unit(school_app):
+                create_user("malee", "มาลี", password=PASSWORD, learner_kind="student")
+            _until(lambda: learner_at_city("malee"), "a round by itself")
+            with school_app.app_context(), _round_held():  # as a `sync run` would hold it
+                skipped = log.read_text().count("this one is skipped")
+                held = _flask(school, "academy", "sync", "run", check=False)
+                assert held.returncode == 1 and "another round is running" in held.stderr
+                _until(lambda: log.read_text().count("this one is skipped") > skipped, "skipped")
+        # The city is down: the round fails, is logged and shown on the page, in Thai.
+        _until(lambda: "cannot be reached" in (school_error() or ""), "the failure kept")
+        assert "the round stopped: the city server cannot be reached" in log.read_text()
+        page = sign_in(school_url, "schooladmin", PASSWORD).get(f"{school_url}/sync/", timeout=30)
+        assert "ติดต่อเซิร์ฟเวอร์กลางไม่ได้" in page.text and "ทุก 0.05 นาที" in page.text
+        with served(city, tmp_path / "city.log", port=city_port):
+            with _unit(school_app):
+                create_user("somsri", "สมศรี", password=PASSWORD, learner_kind="student")
+            _until(lambda: learner_at_city("somsri"), "the next round on schedule")
+            _until(lambda: school_error() is None, "the error cleared by a good round")
+        assert _runners(instance) == [runner]  # still the one, whatever the rounds did
+    _until(lambda: not _runners(instance), "the runner stopped with the server", 30)
+    assert "academy.sync.rounds: stopped" in log.read_text()
+
+
+# --- the last error in the reader's language --------------------------------------------------------
+
+
+def test_the_last_error_shows_in_the_readers_language(joined_with_work):
+    """A refusal is kept as its message id and values on both sides: the pages show it in Thai
+    (the default) or English, the command line and the wire in English."""
+    pair = joined_with_work
+    body, digest = push.pack(_envelope(pair))
+    flipped = gzip.compress(gzip.decompress(body).replace(b"somchai", b"somchat"))
+    _city_counts_unchanged(pair, lambda: _send(pair, body=flipped, digest=digest))
+    with pair.at(pair.city):
+        browser = _admin_client(pair.city)
+        page = browser.get("/sync/").get_data(as_text=True)
+        assert "ชุดข้อมูลขาดหายหรือเสียหาย (SHA-256 ไม่ตรงกัน)" in page
+        assert "does not match" not in page
+        browser.post("/language", data={"language": "en"})
+        page = browser.get("/sync/").get_data(as_text=True)
+        assert "the batch is truncated or corrupted (its SHA-256 does not match)" in page
+
+    # A refusal with values reaches the school as its id and values.
+    with pair.at(pair.city), transaction.unit_of_work():
+        create_user("somchai", "สมชาย ที่เมือง", password=PASSWORD, learner_kind="seller")
+    with pytest.raises(client.Unreachable, match="the username 'somchai' belongs"):
+        _round(pair)
+    with pair.at(pair.school):
+        joined = services.link()
+        assert joined.last_problem == {
+            "id": "users: the username '%(username)s' belongs to another account at the city; "
+            "rename one of them",
+            "params": {"username": "somchai"},
+        }
+        browser = _admin_client(pair.school)
+        page = html.unescape(browser.get("/sync/").get_data(as_text=True))
+        assert "ชื่อผู้ใช้ 'somchai' เป็นของบัญชีอื่นที่เซิร์ฟเวอร์กลาง" in page
+    status = pair.school.test_cli_runner().invoke(args=["academy", "sync", "status"])
+    assert "last error: users: the username 'somchai' belongs to another account" in status.output
+
+
+def test_an_error_kept_before_message_ids_shows_as_written(sync_pair):
+    pair = sync_pair
+    _join(pair)
+    with pair.at(pair.school), transaction.unit_of_work():
+        services.link().last_error = "written by an older Academy"
+    with pair.at(pair.school):
+        page = _admin_client(pair.school).get("/sync/").get_data(as_text=True)
+        assert "written by an older Academy" in page

@@ -294,19 +294,47 @@ def change_password(user: User, current: str, new: str) -> None:
     set_password(user, new)
 
 
-def check_owned_here(user: User) -> None:
-    """Refuse to change an account another server owns (a school server's learner, copied to
-    the city): its owner's next change would overwrite ours, so say where to change it."""
+def owner_of(user: User) -> str | None:
+    """The other server that owns this account (a school server's learner, copied to the
+    city), by name; None when it is this server's."""
     for _receiver, owner in signals.account_owner.send(user):
         if owner:
-            raise ServiceError(
-                _("This account is managed by %(owner)s: change it there.", owner=owner)
-            )
+            return owner
+    return None
+
+
+def check_owned_here(user: User) -> None:
+    """Refuse to change an account another server owns: its owner's next change would
+    overwrite ours, so say where to change it (or ask it: `ask_owner`)."""
+    owner = owner_of(user)
+    if owner:
+        raise ServiceError(_("This account is managed by %(owner)s: change it there.", owner=owner))
+
+
+# Changes another server may be asked to make to an account it owns (`ask_owner`).
+CHANGE_PASSWORD = "password"  # noqa: S105 (a change's name)
+CHANGE_ACTIVE = "active"
+CHANGE_ROLE = "role"
+
+
+def ask_owner(user: User, change: str, *, by: User | None = None, **values: object) -> str | None:
+    """When another server owns `user`, ask it to make `change` (with `values`): it makes it
+    with its own rules at its next round, and its answer shows at the asking server. Returns the
+    owner's name; None when the account is this server's (change it here)."""
+    for _receiver, owner in signals.account_change.send(user, change=change, values=values, by=by):
+        if owner:
+            return owner
+    return None
 
 
 def set_password(user: User, new: str, *, temporary: bool = False) -> None:
+    set_password_hash(user, hash_password(new), temporary=temporary)
+
+
+def set_password_hash(user: User, password_hash: str, *, temporary: bool = False) -> None:
+    """Set an already hashed password (the owner making a reset another server asked for)."""
     check_owned_here(user)
-    user.password_hash = hash_password(new)
+    user.password_hash = password_hash
     user.must_change_password = temporary
     # Every session of this person ends: a stolen cookie dies with the old password.
     sign_out_everywhere(user)
@@ -318,6 +346,18 @@ def reset_password(user: User) -> str:
     temp = temporary_password()
     set_password(user, temp, temporary=True)
     return temp
+
+
+def reset_password_asked(user: User, *, by: User | None = None) -> tuple[str, str | None]:
+    """A reset from the people page: (temporary password, None) made here, or, for an account
+    another server owns, (temporary password, owner): the owner is asked to set it and it works
+    from the owner's next round on."""
+    temp = temporary_password()
+    hashed = hash_password(temp)
+    owner = ask_owner(user, CHANGE_PASSWORD, by=by, password_hash=hashed)
+    if owner is None:
+        set_password_hash(user, hashed, temporary=True)
+    return temp, owner
 
 
 def sign_out_everywhere(user: User) -> None:
@@ -419,6 +459,27 @@ def set_role(user: User, role: str, *, by: User | None = None) -> str:
         # Permissions changed: sessions opened under the old role end.
         sign_out_everywhere(user)
     return old
+
+
+def set_role_asked(user: User, role: str, *, by: User | None = None) -> tuple[str, str | None]:
+    """A role change from the people page: (old role, None) made here, or (old role, owner)
+    asked of the server that owns the account (an owner's admins are its own: refused)."""
+    if owner_of(user) is None:
+        return set_role(user, role, by=by), None
+    if role not in ROLES:
+        raise ServiceError(_("Unknown role %(role)s.", role=role), "role")
+    if role == "admin":  # an owner's admins are its own, and are not sent here
+        raise ServiceError(_("Make this account an admin on the server that owns it."), "role")
+    return user.role, ask_owner(user, CHANGE_ROLE, by=by, role=role)
+
+
+def set_active_asked(user: User, active: bool, *, by: User | None = None) -> str | None:
+    """Switching an account off or on from the people page: made here (None), or asked of the
+    server that owns the account (its name)."""
+    if owner_of(user) is None:
+        set_active(user, active, by=by)
+        return None
+    return ask_owner(user, CHANGE_ACTIVE, by=by, active=active)
 
 
 def set_active(user: User, active: bool, *, by: User | None = None) -> None:

@@ -296,10 +296,20 @@ def reset_password(person_id: int):
     person = _person_or_404(person_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    temp = services.reset_password(person)
-    audit.record(audit.PASSWORD_RESET, person)
+    temp, owner = services.reset_password_asked(person, by=current_user)
+    audit.record(audit.PASSWORD_RESET, person, **({"asked_of": owner} if owner else {}))
     # Shown once, never stored in clear: the page is no-store like every signed-in page.
-    return render_template("auth/temporary_password.html", person=person, password=temp)
+    return render_template(
+        "auth/temporary_password.html", person=person, password=temp, waiting_for=owner
+    )
+
+
+def _asked(owner: str) -> None:
+    flash(
+        _("The change waits for %(owner)s: it is made there at its next round. Admin > School "
+          "servers shows when it was made, or why not.", owner=owner),
+        "success",
+    )  # fmt: skip
 
 
 def _admin_action(person_id: int) -> User:
@@ -317,13 +327,17 @@ def change_role(person_id: int):
     if role not in ROLES:
         abort(400)
     try:
-        old = services.set_role(person, role, by=current_user)
+        old, owner = services.set_role_asked(person, role, by=current_user)
     except ServiceError as exc:
         flash(exc.message, "error")
     else:
         if old != role:
-            audit.record(audit.ROLE_CHANGE, person, old=old, new=role)
-        flash(_("%(name)s's role has been changed.", name=person.full_name), "success")
+            audit.record(audit.ROLE_CHANGE, person, old=old, new=role,
+                         **({"asked_of": owner} if owner else {}))  # fmt: skip
+        if owner:
+            _asked(owner)
+        else:
+            flash(_("%(name)s's role has been changed.", name=person.full_name), "success")
     return redirect(url_for("auth.people", q=request.args.get("q") or None))
 
 
@@ -333,12 +347,15 @@ def change_active(person_id: int):
     person = _admin_action(person_id)
     active = request.form.get("active") == "1"
     try:
-        services.set_active(person, active, by=current_user)
+        owner = services.set_active_asked(person, active, by=current_user)
     except ServiceError as exc:
         flash(exc.message, "error")
     else:
-        audit.record(audit.ACTIVE_CHANGE, person, active=active)
-        if active:
+        audit.record(audit.ACTIVE_CHANGE, person, active=active,
+                     **({"asked_of": owner} if owner else {}))  # fmt: skip
+        if owner:
+            _asked(owner)
+        elif active:
             flash(_("%(name)s's account is switched on.", name=person.full_name), "success")
         else:
             flash(_("%(name)s's account is switched off.", name=person.full_name), "success")

@@ -57,6 +57,10 @@ is_learning = _signals.signal("is-learning")  # sender=user
 # server and is kept here as a copy)? A receiver returns that server's name, or None; auth then
 # refuses to change the copy, naming the owner, instead of letting the owner overwrite it.
 account_owner = _signals.signal("account-owner")  # sender=user
+# auth <- sync (a question): that owner, asked to make a change to the account instead
+# (auth.services.ask_owner: "password" with the temporary password's hash, "active", "role").
+# A receiver that queues it for the owner's next round returns the owner's name, else None.
+account_change = _signals.signal("account-change")  # sender=user, change=, values=, by=
 
 # core <- periods (a question): the learner's pages (dashboard, course, lesson) ask what notices
 # to show above their content. Each receiver returns markup or None; the periods feature answers

@@ -19,23 +19,25 @@ def _menu(_sender: Any) -> list[NavEntry]:
 
 def _owner(user: Any) -> str | None:
     """At the city: the school server that owns this account, by its school's name."""
-    from sqlalchemy import select
+    from academy.sync import relay
 
-    from academy.classes.models import School
-    from academy.extensions import db
-    from academy.sync.models import SyncAccount, SyncPeer
+    owner = relay.owning_peer(user)
+    return _("the school server of %(school)s", school=owner[1]) if owner else None
 
-    school = db.session.scalar(
-        select(School.name)
-        .join(SyncPeer, SyncPeer.school_id == School.id)
-        .join(SyncAccount, SyncAccount.peer_id == SyncPeer.id)
-        .where(SyncAccount.user_id == user.id)
-    )
-    return _("the school server of %(school)s", school=school) if school else None
+
+def _ask(user: Any, change: str, values: dict[str, Any], by: Any) -> str | None:
+    """At the city: queue the change for the school server that owns the account."""
+    from academy.sync import relay
+
+    return _owner(user) if relay.ask(user, change, values, by) is not None else None
 
 
 def init_app(app: Flask) -> None:
     from academy.core import signals
+    from academy.sync import problems
 
+    # A peer's or link's last error in the reader's language: `peer|sync_error`.
+    app.add_template_filter(problems.shown, "sync_error")
     signals.nav_items.connect(_menu)
     signals.account_owner.connect(_owner)
+    signals.account_change.connect(_ask)

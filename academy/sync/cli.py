@@ -62,13 +62,17 @@ def join_command(city_url: str, token: str) -> None:
 
 @sync_cli.command("run")
 def run_command() -> None:
-    """At a school server: one round, push then pull."""
+    """At a school server: one round (the city's requests, push, then pull)."""
     from academy.sync import client, services
 
     try:
         done = services.run_round()
+    except services.RoundBusy as exc:
+        fail(f"no round: {exc}")
     except client.Unreachable as exc:
         fail(f"the round stopped: {exc}")
+    if done.asked:
+        click.echo(f"{done.asked} change(s) asked by the city answered")
     click.echo(
         f"pushed {done.pushed_rows} row(s) in {done.batches} batch(es); "
         f"{done.courses} course(s) updated, {done.fetched_files} file(s) fetched"
@@ -77,6 +81,16 @@ def run_command() -> None:
         click.echo(f"not loaded: {problem}", err=True)
     for slug in done.withdrawn:
         click.echo(f"the city no longer offers {slug}: kept here with its progress, not sent")
+
+
+@sync_cli.command("background", hidden=True)
+@click.option("--beside", type=int, required=True, help="The server's process id.")
+def background_command(beside: int) -> None:
+    """Started by `python -m academy.serve`: a round every SYNC_ROUND_MINUTES while the server
+    with process id BESIDE runs (docs/sync.md, "Running it")."""
+    from academy.sync import runner
+
+    runner.run_beside(beside)
 
 
 @sync_cli.command("status")

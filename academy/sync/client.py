@@ -1,5 +1,5 @@
-"""The school server's side of the wire: JSON and gzip batches over HTTP(S), standard library
-only (urllib), each call with a timeout so a dead link fails a round instead of hanging it."""
+"""The school server's side of the wire: JSON and gzip batches over HTTP(S) with the standard
+library's urllib, each call with a timeout so a dead link fails a round instead of hanging it."""
 
 from __future__ import annotations
 
@@ -8,11 +8,17 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from academy.sync.problems import N_, Problem, SyncProblem
+
 TIMEOUT_SECONDS = 60
 
 
-class Unreachable(Exception):
-    """The round could not finish; the message says why in plain words."""
+class Unreachable(SyncProblem):
+    """The round could not finish; the problem says why in plain words."""
+
+    @classmethod
+    def of(cls, problem: Problem) -> Unreachable:
+        return cls(problem.message, **problem.params)
 
 
 def call(
@@ -26,7 +32,8 @@ def call(
 ) -> Any:
     """POST (with a JSON payload or a raw body) or GET `path`; the city's JSON answer."""
     if not base.startswith(("https://", "http://")):
-        raise Unreachable(f"the city server's address must start with https:// ({base})")
+        raise Unreachable(N_("the city server's address must start with https:// (%(url)s)"),
+                          url=base)  # fmt: skip
     all_headers = {"Accept": "application/json", **(headers or {})}
     if token:
         all_headers["Authorization"] = f"Bearer {token}"
@@ -45,13 +52,20 @@ def call(
     except urllib.error.HTTPError as exc:
         with exc:
             text = exc.read()
-        try:
-            message = json.loads(text)["error"]
-        except (ValueError, KeyError, TypeError):
-            message = f"the city server answered {exc.code}"
-        raise Unreachable(message) from None
+        raise Unreachable.of(_refusal(text, exc.code)) from None
     except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise Unreachable(f"the city server cannot be reached at {base} ({reason})") from None
+        reason = str(getattr(exc, "reason", exc))
+        raise Unreachable(N_("the city server cannot be reached at %(url)s (%(reason)s)"),
+                          url=base, reason=reason) from None  # fmt: skip
     except ValueError:
-        raise Unreachable("the city server's answer is not JSON") from None
+        raise Unreachable(N_("the city server's answer is not JSON")) from None
+
+
+def _refusal(text: bytes, status: int) -> Problem:
+    """The city's refusal: its message id and values (an older city: its English words)."""
+    try:
+        answer = json.loads(text)
+        problem = Problem.from_json(answer.get("problem"))
+        return problem or Problem(str(answer["error"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return Problem(N_("the city server answered %(status)s"), {"status": status})

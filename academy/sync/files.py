@@ -13,6 +13,7 @@ from typing import Any
 
 from academy.assignments import photos
 from academy.sync import client
+from academy.sync.problems import N_
 from academy.sync.rows import Refused
 
 # One request's worth of files (raw bytes; base64 in JSON adds a third), well under the
@@ -58,29 +59,31 @@ def _path(sha: Any) -> Any:
     try:
         return photos.photo_path(str(sha))
     except ValueError:
-        raise Refused(f"{str(sha)[:80]!r} is not a SHA-256") from None
+        raise Refused(N_("%(value)s is not a SHA-256"), value=repr(str(sha)[:80])) from None
 
 
 def missing(hashes: Any) -> list[str]:
     """Which of these files the city does not hold."""
     if not isinstance(hashes, list):
-        raise Refused("name the files as a list of SHA-256 hashes")
+        raise Refused(N_("name the files as a list of SHA-256 hashes"))
     return [sha for sha in hashes if not _path(sha).is_file()]
 
 
 def receive(files: Any) -> int:
     """Store the files sent, each checked against its hash first; how many were new."""
     if not isinstance(files, dict):
-        raise Refused("send the files as an object of SHA-256 -> base64")
+        raise Refused(N_("send the files as an object of SHA-256 -> base64"))
     checked = []
     for sha, encoded in files.items():
         target = _path(sha)
         try:
             data = base64.b64decode(str(encoded), validate=True)
         except (binascii.Error, ValueError):
-            raise Refused(f"the file {sha} is not base64") from None
+            raise Refused(N_("the file %(sha)s is not base64"), sha=sha) from None
         if hashlib.sha256(data).hexdigest() != sha:
-            raise Refused(f"the file {sha} is truncated or corrupted (its SHA-256 differs)")
+            raise Refused(
+                N_("the file %(sha)s is truncated or corrupted (its SHA-256 differs)"), sha=sha
+            )
         checked.append((target, photos.Photo(data, sha, 0, 0)))
     new = 0
     for target, photo in checked:

@@ -66,7 +66,8 @@ class SyncPeer(TimestampMixin, db.Model):
     pushed_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     school_version: Mapped[str | None] = mapped_column(String(32))
     last_round_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)  # in English, for the command line
+    last_problem: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the same, to translate
 
     school: Mapped[School] = relationship()
 
@@ -99,7 +100,8 @@ class SyncLink(db.Model):
     city_version: Mapped[str] = mapped_column(String(32))
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_round_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)  # in English, for the command line
+    last_problem: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the same, to translate
     last_pushed: Mapped[int] = mapped_column(Integer, default=0)
     last_pulled: Mapped[int] = mapped_column(Integer, default=0)
     # The city's mark as last seen: what the status page counts as waiting from.

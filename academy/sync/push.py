@@ -23,6 +23,7 @@ from academy.extensions import db
 from academy.periods.models import Period
 from academy.quizzes.models import Attempt, Quiz
 from academy.sync.models import SyncAccount, SyncCounter, SyncCourse, SyncPeer, SyncTombstone
+from academy.sync.problems import N_
 from academy.sync.rows import (
     BY_NAME,
     OWNED_KINDS,
@@ -305,24 +306,26 @@ def _gunzip(body: bytes) -> bytes:
     try:
         raw = unpacker.decompress(body, MAX_UNPACKED_BYTES)
     except zlib.error:
-        raise Refused("the batch is truncated or corrupted (it does not decompress)") from None
+        raise Refused(N_("the batch is truncated or corrupted (it does not decompress)")) from None
     if unpacker.unconsumed_tail:
-        raise Refused(f"the batch unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB")
+        raise Refused(
+            N_("the batch unpacks to more than %(mb)d MB"), mb=MAX_UNPACKED_BYTES // 2**20
+        )
     if not unpacker.eof or unpacker.unused_data:
-        raise Refused("the batch is truncated or corrupted (it does not decompress)")
+        raise Refused(N_("the batch is truncated or corrupted (it does not decompress)"))
     return raw
 
 
 def unpack(body: bytes, digest: str | None) -> dict[str, Any]:
     raw = _gunzip(body)
     if not digest or hashlib.sha256(raw).hexdigest() != digest:
-        raise Refused("the batch is truncated or corrupted (its SHA-256 does not match)")
+        raise Refused(N_("the batch is truncated or corrupted (its SHA-256 does not match)"))
     try:
         envelope = json.loads(raw)
     except (ValueError, RecursionError):
-        raise Refused("the batch is truncated or corrupted (not JSON)") from None
+        raise Refused(N_("the batch is truncated or corrupted (not JSON)")) from None
     if not isinstance(envelope, dict):
-        raise Refused("the batch is not a JSON object")
+        raise Refused(N_("the batch is not a JSON object"))
     return envelope
 
 
@@ -330,8 +333,12 @@ def check_version(envelope: dict[str, Any]) -> None:
     theirs = envelope.get("academy")
     if theirs != __version__ or envelope.get("format") != FORMAT:
         raise Refused(
-            f"the school server runs Academy {theirs} and the city runs Academy {__version__}; "
-            "upgrade the older one, then sync again"
+            N_(
+                "the school server runs Academy %(school)s and the city runs Academy %(city)s; "
+                "upgrade the older one, then sync again"
+            ),
+            school=str(theirs),
+            city=__version__,
         )
 
 
@@ -340,25 +347,26 @@ def apply_batch(peer: SyncPeer, envelope: dict[str, Any]) -> tuple[int, bool]:
     (rows applied, whether it was new); a batch at or below the mark changes nothing."""
     check_version(envelope)
     if envelope.get("peer") != peer.uuid:
-        raise Refused("the batch names another school server")
+        raise Refused(N_("the batch names another school server"))
     from_seq, to_seq = envelope.get("from_seq"), envelope.get("to_seq")
     if not isinstance(from_seq, int) or not isinstance(to_seq, int) or to_seq < from_seq:
-        raise Refused("the batch has no valid sequence range")
+        raise Refused(N_("the batch has no valid sequence range"))
     # Locks the peer's row: two rounds of one school at once apply one after the other.
     peer = db.session.scalar(select(SyncPeer).where(SyncPeer.id == peer.id).with_for_update())
     if to_seq <= peer.pushed_seq:
         return 0, False
     if from_seq != peer.pushed_seq:
         raise Behind(
-            f"the batch starts after change {from_seq} but the city has applied up to "
-            f"{peer.pushed_seq}"
+            N_("the batch starts after change %(start)d but the city has applied up to %(mark)d"),
+            start=from_seq,
+            mark=peer.pushed_seq,
         )
     rows = envelope.get("rows")
     if not isinstance(rows, dict):
-        raise Refused("the batch has no rows object")
+        raise Refused(N_("the batch has no rows object"))
     deleted = envelope.get("deleted", {})
     if not isinstance(deleted, dict):
-        raise Refused("the batch's removals are not an object")
+        raise Refused(N_("the batch's removals are not an object"))
     receiver = Receiver(peer.school_id, peer.id)
     count = receiver.apply(rows) + receiver.delete(deleted)
     for user in receiver.new_users:  # the school's from now on: auth refuses to change them

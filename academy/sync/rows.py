@@ -31,9 +31,10 @@ from academy.progress.models import (
 )
 from academy.quizzes.models import Attempt, Question, Quiz, Response
 from academy.sync.models import SyncSetAside
+from academy.sync.problems import N_, SyncProblem
 
 
-class Refused(Exception):
+class Refused(SyncProblem):
     """A batch the receiver will not apply; the message names the row and the reason."""
 
 
@@ -103,7 +104,7 @@ def _by_parent(model: Any, column: str, ids: list[int], order: Any) -> dict[int,
 
 def _list_of_objects(value: Any, where: str) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise Refused(f"{where} is not a list of objects")
+        raise Refused(N_("%(where)s is not a list of objects"), where=where)
     return value
 
 
@@ -157,11 +158,13 @@ class _Photos(Inner):
                                                   SubmissionPhoto.position)[obj.id]}  # fmt: skip
         for photo in given:
             if set(photo) != set(self.fields):
-                raise Refused("submissions: a photo without its fields")
+                raise Refused(N_("submissions: a photo without its fields"))
             try:
                 arrived = photo_files.photo_path(str(photo["sha256"])).is_file()
             except ValueError:
-                raise Refused(f"submissions: {photo['sha256']!r} is not a SHA-256") from None
+                raise Refused(
+                    N_("submissions: %(value)s is not a SHA-256"), value=repr(photo["sha256"])
+                ) from None
             if not arrived:
                 raise Refused(
                     f"submissions: the photo {photo['sha256']} has not arrived at the city; "
@@ -211,7 +214,7 @@ class _Review(Inner):
                 db.session.delete(review)
             return
         if not isinstance(value, dict) or set(value) != {*self.fields, "reviewer_id"}:
-            raise Refused("submissions: a review without its fields")
+            raise Refused(N_("submissions: a review without its fields"))
         review = review or Review(submission_id=obj.id)
         for name in self.fields:
             setattr(review, name, value[name])
@@ -401,7 +404,12 @@ def _date(table: str, column: str, value: Any) -> datetime | None:
     try:
         return datetime.fromisoformat(value)
     except (TypeError, ValueError):
-        raise Refused(f"{table}: {column} is not a date: {value!r}") from None
+        raise Refused(
+            N_("%(table)s: %(column)s is not a date: %(value)s"),
+            table=table,
+            column=column,
+            value=repr(value),
+        ) from None
 
 
 # --- applying rows (the receiver) ---------------------------------------------------------------
@@ -427,7 +435,10 @@ class Receiver:
     def apply(self, rows: dict[str, list[dict[str, Any]]]) -> int:
         unknown = set(rows) - set(BY_NAME)
         if unknown:
-            raise Refused(f"the batch holds a table the city does not take: {sorted(unknown)[0]}")
+            raise Refused(
+                N_("the batch holds a table the city does not take: %(table)s"),
+                table=sorted(unknown)[0],
+            )
         for table in TABLES:
             if rows.get(table.name):
                 self._apply_table(table, rows[table.name])
@@ -439,7 +450,8 @@ class Receiver:
         unknown = set(deleted) - set(BY_NAME)
         if unknown:
             raise Refused(
-                f"the batch removes from a table the city does not take: {sorted(unknown)[0]}"
+                N_("the batch removes from a table the city does not take: %(table)s"),
+                table=sorted(unknown)[0],
             )
         count = 0
         for table in reversed(TABLES):
@@ -453,7 +465,9 @@ class Receiver:
                     and "user_id" in table.key
                     and obj.user_id not in self.school_users
                 ):
-                    raise Refused(f"{table.name}: a removal of another school's row")
+                    raise Refused(
+                        N_("%(table)s: a removal of another school's row"), table=table.name
+                    )
                 db.session.delete(obj)
                 count += 1
         db.session.flush()
@@ -461,7 +475,7 @@ class Receiver:
 
     def _find(self, table: Table, key: Any) -> Any:
         if not isinstance(key, dict) or set(key) != set(table.key):
-            raise Refused(f"{table.name}: a removal without its key")
+            raise Refused(N_("%(table)s: a removal without its key"), table=table.name)
         model, where = table.model, []
         for column in table.key:
             kind = table.refs.get(column, "").rstrip("?")
@@ -471,7 +485,9 @@ class Receiver:
                 if value is None:
                     return None
                 if kind in OWNED_KINDS and not self._owned(kind, value):
-                    raise Refused(f"{table.name}: a removal of another school's row")
+                    raise Refused(
+                        N_("%(table)s: a removal of another school's row"), table=table.name
+                    )
             where.append(getattr(model, column) == value)
         return db.session.scalar(select(model).where(*where))
 
@@ -484,7 +500,11 @@ class Receiver:
             kind = kind.rstrip("?")
             if name is None:
                 if not optional:
-                    raise Refused(f"{table.name}: a row without its {column}")
+                    raise Refused(
+                        N_("%(table)s: a row without its %(column)s"),
+                        table=table.name,
+                        column=column,
+                    )
                 values[column] = None
                 continue
             if kind == "room":
@@ -496,16 +516,29 @@ class Receiver:
             if local_id is None:
                 if kind == "course" or kind in ITEM_MODELS:
                     raise Refused(
-                        f"{table.name}: the {kind} '{name}' is not at the city "
-                        "(deleted or never published here); the school keeps its rows"
+                        N_(
+                            "%(table)s: the %(kind)s '%(name)s' is not at the city (deleted or "
+                            "never published here); the school keeps its rows"
+                        ),
+                        table=table.name,
+                        kind=kind,
+                        name=str(name),
                     )
                 if optional:
                     values[column] = None
                     continue
-                raise Refused(f"{table.name}: the {kind} '{name}' is not in this batch")
+                raise Refused(
+                    N_("%(table)s: the %(kind)s '%(name)s' is not in this batch"),
+                    table=table.name,
+                    kind=kind,
+                    name=str(name),
+                )
             if kind in OWNED_KINDS and not self._owned(kind, local_id):
                 raise Refused(
-                    f"{table.name}: the {kind} {name} belongs to another school or the city"
+                    N_("%(table)s: the %(kind)s %(name)s belongs to another school or the city"),
+                    table=table.name,
+                    kind=kind,
+                    name=str(name),
                 )
             values[column] = local_id
         return values
@@ -540,7 +573,9 @@ class Receiver:
         values = {}
         for column in (*table.columns(), *(i.name for i in table.inner)):
             if column not in row:
-                raise Refused(f"{table.name}: a row without its {column}")
+                raise Refused(
+                    N_("%(table)s: a row without its %(column)s"), table=table.name, column=column
+                )
         for column in table.columns():
             value = row[column]
             values[column] = _date(table.name, column, value) if column in dates else value
@@ -550,7 +585,11 @@ class Receiver:
         """Keep what names a question the city deleted since the school received it (docs/
         sync.md, "Identity"), by the row and the question, the newest sending kept."""
         if self.peer_id is None:
-            raise Refused(f"{table}: the question '{question}' is not at the city")
+            raise Refused(
+                N_("%(table)s: the question '%(name)s' is not at the city"),
+                table=table,
+                name=str(question),
+            )
         key = (str(row.get("uuid")), str(question))
         kept = db.session.scalar(
             select(SyncSetAside).where(
@@ -567,7 +606,7 @@ class Receiver:
         prepared, inners = [], []
         for row in rows:
             if not isinstance(row, dict):
-                raise Refused(f"{table.name}: a row that is not an object")
+                raise Refused(N_("%(table)s: a row that is not an object"), table=table.name)
             values = self._plain(table, row)
             try:
                 values |= self._local(table, row)
@@ -633,8 +672,11 @@ class Receiver:
             taken = db.session.scalar(select(User.uuid).where(User.username == values["username"]))
             if taken is not None:
                 raise Refused(
-                    f"users: the username '{values['username']}' belongs to another account at "
-                    "the city; rename one of them"
+                    N_(
+                        "users: the username '%(username)s' belongs to another account at the "
+                        "city; rename one of them"
+                    ),
+                    username=values["username"],
                 )
         if table.model is Certificate:
             taken = db.session.scalar(
@@ -642,22 +684,40 @@ class Receiver:
             )
             if taken is not None:
                 raise Refused(
-                    f"certificates: the code {values['code']} is already used at the city"
+                    N_("certificates: the code %(code)s is already used at the city"),
+                    code=values["code"],
                 )
 
     def _check_owned(self, table: Table, obj: Any, values: dict[str, Any]) -> None:
         if table.model is User and obj.school_id != self.school_id:
-            raise Refused(f"users: the account {obj.uuid} belongs to another school or the city")
+            raise Refused(
+                N_("users: the account %(uuid)s belongs to another school or the city"),
+                uuid=obj.uuid,
+            )
         if table.model is Period and not self._owned("period", obj.id):
-            raise Refused(f"periods: the period {obj.uuid} belongs to another school")
+            raise Refused(
+                N_("periods: the period %(uuid)s belongs to another school"), uuid=obj.uuid
+            )
         if table.model is Class:
             room = db.session.get(Room, obj.room_id) if obj.room_id else None
             if room is None or room.school_id != self.school_id:
-                raise Refused(f"classes: the class {obj.uuid} belongs to another school")
+                raise Refused(
+                    N_("classes: the class %(uuid)s belongs to another school"), uuid=obj.uuid
+                )
         owner = getattr(obj, "user_id", None)
         if table.key == ("uuid",) and owner is not None and owner != values.get("user_id", owner):
-            raise Refused(f"{table.name}: the row {obj.uuid} belongs to another learner")
+            raise Refused(
+                N_("%(table)s: the row %(uuid)s belongs to another learner"),
+                table=table.name,
+                uuid=obj.uuid,
+            )
         if table.key == ("uuid",) and owner is not None and owner not in self.school_users:
-            raise Refused(f"{table.name}: the row {obj.uuid} belongs to another school")
+            raise Refused(
+                N_("%(table)s: the row %(uuid)s belongs to another school"),
+                table=table.name,
+                uuid=obj.uuid,
+            )
         if table.model is Response and not self._owned("attempt", obj.attempt_id):
-            raise Refused(f"responses: the row {obj.uuid} belongs to another school")
+            raise Refused(
+                N_("responses: the row %(uuid)s belongs to another school"), uuid=obj.uuid
+            )

@@ -1,15 +1,20 @@
 """Joining, authentication and rounds (docs/sync.md). The city registers school servers and
-answers them; a school server joins once and then runs rounds: push, then pull."""
+answers them; a school server joins once and then runs rounds, one at a time: the changes the
+city asked of its accounts, push, then pull."""
 
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -18,11 +23,12 @@ from sqlalchemy import delete, func, select
 from academy.classes.models import Room, School
 from academy.core import __version__, transaction
 from academy.core.clock import utcnow
-from academy.core.errors import ServiceError
+from academy.core.errors import ConfigError, ServiceError
 from academy.extensions import db
 from academy.studio.loader import CourseFormatError
-from academy.sync import client, files, pull, push
+from academy.sync import client, files, pull, push, relay
 from academy.sync.models import SyncLink, SyncPeer, SyncTombstone
+from academy.sync.problems import N_, Problem, keep
 from academy.sync.rows import Refused
 
 CITY = "city"
@@ -73,7 +79,7 @@ def redeem(token: str, now: datetime | None = None) -> tuple[SyncPeer, str]:
         select(SyncPeer).where(SyncPeer.token_hash == _hash(token or "")).with_for_update()
     )
     if peer is None or peer.revoked_at is not None or peer.token_expires_at < now:
-        raise Refused("the enrolment token is not valid (wrong, already used or expired)")
+        raise Refused(N_("the enrolment token is not valid (wrong, already used or expired)"))
     secret = secrets.token_urlsafe(32)
     peer.secret_hash, peer.token_hash, peer.joined_at = _hash(secret), None, now
     return peer, secret
@@ -85,11 +91,11 @@ def authenticate(header: str | None) -> SyncPeer:
     peer_id, _dot, secret = credential.partition(".")
     peer = db.session.scalar(select(SyncPeer).where(SyncPeer.uuid == peer_id))
     if scheme != "Bearer" or peer is None or peer.secret_hash is None:
-        raise Refused("not a registered school server")
+        raise Refused(N_("not a registered school server"))
     if not hmac.compare_digest(peer.secret_hash, _hash(secret)):
-        raise Refused("not a registered school server")
+        raise Refused(N_("not a registered school server"))
     if peer.revoked_at is not None:
-        raise Refused("this school server was revoked at the city; register it again")
+        raise Refused(N_("this school server was revoked at the city; register it again"))
     return peer
 
 
@@ -122,22 +128,23 @@ def receive(peer: SyncPeer, body: bytes, digest: str | None) -> dict:
     envelope = push.unpack(body, digest)
     count, new = push.apply_batch(peer, envelope)
     peer.school_version = str(envelope.get("academy"))[:32]
-    peer.last_error = None
+    keep(peer, None)
     return {"applied": count, "new": new, "mark": peer.pushed_seq}
 
 
 def round_finished(peer: SyncPeer) -> None:
-    peer.last_round_at, peer.last_error = utcnow(), None
+    peer.last_round_at = utcnow()
+    keep(peer, None)
 
 
-def note_refusal(peer_uuid: str | None, message: str) -> None:
+def note_refusal(peer_uuid: str | None, problem: Problem) -> None:
     """Keep the last refusal on the peer's row (its own small unit: the batch rolled back)."""
     if not peer_uuid:
         return
     with transaction.unit_of_work():
         peer = peer_by_uuid(peer_uuid)
         if peer is not None:
-            peer.last_error = message[:1000]
+            keep(peer, problem)
 
 
 # --- the school server --------------------------------------------------------------------------
@@ -191,6 +198,7 @@ class Round:
     fetched_files: int = 0
     sent_files: int = 0
     mark: int = 0
+    asked: int = 0  # changes the city asked of the school's accounts, answered
     withdrawn: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # courses that did not load, and why
 
@@ -199,21 +207,80 @@ def _token(joined: SyncLink) -> str:
     return f"{joined.peer_uuid}.{joined.secret}"
 
 
-def run_round() -> Round:
-    """Push, then pull; each batch and each course is its own unit of work, so a round cut
-    anywhere resumes where the city's mark (and the school's courses) stand. Raises
-    client.Unreachable with the plain reason, which is also kept for the status page."""
-    done = Round()
+def round_minutes() -> float:
+    """SYNC_ROUND_MINUTES: a school server runs a round by itself this often (0: never)."""
     try:
-        offered = _offered(done)
-        _push_all(done)
-        _pull_all(done, offered)
-        _finish(done)
-    except client.Unreachable as exc:
-        _note(None, str(exc))
-        raise
-    _note(done, "; ".join(done.failed) or None)
+        minutes = float(current_app.config.get("SYNC_ROUND_MINUTES") or 0)
+    except (TypeError, ValueError):
+        raise ConfigError("SYNC_ROUND_MINUTES must be a number of minutes (0: off)") from None
+    return max(minutes, 0.0) if role() == SCHOOL else 0.0
+
+
+class RoundBusy(Exception):
+    """Another round is running on this server (the background one, or a `sync run`)."""
+
+
+@contextmanager
+def round_lock() -> Iterator[None]:
+    """This server's one round at a time: an exclusive lock on a file of the instance folder,
+    held by the process running the round, so the background round, `sync run` from cron and
+    a second `sync run` never overlap; the operating system lets go when the process ends,
+    even killed. Raises RoundBusy at once rather than waiting."""
+    path = Path(current_app.instance_path) / "sync-round.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RoundBusy("another round is running on this server") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_round() -> Round:
+    """The changes the city asked, then push, then pull; each request, batch and course is its
+    own unit of work, so a round cut anywhere resumes where the city's mark (and the school's
+    courses) stand. Raises client.Unreachable with the plain reason, which is also kept for the
+    status page, and RoundBusy when this server is already running one."""
+    done = Round()
+    with round_lock():
+        try:
+            offered = _offered(done)
+            _carry_out_requests(done)
+            _push_all(done)
+            _pull_all(done, offered)
+            _finish(done)
+        except client.Unreachable as exc:
+            _note(None, exc.problem)
+            raise
+        failed = "; ".join(done.failed)
+        _note(done, Problem(N_("not loaded: %(courses)s"), {"courses": failed}) if failed else None)
     return done
+
+
+def note_failure(problem: Problem) -> None:
+    """Keep a round's unforeseen failure for the status page (the background round's)."""
+    _note(None, problem)
+
+
+def _carry_out_requests(done: Round) -> None:
+    """Before the push: the changes the city asked of this school's accounts, each made in its
+    own unit of work, so this very round's push carries their result to the city."""
+    with transaction.unit_of_work():
+        joined = link()
+        base, token = joined.city_url, _token(joined)
+    asked = client.call(base, "/sync/api/requests", token=token)["requests"]
+    answers = []
+    for request in asked:
+        with transaction.unit_of_work():
+            answer = relay.carry_out(request)
+        if answer is not None:
+            answers.append(answer)
+    if answers:
+        client.call(base, "/sync/api/answers", token=token, payload={"answers": answers})
+    done.asked = len(answers)
 
 
 def _push_all(done: Round) -> None:
@@ -245,7 +312,7 @@ def _offered(done: Round) -> list[dict]:
     with transaction.unit_of_work():
         joined = link()
         if joined is None:
-            raise client.Unreachable("this school server has not joined a city server")
+            raise client.Unreachable(N_("this school server has not joined a city server"))
         base, token = joined.city_url, _token(joined)
     offered = client.call(base, "/sync/api/courses", token=token)["courses"]
     with transaction.unit_of_work():
@@ -288,12 +355,12 @@ def _finish(done: Round) -> None:
         db.session.execute(delete(SyncTombstone).where(SyncTombstone.seq <= done.mark))
 
 
-def _note(done: Round | None, error: str | None) -> None:
+def _note(done: Round | None, problem: Problem | None) -> None:
     with transaction.unit_of_work():
         joined = link()
         if joined is None:
             return
-        joined.last_error = error
+        keep(joined, problem)
         if done is not None:
             joined.last_round_at = utcnow()
             joined.last_pushed, joined.last_pulled = done.pushed_rows, done.courses

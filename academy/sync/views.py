@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import base64
+import functools
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,7 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from academy.core.access import ADMIN, role_required
 from academy.core.errors import ServiceError
 from academy.extensions import csrf, db
-from academy.sync import files, pull, services
+from academy.sync import files, pull, relay, services
+from academy.sync.models import SyncPeer
+from academy.sync.problems import N_, Problem, SyncProblem
 from academy.sync.push import Behind
 from academy.sync.rows import Refused
 
@@ -25,8 +30,11 @@ def index():
     if services.role() == services.SCHOOL:
         joined = services.link()
         waiting = services.waiting(joined.school_id, joined.city_mark) if joined else 0
-        return render_template("sync/school.html", link=joined, waiting=waiting)
-    return render_template("sync/city.html", peers=services.peers(), token=None)
+        every = services.round_minutes()
+        return render_template("sync/school.html", link=joined, waiting=waiting,
+                               every=f"{every:g}" if every else None)  # fmt: skip
+    return render_template("sync/city.html", peers=services.peers(), token=None,
+                           requests=relay.recent())  # fmt: skip
 
 
 @bp.route("/register", methods=["POST"])
@@ -37,7 +45,8 @@ def register():
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("sync.index"))
-    return render_template("sync/city.html", peers=services.peers(), token=token, new=peer)
+    return render_template("sync/city.html", peers=services.peers(), token=token, new=peer,
+                           requests=relay.recent())  # fmt: skip
 
 
 @bp.route("/<peer_uuid>/revoke", methods=["POST"])
@@ -52,16 +61,29 @@ def revoke(peer_uuid: str):
 # --- the city's API ------------------------------------------------------------------------------
 
 
-def _refusal(message: str, status: int, peer_uuid: str | None = None):
+def _refusal(problem: Problem, status: int, peer_uuid: str | None = None):
+    """The city's refusal: in English for a person reading the wire, and as its message id and
+    values, which the school server keeps to show in its reader's language."""
     db.session.rollback()
-    services.note_refusal(peer_uuid, message)
-    return jsonify(error=message), status
+    services.note_refusal(peer_uuid, problem)
+    return jsonify(error=problem.english(), problem=problem.as_json()), status
 
 
-def _peer():
-    if services.role() != services.CITY:
-        abort(404)
-    return services.authenticate(request.headers.get("Authorization"))
+def _from_school(view: Callable[..., Any]) -> Callable[..., Any]:
+    """An API route a school server calls, given its authenticated peer; 401 with the reason
+    otherwise (404 on a school server: only the city answers)."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if services.role() != services.CITY:
+            abort(404)
+        try:
+            peer = services.authenticate(request.headers.get("Authorization"))
+        except Refused as exc:
+            return _refusal(exc.problem, 401)
+        return view(peer, *args, **kwargs)
+
+    return wrapped
 
 
 @bp.route("/api/join", methods=["POST"])
@@ -73,105 +95,109 @@ def api_join():
     try:
         peer, secret = services.redeem(str(payload.get("token", "")))
     except Refused as exc:
-        return _refusal(str(exc), 400)
+        return _refusal(exc.problem, 400)
     return jsonify(services.join_answer(peer, secret))
 
 
 @bp.route("/api/mark")
 @csrf.exempt
-def api_mark():
-    try:
-        peer = _peer()
-    except Refused as exc:
-        return _refusal(str(exc), 401)
+@_from_school
+def api_mark(peer: SyncPeer):
     return jsonify(mark=peer.pushed_seq)
 
 
 @bp.route("/api/push", methods=["POST"])
 @csrf.exempt
-def api_push():
-    try:
-        peer = _peer()
-    except Refused as exc:
-        return _refusal(str(exc), 401)
+@_from_school
+def api_push(peer: SyncPeer):
     peer_uuid = peer.uuid
     try:
         answer = services.receive(peer, request.get_data(), request.headers.get("X-Sync-SHA256"))
     except Behind as exc:
-        return _refusal(str(exc), 409, peer_uuid)
+        return _refusal(exc.problem, 409, peer_uuid)
     except Refused as exc:
-        return _refusal(str(exc), 400, peer_uuid)
+        return _refusal(exc.problem, 400, peer_uuid)
     except IntegrityError as exc:  # a rule of the city's database the checks did not foresee
-        message = str(exc.orig).splitlines()[0]
-        return _refusal(f"the batch conflicts with the city's rows: {message}", 409, peer_uuid)
+        problem = Problem(N_("the batch conflicts with the city's rows: %(detail)s"),
+                          {"detail": str(exc.orig).splitlines()[0]})  # fmt: skip
+        return _refusal(problem, 409, peer_uuid)
     return jsonify(answer)
 
 
 @bp.route("/api/round", methods=["POST"])
 @csrf.exempt
-def api_round():
+@_from_school
+def api_round(peer: SyncPeer):
     """The school server's last call in a round that went well: the admin page's "last
     successful round", also when it had nothing to send."""
-    try:
-        peer = _peer()
-    except Refused as exc:
-        return _refusal(str(exc), 401)
     services.round_finished(peer)
     return jsonify(mark=peer.pushed_seq)
 
 
 @bp.route("/api/courses")
 @csrf.exempt
-def api_courses():
-    try:
-        _peer()
-    except Refused as exc:
-        return _refusal(str(exc), 401)
+@_from_school
+def api_courses(_peer: SyncPeer):
     return jsonify(courses=pull.offered())
 
 
 @bp.route("/api/course-files", methods=["POST"])
 @csrf.exempt
-def api_course_files():
-    try:
-        _peer()
-    except Refused as exc:
-        return _refusal(str(exc), 401)
+@_from_school
+def api_course_files(_peer: SyncPeer):
     payload = request.get_json(silent=True) or {}
     paths = payload.get("paths")
     if not isinstance(paths, list):
-        return _refusal("name the files as a list of paths", 400)
-    contents = pull.file_contents(str(payload.get("slug", "")), [str(p) for p in paths])
+        return _refusal(Problem(N_("name the files as a list of paths")), 400)
+    slug = str(payload.get("slug", ""))
+    contents = pull.file_contents(slug, [str(p) for p in paths])
     if contents is None:
-        return _refusal(f"the city offers no course {payload.get('slug')!r}", 404)
+        return _refusal(Problem(N_("the city offers no course '%(slug)s'"), {"slug": slug}), 404)
     return jsonify(files={p: base64.b64encode(b).decode() for p, b in contents.items()})
 
 
 @bp.route("/api/files/missing", methods=["POST"])
 @csrf.exempt
-def api_files_missing():
+@_from_school
+def api_files_missing(peer: SyncPeer):
     """Which of the files a batch names (hand-in photos, by SHA-256) the city lacks."""
-    try:
-        _peer()
-    except Refused as exc:
-        return _refusal(str(exc), 401)
     try:
         payload = request.get_json(silent=True) or {}
         return jsonify(missing=files.missing(payload.get("files")))
     except Refused as exc:
-        return _refusal(str(exc), 400)
+        return _refusal(exc.problem, 400, peer.uuid)
 
 
 @bp.route("/api/files", methods=["POST"])
 @csrf.exempt
-def api_files():
+@_from_school
+def api_files(peer: SyncPeer):
     """Files sent before the batch that names them, each checked against its hash."""
-    try:
-        peer_uuid = _peer().uuid
-    except Refused as exc:
-        return _refusal(str(exc), 401)
+    peer_uuid = peer.uuid
     try:
         payload = request.get_json(silent=True) or {}
         return jsonify(stored=files.receive(payload.get("files")))
     except Refused as exc:
-        return _refusal(str(exc), 400, peer_uuid)
+        return _refusal(exc.problem, 400, peer_uuid)
+
+
+@bp.route("/api/requests")
+@csrf.exempt
+@_from_school
+def api_requests(peer: SyncPeer):
+    """The changes asked at the city of this school's accounts, not yet answered."""
+    return jsonify(requests=relay.waiting_for(peer))
+
+
+@bp.route("/api/answers", methods=["POST"])
+@csrf.exempt
+@_from_school
+def api_answers(peer: SyncPeer):
+    """The school server's answers: each request made (its push brings the new state) or
+    refused with its reason."""
+    payload = request.get_json(silent=True) or {}
+    try:
+        noted = relay.record_answers(peer, payload.get("answers"))
+    except SyncProblem as exc:
+        return _refusal(exc.problem, 400, peer.uuid)
+    return jsonify(noted=noted)
