@@ -64,6 +64,12 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _broken_references(connection):
+    """The tables (and parents) with rows whose foreign key names a row that is not there."""
+    rows = connection.exec_driver_sql('PRAGMA foreign_key_check').fetchall()
+    return {f'{row[0]} -> {row[2]}' for row in rows}
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -89,14 +95,37 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == 'sqlite'
+        if sqlite:
+            # A batch migration rebuilds a table on SQLite: it copies it, then drops the old
+            # one, and with foreign keys on that DROP deletes every row pointing at it by
+            # cascade (a school server's enrolments, progress, answers, certificates). So the
+            # migrations run with them off (a pragma that only takes effect outside a
+            # transaction, hence on the driver's connection before any), in one transaction
+            # (our connections leave BEGIN to SQLAlchemy, so SQLite's DDL is transactional),
+            # and the rows are checked against every foreign key before it commits.
+            connection.connection.dbapi_connection.execute('PRAGMA foreign_keys=OFF')
+            conf_args.setdefault('transactional_ddl', True)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                broken_before = _broken_references(connection) if sqlite else set()
+                context.run_migrations()
+                if sqlite:
+                    broken = _broken_references(connection) - broken_before
+                    if broken:
+                        raise RuntimeError(
+                            'the migration would leave rows pointing at rows that are gone, '
+                            f'in {", ".join(sorted(broken))}; nothing was changed'
+                        )
+        finally:
+            if sqlite:
+                connection.connection.dbapi_connection.execute('PRAGMA foreign_keys=ON')
 
 
 if context.is_offline_mode():
