@@ -311,3 +311,13 @@ def test_the_migration_adds_the_version_and_its_triggers(tmp_path: Path, worker_
             conn.execute(text("UPDATE modules SET title_th = 'ยังอยู่'"))  # no trigger left
             assert conn.execute(text("SELECT title_th FROM modules")).scalar() == "ยังอยู่"
         db.engine.dispose()
+
+
+def test_the_kept_outline_speaks_each_visitor_s_language(make_course, client, app):
+    course = make_course(modules=1, lessons=1)
+    thai = client.get(f"/courses/{course.slug}").get_data(as_text=True)
+    english = app.test_client()
+    english.set_cookie("lang", "en")
+    html = english.get(f"/courses/{course.slug}").get_data(as_text=True)
+    assert "บทเรียน 1.1" in thai and "Lesson 1.1" not in thai
+    assert "Lesson 1.1" in html and "Module 1" in html and "บทเรียน 1.1" not in html
