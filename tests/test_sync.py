@@ -1221,3 +1221,18 @@ def test_question_keys_from_before_are_their_rank_so_both_servers_agree(tmp_path
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM responses")).scalar() == 1
         db.engine.dispose()
+
+
+def test_a_photo_lost_from_the_schools_disk_stops_the_round_in_plain_words(sync_pair, tmp_path):
+    """The batch holding that hand-in waits (earlier batches went); nothing of it is sent."""
+    pair = _handing_in(sync_pair, tmp_path / "v1")
+    with pair.at(pair.school):
+        sha = db.session.scalar(select(SubmissionPhoto.sha256).order_by(SubmissionPhoto.id))
+        photos.photo_path(sha).unlink()
+    with pytest.raises(client.Unreachable, match="is missing on this server"):
+        _round(pair)
+    with pair.at(pair.school):
+        assert "is missing on this server" in services.link().last_error
+    with pair.at(pair.city):
+        assert db.session.scalar(select(func.count()).where(SubmissionPhoto.sha256 == sha)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Submission)) < 2
