@@ -49,9 +49,9 @@ from academy.core.models import AuditEntry
 from academy.courses import services as courses
 from academy.courses.models import Course, Lesson, Track
 from academy.extensions import db
-from academy.periods import attendance
+from academy.periods import attendance, gate
 from academy.periods import services as periods
-from academy.periods.models import Attendance, Period
+from academy.periods.models import Attendance, Period, PeriodItem
 from academy.progress import services as progress
 from academy.progress.models import CourseProgress, LessonProgress, ProgressEvent, QuizResult
 from academy.quizzes import bank, taking
@@ -785,21 +785,28 @@ def test_status_command_on_both_sides(learning):
     assert refused.exit_code == 1 and "Error" in refused.output
 
 
+def _teacher_and_class(room_name: str, class_name: str) -> tuple[User, Class]:
+    """At the school, in its unit of work: a teacher of the school and their class in a new
+    room of it, taking the sync course."""
+    school_id = services.link().school_id
+    teacher, _ = create_user("khru", "ครู", role="instructor", password=PASSWORD,
+                             school_id=school_id)  # fmt: skip
+    db.session.flush()
+    room = Room(school_id=school_id, name=room_name)
+    db.session.add(room)
+    db.session.flush()
+    klass = class_services.create_class(teacher, class_name, room_id=room.id)
+    class_services.enrol_class(klass, db.session.scalar(select(Course)))
+    return teacher, klass
+
+
 def test_a_period_and_its_attendance_reach_the_city(learning):
     pair = learning
     with pair.at(pair.school), transaction.unit_of_work():
-        school_id = services.link().school_id
-        teacher, _ = create_user("khru", "ครู", role="instructor", password=PASSWORD,
-                                 school_id=school_id)  # fmt: skip
-        db.session.flush()
-        room = Room(school_id=school_id, name="ห้องคอม 3")
-        db.session.add(room)
-        db.session.flush()
-        klass = class_services.create_class(teacher, "ม.1/1", room_id=room.id)
+        teacher, klass = _teacher_and_class("ห้องคอม 3", "ม.1/1")
         somchai = db.session.scalar(select(User).where(User.username == "somchai"))
         class_services.add_members(klass, [somchai.id])
         lesson = db.session.scalar(select(Lesson).where(Lesson.key == "a"))
-        class_services.enrol_class(klass, db.session.get(Course, lesson.course_id))
         now = utcnow()
         period = periods.start(klass, teacher, [f"lesson:{lesson.id}"], now=now)
         attendance.correct_attendance(period, klass, teacher, {somchai.id: ("late", "รถติด")}, now)
@@ -817,6 +824,49 @@ def test_a_period_and_its_attendance_reach_the_city(learning):
             "khru",
         )
     assert _table_counts(pair.city) == _table_counts(pair.school)
+
+
+def _plan(app, pair) -> list[tuple]:
+    with pair.at(app):
+        period = db.session.scalar(select(Period))
+        lessons = {x.id: x.key for x in db.session.scalars(select(Lesson))}
+        quizzes = {q.id: q.key for q in db.session.scalars(select(Quiz))}
+        return [
+            (i.position, i.kind, lessons.get(i.lesson_id) or quizzes.get(i.quiz_id),
+             i.opened_at, i.closed_at)
+            for i in sorted(period.items, key=lambda i: i.position)
+        ]  # fmt: skip
+
+
+def test_a_periods_plan_travels_with_it(learning):
+    """The teacher's items for the period, and when a quiz was opened and closed in it; the
+    start code stays in the room. A quiz opened after a round goes in the next one."""
+    pair = learning
+    with pair.at(pair.school), transaction.unit_of_work():
+        teacher, klass = _teacher_and_class("ห้องคอม 6", "ม.2/1")
+        lessons = {x.key: x.id for x in db.session.scalars(select(Lesson))}
+        quiz = db.session.scalar(select(Quiz))
+        quiz.period_only = True  # a school's own setting: the city's quiz is not changed
+        period = periods.start(klass, teacher, [f"lesson:{lessons['b']}", f"quiz:{quiz.id}",
+                                                f"lesson:{lessons['a']}"], now=utcnow())  # fmt: skip
+    _round(pair)
+    first = _plan(pair.school, pair)
+    assert [(p, k, key) for p, k, key, _o, _c in first] == [
+        (0, "lesson", "b"), (1, "quiz", "q1"), (2, "lesson", "a")
+    ]  # fmt: skip
+    assert _plan(pair.city, pair) == first
+    with pair.at(pair.school), transaction.unit_of_work():
+        period = db.session.scalar(select(Period))
+        gate.open_quiz(period, 1, with_code=True, now=utcnow())
+    _round(pair)
+    opened = _plan(pair.school, pair)
+    assert opened[1][3] is not None and _plan(pair.city, pair) == opened
+    with pair.at(pair.city):
+        assert (
+            db.session.scalar(select(PeriodItem.start_code).where(PeriodItem.position == 1)) is None
+        )
+    with pair.at(pair.school):
+        assert db.session.scalar(select(PeriodItem.start_code).where(PeriodItem.position == 1))
 
 
 def test_a_course_in_a_track_of_the_citys_own_brings_the_track(sync_pair, tmp_path):
@@ -1045,15 +1095,8 @@ def _handing_in(pair, folder):
     _round(pair)
     with pair.at(pair.school), transaction.unit_of_work():
         school_id = services.link().school_id
-        teacher, _ = create_user("khru", "ครู", role="instructor", password=PASSWORD,
-                                 school_id=school_id)  # fmt: skip
-        db.session.flush()
-        room = Room(school_id=school_id, name="ห้องคอม 5")
-        db.session.add(room)
-        db.session.flush()
-        klass = class_services.create_class(teacher, "ป.6/2", room_id=room.id)
+        teacher, klass = _teacher_and_class("ห้องคอม 5", "ป.6/2")
         course = db.session.scalar(select(Course))
-        class_services.enrol_class(klass, course)
         task = db.session.scalar(select(Assignment))
         learners = []
         for name, seeds in (("somchai", (1, 2)), ("malee", (3,))):
@@ -1466,3 +1509,18 @@ def test_an_error_kept_before_message_ids_shows_as_written(sync_pair):
     with pair.at(pair.school):
         page = _admin_client(pair.school).get("/sync/").get_data(as_text=True)
         assert "written by an older Academy" in page
+
+
+def test_a_photo_lost_from_the_schools_disk_stops_the_round_in_plain_words(sync_pair, tmp_path):
+    """The batch holding that hand-in waits (earlier batches went); nothing of it is sent."""
+    pair = _handing_in(sync_pair, tmp_path / "v1")
+    with pair.at(pair.school):
+        sha = db.session.scalar(select(SubmissionPhoto.sha256).order_by(SubmissionPhoto.id))
+        photos.photo_path(sha).unlink()
+    with pytest.raises(client.Unreachable, match="is missing on this server"):
+        _round(pair)
+    with pair.at(pair.school):
+        assert "is missing on this server" in services.link().last_error
+    with pair.at(pair.city):
+        assert db.session.scalar(select(func.count()).where(SubmissionPhoto.sha256 == sha)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Submission)) < 2

@@ -40,7 +40,14 @@ def send(base: str, token: str, envelope: dict[str, Any]) -> int:
                           payload={"files": hashes})["missing"]  # fmt: skip
     sent, chunk, size = 0, {}, 0
     for sha in missing:
-        data = photos.photo_path(sha).read_bytes()
+        path = photos.photo_path(sha)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            # Said in plain words on the status page; the batch waits for the file.
+            raise client.Unreachable(
+                f"the hand-in photo {path} is missing on this server"
+            ) from None
         if chunk and size + len(data) > CHUNK_BYTES:
             client.call(base, "/sync/api/files", token=token, payload={"files": chunk})
             sent, chunk, size = sent + len(chunk), {}, 0

@@ -21,7 +21,7 @@ from academy.core.clock import utcnow
 from academy.core.db import UTCDateTime
 from academy.courses.models import Course, Enrolment, Lesson
 from academy.extensions import db
-from academy.periods.models import Attendance, Period
+from academy.periods.models import Attendance, Period, PeriodItem
 from academy.progress.models import (
     CourseProgress,
     LearnerMonthActivity,
@@ -55,8 +55,8 @@ class Table:
     refs: dict[str, str] = field(default_factory=dict)  # column -> kind
     # Columns that stay on their server (local state, or unique per server).
     local: tuple[str, ...] = ()
-    # What travels inside each row: an attempt's layout, a hand-in's photos and review (the
-    # parent's stamp covers them: they change with it).
+    # What travels inside each row: an attempt's layout, a hand-in's photos and review, a
+    # period's plan (the parent's stamp covers them: they change with it).
     inner: tuple[Inner, ...] = ()
 
     @property
@@ -224,7 +224,55 @@ class _Review(Inner):
         db.session.add(review)
 
 
-LAYOUT, PHOTOS, REVIEW = _Layout(), _Photos(), _Review()
+class _Plan(Inner):
+    """A period's items (lessons and quizzes, in the teacher's order) and when each quiz was
+    opened and closed there; the start code stays in the room. An item whose lesson or quiz
+    the city no longer has is left out, as the course's deletion removed it at the city."""
+
+    name = "items"
+    fields = ("position", "kind", "opened_at", "closed_at")
+
+    def pointers(self, objects: list[Any]) -> dict[str, set[int]]:
+        items = [i for o in objects for i in o.items]
+        return {"lesson": {i.lesson_id for i in items if i.lesson_id is not None},
+                "quiz": {i.quiz_id for i in items if i.quiz_id is not None}}  # fmt: skip
+
+    def read(self, objects: list[Any], named: dict[str, dict[int, Any]]) -> list[Any]:
+        out = []
+        for obj in objects:
+            items = []
+            for item in sorted(obj.items, key=lambda i: i.position):
+                value = {f: getattr(item, f) for f in self.fields}
+                for column in ("opened_at", "closed_at"):
+                    value[column] = value[column] and value[column].isoformat()
+                value["lesson_id"] = named["lesson"].get(item.lesson_id)
+                value["quiz_id"] = named["quiz"].get(item.quiz_id)
+                items.append(value)
+            out.append(items)
+        return out
+
+    def apply(self, receiver: Receiver, obj: Any, value: Any) -> None:
+        given = _list_of_objects(value, "periods: the plan")
+        have = {i.position: i for i in _by_parent(PeriodItem, "period_id", [obj.id],
+                                                  PeriodItem.position)[obj.id]}  # fmt: skip
+        for item in given:
+            if set(item) != {*self.fields, "lesson_id", "quiz_id"}:
+                raise Refused("periods: a plan item without its fields")
+            lesson = receiver.names.ids("lesson", {item["lesson_id"]}).get(item["lesson_id"])
+            quiz = receiver.names.ids("quiz", {item["quiz_id"]}).get(item["quiz_id"])
+            if lesson is None and quiz is None:
+                continue
+            row = have.pop(item["position"], None) or PeriodItem(period_id=obj.id)
+            row.position, row.kind = item["position"], item["kind"]
+            row.lesson_id, row.quiz_id = lesson, quiz
+            row.opened_at = _date("periods", "opened_at", item["opened_at"])
+            row.closed_at = _date("periods", "closed_at", item["closed_at"])
+            db.session.add(row)
+        for gone in have.values():
+            db.session.delete(gone)
+
+
+LAYOUT, PHOTOS, REVIEW, PLAN = _Layout(), _Photos(), _Review(), _Plan()
 
 
 # In the order a receiver applies them: a row's parents come before it.
@@ -237,9 +285,10 @@ TABLES: tuple[Table, ...] = (
     Table(ClassMember, ("class_id", "user_id"), {"class_id": "class", "user_id": "user"}),
     Table(ClassCourse, ("class_id", "course_id"), {"class_id": "class", "course_id": "course"}),
     Table(Enrolment, ("user_id", "course_id"), {"user_id": "user", "course_id": "course"}),
-    # A period and the teacher's attendance corrections (the rest of attendance is read from
-    # the progress events during the period); its plan (period_items) stays at the school.
-    Table(Period, ("uuid",), {"class_id": "class", "room_id": "room?", "teacher_id": "user?"}),
+    # A period with its plan, and the teacher's attendance corrections (the rest of attendance
+    # is read from the progress events during the period).
+    Table(Period, ("uuid",), {"class_id": "class", "room_id": "room?", "teacher_id": "user?"},
+          inner=(PLAN,)),
     Table(Attendance, ("period_id", "user_id"),
           {"period_id": "period", "user_id": "user", "updated_by_id": "user?"}),
     Table(Attempt, ("uuid",), {"user_id": "user", "quiz_id": "quiz"}, inner=(LAYOUT,)),

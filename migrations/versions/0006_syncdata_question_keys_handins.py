@@ -47,8 +47,10 @@ def upgrade():
     op.add_column('submissions', sa.Column('sync_seq', sa.BigInteger(), nullable=True))
     op.create_index(op.f('ix_submissions_sync_seq'), 'submissions', ['sync_seq'], unique=False)
     stamps.install(bind, ('submissions',))
-    # On a school server that has joined: the hand-ins already there go in the next round.
+    # On a school server that has joined: the hand-ins already there go in the next round, and
+    # the periods already sent go again, now with their plan.
     op.execute("UPDATE submissions SET sync_seq = sync_seq")
+    op.execute("UPDATE periods SET sync_seq = sync_seq")
 
     op.create_table('sync_set_aside',
     sa.Column('id', sa.Integer(), nullable=False),
