@@ -1244,6 +1244,8 @@ def test_question_keys_from_before_are_their_rank_so_both_servers_agree(tmp_path
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM responses")).scalar() == 1
         db.engine.dispose()
+
+
 # --- a change asked at the city of a school's account: sent to the school, made there -------------
 
 
