@@ -1526,3 +1526,23 @@ def test_a_photo_lost_from_the_schools_disk_stops_the_round_in_plain_words(sync_
     with pair.at(pair.city):
         assert db.session.scalar(select(func.count()).where(SubmissionPhoto.sha256 == sha)) == 0
         assert db.session.scalar(select(func.count()).select_from(Submission)) < 2
+
+
+def test_a_joined_school_prints_the_citys_address_on_its_certificates(sync_pair, monkeypatch):
+    """A certificate issued at the school verifies at the city after the next round, so its
+    link and QR code must lead there, with no setting to forget; PUBLIC_BASE_URL still wins."""
+    from academy.certificates import verification
+
+    pair = sync_pair
+    lan = "http://10.0.0.5"  # how the room's browsers reach the school PC
+    with pair.school.test_request_context("/", base_url=lan):
+        assert verification.print_base() == lan  # not joined yet: as the browser came
+    _join(pair)
+    with pair.school.test_request_context("/", base_url=lan):
+        assert verification.verify_url("ABCD2345EF").startswith(pair.city_url + "/verify/")
+        assert verification.configured_base() == pair.city_url  # a PDF printed with lan is redone
+    monkeypatch.setitem(pair.school.config, "PUBLIC_BASE_URL", "https://academy.example.th")
+    with pair.school.test_request_context("/", base_url=lan):
+        assert verification.print_base() == "https://academy.example.th"
+    with pair.city.test_request_context("/", base_url="https://city.example.th"):
+        assert verification.print_base() == "https://city.example.th"  # the city: as it is reached

@@ -34,7 +34,7 @@ from academy.certificates.models import (
 )
 from academy.core import throttle
 from academy.core.errors import ServiceError
-from academy.core.qr import public_base
+from academy.core.qr import configured_public_base, public_base
 from academy.courses.models import Course
 
 # --- Verification ----------------------------------------------------------------------------
@@ -62,7 +62,8 @@ def lookup_for_verification(code: str, address: str) -> Certificate | None:
 
 
 def configured_base() -> str | None:
-    return (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/") or None
+    """PUBLIC_BASE_URL, or the city's address at a joined school server (core/qr.py)."""
+    return configured_public_base()
 
 
 def print_base() -> str | None:

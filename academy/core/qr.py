@@ -9,12 +9,25 @@ import base64
 from flask import current_app, has_request_context, request
 from markupsafe import Markup
 
+from academy.core import signals
+
+
+def configured_public_base() -> str | None:
+    """The public address this server is set up with: PUBLIC_BASE_URL, else one a feature
+    answers for it (a joined school server: its city's, where its certificates verify)."""
+    if configured := (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/"):
+        return configured
+    for _receiver, address in signals.public_address.send(None):
+        if address:
+            return str(address).rstrip("/")
+    return None
+
 
 def public_base() -> str | None:
-    """The address people reach this server by, for printed links and QR codes:
-    PUBLIC_BASE_URL, else the one this request came to (the teacher's browser reached the
-    school server by it); None outside a request without the setting."""
-    if configured := (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/"):
+    """The address people reach this server by, for printed links and QR codes: the
+    configured one, else the one this request came to (the teacher's browser reached the
+    school server by it); None outside a request without either."""
+    if configured := configured_public_base():
         return configured
     if has_request_context():
         return request.host_url.rstrip("/")

@@ -74,3 +74,9 @@ quiz_gate = _signals.signal("quiz-gate")  # sender=user, quiz=Quiz, now=datetime
 # progress <- coaching (a question): the learner's dashboard asks which sections to add below
 # their courses. Each receiver returns markup or None; coaching answers with the milestone path.
 dashboard_sections = _signals.signal("dashboard-sections")  # sender=user
+
+# core <- sync (a question): where do people reach this server's printed links (certificates,
+# class posters, sign-in cards) when PUBLIC_BASE_URL is not set? A receiver returns an address
+# or None; a joined school server answers with its city's, where its certificates verify once a
+# round has carried them there.
+public_address = _signals.signal("public-address")  # sender=None

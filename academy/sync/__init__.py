@@ -32,6 +32,17 @@ def _ask(user: Any, change: str, values: dict[str, Any], by: Any) -> str | None:
     return _owner(user) if relay.ask(user, change, values, by) is not None else None
 
 
+def _city_address(_sender: Any) -> str | None:
+    """At a joined school server: the city's address, for the links and QR codes it prints
+    (PUBLIC_BASE_URL, when set, comes first)."""
+    from academy.sync import services
+
+    if services.role() != services.SCHOOL:
+        return None
+    joined = services.link()
+    return joined.city_url if joined else None
+
+
 def init_app(app: Flask) -> None:
     from academy.core import signals
     from academy.sync import problems
@@ -41,3 +52,4 @@ def init_app(app: Flask) -> None:
     signals.nav_items.connect(_menu)
     signals.account_owner.connect(_owner)
     signals.account_change.connect(_ask)
+    signals.public_address.connect(_city_address)
