@@ -47,6 +47,15 @@ def _hash(secret: str) -> str:
 # --- the city -----------------------------------------------------------------------------------
 
 
+def enrolment_token() -> str:
+    """A one-time enrolment token (192 random bits) that never starts with "-": the admin
+    types it after `sync join CITY_URL`, where a leading dash would read as an option (one
+    token in 64 did: "No such option '-e'")."""
+    while (token := secrets.token_urlsafe(24)).startswith("-"):
+        pass
+    return token
+
+
 def register(school_name: str, now: datetime | None = None) -> tuple[SyncPeer, str]:
     """Register a school server for the school of that name (added if the city has none) and
     return it with its one-time enrolment token (shown once; only its hash is kept)."""
@@ -60,7 +69,7 @@ def register(school_name: str, now: datetime | None = None) -> tuple[SyncPeer, s
         school = School(name=name[:200])
         db.session.add(school)
         db.session.flush()
-    token = secrets.token_urlsafe(24)
+    token = enrolment_token()
     peer = SyncPeer(
         uuid=str(uuid.uuid4()),
         school_id=school.id,
